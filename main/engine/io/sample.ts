@@ -1,0 +1,71 @@
+/**
+ * The one in-memory model every reader returns (docs/architecture.md, "io/").
+ * Coordinates are full-resolution image pixels, x to the right and y down, whatever the source
+ * called them; µm per full-res pixel says how big a pixel is.
+ */
+
+/** Compressed sparse rows: one row per spot, columns are gene indices. */
+export interface CsrMatrix {
+  nRows: number;
+  nCols: number;
+  /** length nRows + 1 */
+  indptr: Uint32Array;
+  /** column index of each stored value */
+  indices: Uint32Array;
+  data: Float32Array;
+}
+
+export type LatticeKind = 'square' | 'hex' | 'none';
+
+export interface Spot {
+  id: string;
+  /** full-resolution image pixels */
+  x: number;
+  y: number;
+  /** array (lattice) indices when the platform has them */
+  row?: number;
+  col?: number;
+}
+
+export interface Gene {
+  /** stable id (Ensembl id when known, else the symbol) */
+  id: string;
+  /** display symbol, made unique the way scanpy's var_names_make_unique does */
+  symbol: string;
+}
+
+export interface ImageRef {
+  /** absolute path of the image file the positions refer to (or a scaled version of it) */
+  path: string;
+  width: number;
+  height: number;
+  /** full-res px per px of this image file (1 for the full-res image; 1/scalef for hires/lowres) */
+  scaleToFullRes: number;
+}
+
+/** Where a value came from, for the sample's info panel and for reproducibility. */
+export interface Provenance {
+  reader: string;
+  files: string[];
+  /** e.g. { umPerPx: 'scalefactors_json.json spot_diameter_fullres', ... } */
+  notes: Record<string, string>;
+  warnings: string[];
+}
+
+export interface Sample {
+  name: string;
+  platform: 'visium' | 'visium-hd' | 'xenium' | 'legacy-st' | 'h5ad';
+  spots: Spot[];
+  genes: Gene[];
+  /** spots × genes raw counts */
+  counts: CsrMatrix;
+  /** footprint diameter in µm (55 for Visium, 100 for legacy ST, bin size for HD) */
+  spotDiameterUm: number;
+  lattice: LatticeKind;
+  /** µm per full-resolution image pixel */
+  umPerPx: number;
+  image?: ImageRef;
+  /** optional per-spot categorical annotations, e.g. pathologist labels; '' = unlabelled */
+  annotations?: Record<string, string[]>;
+  provenance: Provenance;
+}
