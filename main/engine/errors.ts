@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'CORRUPT'
   | 'SCHEMA_TOO_NEW'
   | 'FORBIDDEN'
+  | 'NO_PROJECT'
   | 'INTERNAL';
 
 export class EngineError extends Error {

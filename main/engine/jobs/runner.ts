@@ -1,0 +1,240 @@
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { EngineError } from '../errors';
+import type { Project } from '../store/project';
+import * as jobs from '../store/repos/jobs';
+import { EtaEstimator } from './eta';
+import type { ProgressUpdate } from './progress';
+import type { TaskDefinition } from './task';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+/** How long a cancelled worker may take to notice before it is terminated. */
+const CANCEL_GRACE_MS = 5_000;
+/** Progress rows are written at most this often; events go out at the same pace. */
+const PROGRESS_WRITE_MS = 200;
+
+interface Running {
+  worker: Worker;
+  eta: EtaEstimator;
+  lastWrite: number;
+  cancelRequested: boolean;
+  pending: ProgressUpdate | null;
+}
+
+export interface JobRunnerOptions {
+  /** at most this many heavy jobs at once (each is a worker thread) */
+  maxHeavy?: number;
+}
+
+/**
+ * Persistent job queue for one open project. Jobs are rows first (so a crash never loses one);
+ * each runs in its own worker thread so the UI and server stay responsive. Emits 'job' with the
+ * current row whenever it changes.
+ */
+export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
+  private readonly running = new Map<number, Running>();
+  private readonly maxHeavy: number;
+  private closed = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly project: Project,
+    private readonly tasks: ReadonlyMap<string, TaskDefinition>,
+    options: JobRunnerOptions = {},
+  ) {
+    super();
+    this.maxHeavy = Math.max(1, options.maxHeavy ?? 1);
+  }
+
+  submit(kind: string, params: unknown): jobs.JobRow {
+    const task = this.tasks.get(kind);
+    if (!task) throw new EngineError('BAD_INPUT', `Unknown job kind "${kind}".`);
+    const id = jobs.insertJob(this.project.db, kind, task.title(params), params);
+    this.emitRow(id);
+    this.schedule();
+    return jobs.getJob(this.project.db, id)!;
+  }
+
+  list(): jobs.JobRow[] {
+    return jobs.listJobs(this.project.db);
+  }
+
+  get(id: number): jobs.JobRow {
+    const row = jobs.getJob(this.project.db, id);
+    if (!row) throw new EngineError('NOT_FOUND', `No job with id ${id} in this project.`);
+    return row;
+  }
+
+  cancel(id: number): jobs.JobRow {
+    const row = this.get(id);
+    if (row.state === 'queued') {
+      jobs.finishJob(this.project.db, id, 'cancelled', {});
+      this.emitRow(id);
+    } else if (row.state === 'running') {
+      const r = this.running.get(id);
+      if (r && !r.cancelRequested) {
+        r.cancelRequested = true;
+        r.worker.postMessage({ type: 'cancel' });
+        setTimeout(() => {
+          if (this.running.get(id) === r) void r.worker.terminate();
+        }, CANCEL_GRACE_MS).unref();
+      }
+    }
+    return this.get(id);
+  }
+
+  /** Puts an interrupted, failed or cancelled job back in the queue; its task resumes from what it saved. */
+  resume(id: number): jobs.JobRow {
+    const row = this.get(id);
+    if (!['interrupted', 'failed', 'cancelled'].includes(row.state)) {
+      throw new EngineError(
+        'CONFLICT',
+        `Job ${id} is ${row.state}; only interrupted, failed or cancelled jobs can be resumed.`,
+      );
+    }
+    jobs.requeue(this.project.db, id);
+    this.emitRow(id);
+    this.schedule();
+    return this.get(id);
+  }
+
+  /** Resolves when no job is queued or running (tests and the CLI wait on this). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops workers; their jobs become interrupted so they can be resumed on next open. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.running.entries()];
+    this.running.clear();
+    await Promise.all(all.map(([, r]) => r.worker.terminate()));
+    jobs.interruptOrphanedJobs(this.project.db, { includeOwnProcess: true });
+  }
+
+  private isIdle(): boolean {
+    if (this.running.size > 0) return false;
+    return !this.project.db.prepare("SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1").get();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const queued = this.project.db
+      .prepare("SELECT id, kind FROM jobs WHERE state = 'queued' ORDER BY id")
+      .all() as {
+      id: number;
+      kind: string;
+    }[];
+    for (const q of queued) {
+      const task = this.tasks.get(q.kind);
+      if (!task) {
+        jobs.finishJob(this.project.db, q.id, 'failed', {
+          error: { code: 'UNSUPPORTED', message: `This version cannot run jobs of kind "${q.kind}".` },
+        });
+        this.emitRow(q.id);
+        continue;
+      }
+      if (task.heavy && this.heavyCount() >= this.maxHeavy) continue;
+      this.start(q.id, task);
+    }
+    this.checkIdle();
+  }
+
+  private heavyCount(): number {
+    let n = 0;
+    for (const id of this.running.keys()) {
+      const row = jobs.getJob(this.project.db, id);
+      if (row && this.tasks.get(row.kind)?.heavy) n++;
+    }
+    return n;
+  }
+
+  private start(id: number, task: TaskDefinition): void {
+    const row = this.get(id);
+    jobs.markRunning(this.project.db, id);
+    const modulePath = task.module.startsWith('file:') ? fileURLToPath(task.module) : task.module;
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: { modulePath, params: row.params, projectDir: this.project.dir, jobId: id },
+    });
+    const r: Running = {
+      worker,
+      eta: new EtaEstimator(),
+      lastWrite: 0,
+      cancelRequested: false,
+      pending: null,
+    };
+    this.running.set(id, r);
+    this.emitRow(id);
+    let settled = false;
+    const settle = (
+      state: 'done' | 'failed' | 'cancelled',
+      outcome: Parameters<typeof jobs.finishJob>[3],
+    ) => {
+      if (settled) return;
+      settled = true;
+      this.flushProgress(id, r);
+      this.running.delete(id);
+      if (this.closed) return;
+      jobs.finishJob(this.project.db, id, state, outcome);
+      this.emitRow(id);
+      this.schedule();
+    };
+    worker.on('message', (msg: WorkerMessage) => {
+      if (msg.type === 'progress') {
+        this.onProgress(id, r, msg.update);
+        return;
+      }
+      if (msg.type === 'done') settle('done', { result: msg.result });
+      else {
+        const { code, message, hint } = msg.error;
+        if (code === 'CANCELLED' || r.cancelRequested) settle('cancelled', {});
+        else settle('failed', { error: hint ? { code, message, hint } : { code, message } });
+      }
+      // The worker's message listener keeps its thread alive: end it once it has answered.
+      void worker.terminate();
+    });
+    worker.on('error', (err) => settle('failed', { error: { code: 'INTERNAL', message: err.message } }));
+    worker.on('exit', () => {
+      if (r.cancelRequested) settle('cancelled', {});
+      else settle('failed', { error: { code: 'INTERNAL', message: 'The job stopped without a result.' } });
+    });
+  }
+
+  private onProgress(id: number, r: Running, update: ProgressUpdate): void {
+    r.pending = update;
+    const now = Date.now();
+    if (now - r.lastWrite >= PROGRESS_WRITE_MS) this.flushProgress(id, r, now);
+  }
+
+  private flushProgress(id: number, r: Running, now = Date.now()): void {
+    const u = r.pending;
+    if (!u || this.closed) return;
+    r.pending = null;
+    r.lastWrite = now;
+    const fraction = Math.min(1, Math.max(0, u.fraction));
+    jobs.updateProgress(this.project.db, id, {
+      fraction,
+      message: u.message ?? '',
+      etaSeconds: r.eta.update(fraction, now),
+      metrics: u.metrics ?? {},
+    });
+    this.emitRow(id);
+  }
+
+  private emitRow(id: number): void {
+    const row = jobs.getJob(this.project.db, id);
+    if (row) this.emit('job', row);
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
+
+type WorkerMessage =
+  | { type: 'progress'; update: ProgressUpdate }
+  | { type: 'done'; result: unknown }
+  | { type: 'error'; error: { code: string; message: string; hint?: string } };

@@ -1,0 +1,175 @@
+import { EventEmitter } from 'node:events';
+import type { z } from 'zod';
+import { readFileSync, statSync } from 'node:fs';
+import {
+  Inputs,
+  type ApiEvent,
+  type ApiResult,
+  type JobInfo,
+  type MethodName,
+  type MethodOutput,
+  type ProjectInfo,
+  type SampleSummary,
+} from '../../../preload/contract';
+import { EngineError } from '../errors';
+import { JobRunner } from '../jobs/runner';
+import { createProject, openProject, type Project } from '../store/project';
+import { resolveInsideProject } from '../store/project-paths';
+import { countRows } from '../store/repos/counts';
+import type { JobRow } from '../store/repos/jobs';
+import { listSamples } from '../store/repos/samples';
+import { readRecentProjects, rememberProject } from '../settings/recent-projects';
+import { TASKS } from '../tasks';
+import { toApiError, validationError } from './errors';
+
+const APP_VERSION = '0.1.0';
+const MAX_TEXT_BYTES = 4 * 2 ** 20;
+
+type Handlers = {
+  [M in MethodName]: (input: z.output<(typeof Inputs)[M]>) => Promise<MethodOutput<M>> | MethodOutput<M>;
+};
+
+export function jobInfo(row: JobRow): JobInfo {
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    state: row.state,
+    fraction: row.fraction,
+    message: row.message,
+    etaSeconds: row.etaSeconds,
+    metrics: row.metrics,
+    error: row.error,
+    result: row.result ?? null,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+/**
+ * The engine behind the contract: one open project at a time, its job runner, and the handler for
+ * every method. Transports (IPC, HTTP, tests) call `dispatch`, which validates every input with zod.
+ */
+export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
+  private project: Project | null = null;
+  private runner: JobRunner | null = null;
+
+  constructor(private readonly options: { transport: 'electron' | 'http'; maxHeavyJobs?: number }) {
+    super();
+  }
+
+  currentProject(): Project | null {
+    return this.project;
+  }
+
+  async dispatch(method: string, rawInput: unknown): Promise<ApiResult<unknown>> {
+    if (!Object.hasOwn(Inputs, method)) {
+      return { ok: false, error: { code: 'UNKNOWN_METHOD', message: `Unknown method "${method}".` } };
+    }
+    const name = method as MethodName;
+    const parsed = Inputs[name].safeParse(rawInput ?? {});
+    if (!parsed.success) return { ok: false, error: validationError(name, parsed.error) };
+    try {
+      const handler = this.handlers[name] as (input: unknown) => unknown;
+      return { ok: true, value: await handler(parsed.data) };
+    } catch (err) {
+      return { ok: false, error: toApiError(err) };
+    }
+  }
+
+  async openProjectDir(dir: string, create = false, name?: string): Promise<ProjectInfo> {
+    const next = create ? createProject(dir, name) : openProject(dir);
+    await this.closeProject();
+    this.project = next;
+    this.runner = new JobRunner(next, TASKS, { maxHeavy: this.options.maxHeavyJobs ?? 1 });
+    this.runner.on('job', (row) => {
+      this.emit('event', { type: 'job', job: jobInfo(row) });
+      if (row.state === 'done' && row.kind === 'sample.import')
+        this.emit('event', { type: 'samples-changed' });
+    });
+    rememberProject(next.dir, next.name());
+    const info = this.projectInfo();
+    this.emit('event', { type: 'project', project: info });
+    return info;
+  }
+
+  async closeProject(): Promise<void> {
+    await this.runner?.close();
+    this.project?.close();
+    this.runner = null;
+    this.project = null;
+  }
+
+  private requireProject(): { project: Project; runner: JobRunner } {
+    if (!this.project || !this.runner) {
+      throw new EngineError('NO_PROJECT', 'No project is open.', {
+        hint: 'Create or open a project first.',
+      });
+    }
+    return { project: this.project, runner: this.runner };
+  }
+
+  private projectInfo(): ProjectInfo {
+    const { project } = this.requireProject();
+    return {
+      dir: project.dir,
+      name: project.name(),
+      schemaVersion: project.schemaVersion,
+      counts: {
+        samples: countRows(project.db, 'samples'),
+        runs: countRows(project.db, 'runs'),
+        jobs: countRows(project.db, 'jobs'),
+      },
+    };
+  }
+
+  private readonly handlers: Handlers = {
+    'app.info': () => ({
+      version: APP_VERSION,
+      transport: this.options.transport,
+      project: this.project ? this.projectInfo() : null,
+      executionProviders: ['cpu'],
+    }),
+    'project.create': (i) => this.openProjectDir(i.dir, true, i.name),
+    'project.open': (i) => this.openProjectDir(i.dir),
+    'project.info': () => this.projectInfo(),
+    'project.recent': () => readRecentProjects(),
+    'samples.list': () => {
+      const { project } = this.requireProject();
+      return listSamples(project.db).map((s): SampleSummary => ({
+        id: s.id,
+        name: s.name,
+        platform: s.platform,
+        spots: s.nSpots,
+        genes: s.nGenes,
+        umPerPx: s.umPerPx,
+        image: s.image
+          ? { width: s.image.width * s.image.scaleToFullRes, height: s.image.height * s.image.scaleToFullRes }
+          : null,
+        createdAt: s.createdAt,
+      }));
+    },
+    'samples.import': (i) => {
+      const { runner } = this.requireProject();
+      const job = runner.submit('sample.import', i);
+      return { jobId: job.id };
+    },
+    'jobs.list': () => this.requireProject().runner.list().map(jobInfo),
+    'jobs.cancel': (i) => jobInfo(this.requireProject().runner.cancel(i.jobId)),
+    'jobs.resume': (i) => jobInfo(this.requireProject().runner.resume(i.jobId)),
+    'project.readText': (i) => {
+      const { project } = this.requireProject();
+      const file = resolveInsideProject(project.dir, i.path);
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch {
+        throw new EngineError('NOT_FOUND', `${i.path} does not exist in the project.`);
+      }
+      if (size > MAX_TEXT_BYTES)
+        throw new EngineError('BAD_INPUT', `${i.path} is too large to read as text.`);
+      return { text: readFileSync(file, 'utf8') };
+    },
+  };
+}

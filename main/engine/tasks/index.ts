@@ -1,0 +1,23 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TaskDefinition } from '../jobs/task';
+import type { ImportParams } from './import-sample';
+
+/** Task modules are .ts in development and tests, bundled .js in the packaged app. */
+function taskModule(base: string): string {
+  const ts = fileURLToPath(new URL(`./${base}.ts`, import.meta.url));
+  return existsSync(ts) ? ts : fileURLToPath(new URL(`./${base}.js`, import.meta.url));
+}
+
+/** Every job kind the app can run, keyed by kind; modules are loaded inside worker threads. */
+export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDefinition>([
+  [
+    'sample.import',
+    {
+      kind: 'sample.import',
+      module: taskModule('import-sample'),
+      heavy: true,
+      title: (p) => `Import ${(p as ImportParams).name ?? (p as ImportParams).path.split(/[\\/]/).pop()}`,
+    } satisfies TaskDefinition,
+  ],
+]);

@@ -1,0 +1,7 @@
+import type { JobInfo, ProjectInfo } from './schemas';
+
+/** Pushed from main to the renderer (IPC 'stsr:event' / WebSocket /events). */
+export type ApiEvent =
+  | { type: 'job'; job: JobInfo }
+  | { type: 'project'; project: ProjectInfo | null }
+  | { type: 'samples-changed' };

@@ -1,0 +1,23 @@
+/**
+ * Method and channel names with no runtime dependency, so the sandboxed preload can import them
+ * without pulling zod into the renderer process. index.ts checks this list against the schemas.
+ */
+export const METHOD_NAMES = [
+  'app.info',
+  'project.create',
+  'project.open',
+  'project.info',
+  'project.recent',
+  'samples.list',
+  'samples.import',
+  'jobs.list',
+  'jobs.cancel',
+  'jobs.resume',
+  'project.readText',
+] as const;
+
+export type MethodNameList = (typeof METHOD_NAMES)[number];
+
+/** IPC channel names, shared by preload and main. */
+export const IPC_INVOKE = 'stsr:invoke';
+export const IPC_EVENT = 'stsr:event';

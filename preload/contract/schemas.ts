@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Input and output shapes of every method. Inputs are validated by zod in main on every transport;
+ * outputs are typed (and checked in tests) so the renderer can trust them.
+ */
+
+const nonEmptyPath = z.string().trim().min(1, 'a path is required').max(4096);
+const id = z.number().int().positive();
+
+export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+export type JobState = z.infer<typeof JobState>;
+
+export const JobInfo = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  title: z.string(),
+  state: JobState,
+  fraction: z.number(),
+  message: z.string(),
+  etaSeconds: z.number().nullable(),
+  metrics: z.record(z.string(), z.number()),
+  error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).nullable(),
+  result: z.unknown().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type JobInfo = z.infer<typeof JobInfo>;
+
+export const ProjectInfo = z.object({
+  dir: z.string(),
+  name: z.string(),
+  schemaVersion: z.number().int(),
+  counts: z.object({ samples: z.number().int(), runs: z.number().int(), jobs: z.number().int() }),
+});
+export type ProjectInfo = z.infer<typeof ProjectInfo>;
+
+export const SampleSummary = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  platform: z.string(),
+  spots: z.number().int(),
+  genes: z.number().int(),
+  umPerPx: z.number(),
+  image: z.object({ width: z.number(), height: z.number() }).nullable(),
+  createdAt: z.string(),
+});
+export type SampleSummary = z.infer<typeof SampleSummary>;
+
+export const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
+export type RecentProject = z.infer<typeof RecentProject>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  transport: z.enum(['electron', 'http']),
+  project: ProjectInfo.nullable(),
+  executionProviders: z.array(z.string()),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const Inputs = {
+  'app.info': z.object({}).strict(),
+  'project.create': z
+    .object({ dir: nonEmptyPath, name: z.string().trim().min(1).max(200).optional() })
+    .strict(),
+  'project.open': z.object({ dir: nonEmptyPath }).strict(),
+  'project.info': z.object({}).strict(),
+  'project.recent': z.object({}).strict(),
+  'samples.list': z.object({}).strict(),
+  'samples.import': z
+    .object({
+      path: nonEmptyPath,
+      name: z.string().trim().min(1).max(200).optional(),
+      imagePath: nonEmptyPath.optional(),
+      umPerPx: z.number().positive().finite().optional(),
+    })
+    .strict(),
+  'jobs.list': z.object({}).strict(),
+  'jobs.cancel': z.object({ jobId: id }).strict(),
+  'jobs.resume': z.object({ jobId: id }).strict(),
+  /** Reads a small project file (JSON/text) by project-relative path; anything outside is refused. */
+  'project.readText': z.object({ path: nonEmptyPath }).strict(),
+} as const;
+
+export const Outputs = {
+  'app.info': AppInfo,
+  'project.create': ProjectInfo,
+  'project.open': ProjectInfo,
+  'project.info': ProjectInfo,
+  'project.recent': z.array(RecentProject),
+  'samples.list': z.array(SampleSummary),
+  'samples.import': z.object({ jobId: z.number().int() }),
+  'jobs.list': z.array(JobInfo),
+  'jobs.cancel': JobInfo,
+  'jobs.resume': JobInfo,
+  'project.readText': z.object({ text: z.string() }),
+} as const satisfies Record<keyof typeof Inputs, z.ZodType>;

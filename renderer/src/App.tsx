@@ -1,0 +1,139 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { JobInfo, ProjectInfo, SampleSummary } from '../../preload/contract';
+import { api } from './api';
+import { ToastProvider, useToasts } from './components/toasts';
+import { JobsDrawer } from './features/jobs/JobsDrawer';
+import { ProjectPicker } from './features/project/ProjectPicker';
+import { SampleList } from './features/samples/SampleList';
+import { ApiError } from './lib/api-error';
+import { formatCount } from './lib/format';
+
+function Shell() {
+  const toasts = useToasts();
+  const [project, setProject] = useState<ProjectInfo | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [samples, setSamples] = useState<SampleSummary[]>([]);
+  const [jobs, setJobs] = useState<JobInfo[]>([]);
+  const [jobsOpen, setJobsOpen] = useState(false);
+  const [selected, setSelected] = useState<number | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [s, j] = await Promise.all([api['samples.list']({}), api['jobs.list']({})]);
+      setSamples(s);
+      setJobs(j);
+    } catch (e) {
+      toasts.error(e);
+    }
+  }, [toasts]);
+
+  useEffect(() => {
+    api['app.info']({}).then(
+      (info) => {
+        setProject(info.project);
+        setLoaded(true);
+      },
+      (e: unknown) => {
+        toasts.error(e);
+        setLoaded(true);
+      },
+    );
+  }, [toasts]);
+
+  useEffect(() => {
+    if (project) void refresh();
+  }, [project, refresh]);
+
+  useEffect(
+    () =>
+      api.onEvent((event) => {
+        if (event.type === 'job') {
+          setJobs((list) => {
+            const rest = list.filter((j) => j.id !== event.job.id);
+            return [event.job, ...rest].sort((a, b) => b.id - a.id);
+          });
+          if (event.job.state === 'failed' && event.job.error) {
+            const { message, hint } = event.job.error;
+            toasts.error(
+              new ApiError({
+                code: 'INTERNAL',
+                message: `${event.job.title} failed: ${message}`,
+                ...(hint ? { hint } : {}),
+              }),
+            );
+          }
+        } else if (event.type === 'samples-changed') void refresh();
+        else if (event.type === 'project') setProject(event.project);
+      }),
+    [refresh, toasts],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
+      if (e.key === 'j' && !e.ctrlKey && !e.metaKey) setJobsOpen((o) => !o);
+      if (e.key === 'Escape') setJobsOpen(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  if (!loaded) return <div className="loading">Loading…</div>;
+  if (!project) return <ProjectPicker onOpened={setProject} />;
+
+  const active = jobs.filter((j) => j.state === 'running' || j.state === 'queued').length;
+  const sample = samples.find((s) => s.id === selected) ?? null;
+  return (
+    <div className="app">
+      <header className="topbar">
+        <span className="brand">STSR Studio</span>
+        <span className="project-name" title={project.dir}>
+          {project.name}
+        </span>
+        <span className="spacer" />
+        <button
+          className="jobs-button"
+          onClick={() => setJobsOpen((o) => !o)}
+          title="Jobs (J)"
+          aria-expanded={jobsOpen}
+        >
+          Jobs{active > 0 && <span className="count">{active}</span>}
+        </button>
+      </header>
+      <div className="body">
+        <SampleList
+          samples={samples}
+          selectedId={selected}
+          onSelect={setSelected}
+          onImportStarted={() => setJobsOpen(true)}
+        />
+        <main className="workspace">
+          {sample ? (
+            <section className="sample-panel">
+              <h2>{sample.name}</h2>
+              <p className="muted">
+                {sample.platform} · {formatCount(sample.spots)} spots · {formatCount(sample.genes)} genes ·{' '}
+                {sample.umPerPx.toFixed(3)} µm/px
+              </p>
+            </section>
+          ) : (
+            <div className="empty-state">
+              <p>Select a sample, or import one from the left.</p>
+              <p className="muted small">Shortcuts: J jobs · Esc close panels</p>
+            </div>
+          )}
+        </main>
+        {jobsOpen && <JobsDrawer jobs={jobs} onClose={() => setJobsOpen(false)} />}
+      </div>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <ToastProvider>
+      <Shell />
+    </ToastProvider>
+  );
+}
