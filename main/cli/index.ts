@@ -1,0 +1,82 @@
+/**
+ * `stsr`: the engine headless (docs/cli.md). Every command takes --project DIR and --json (the last
+ * stdout line is then one JSON object); progress goes to stderr; exit codes in output.ts.
+ */
+import { parseArgs } from 'node:util';
+import { importCommand } from './commands/import';
+import { projectInfo } from './commands/project-info';
+import { exitCodeFor, makeOutput, UsageError } from './output';
+
+const HELP = `stsr — STSR Studio on the command line
+
+Usage: stsr <command> [options]
+
+Commands:
+  project info                 schema version and counts of samples, runs and jobs
+  import PATH                  import a sample (Space Ranger outs/, legacy ST folder, .h5ad,
+                               Visium HD binned folder, Xenium folder)
+      --name N                 sample name (default: from the folder)
+      --image FILE             H&E image to use instead of the one found
+      --um-per-px F            override µm per full-resolution pixel
+
+Options for every command:
+  --project DIR                project folder (created by commands that write, if missing)
+  --json                       print one JSON object as the last line of stdout
+  -h, --help                   this text
+
+Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 cancelled.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      project: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      name: { type: 'string' },
+      image: { type: 'string' },
+      'um-per-px': { type: 'string' },
+    },
+  });
+  const out = makeOutput(values.json);
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(HELP);
+    return positionals.length === 0 && !values.help ? 2 : 0;
+  }
+  const projectDir = values.project ?? process.env.STSR_PROJECT ?? process.cwd();
+  const [command, ...rest] = positionals;
+  try {
+    switch (command) {
+      case 'project':
+        if (rest[0] !== 'info')
+          throw new UsageError(`Unknown subcommand "project ${rest[0] ?? ''}". Try "stsr project info".`);
+        await projectInfo(projectDir, out);
+        return 0;
+      case 'import':
+        await importCommand(projectDir, rest[0], values, out);
+        return 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (err) {
+    const e = err as Error & { hint?: string; code?: string };
+    out.note(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
+    if (values.json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: e.code ?? 'INTERNAL', message: e.message } })}\n`,
+      );
+    return exitCodeFor(err);
+  }
+}
+
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (err) {
+  // parseArgs throws on unknown flags: that is a usage error, not a crash.
+  process.stderr.write(`error: ${(err as Error).message}\nRun \`stsr --help\` for usage.\n`);
+  code = 2;
+}
+process.exitCode = code;

@@ -1,0 +1,48 @@
+import { METHOD_NAMES, type MethodName } from '../../preload/contract';
+
+/**
+ * Inputs every handler must refuse with a typed error. Shared by the IPC-table and HTTP tests so
+ * both transports are held to the same contract.
+ */
+export const BAD_INPUTS: Record<MethodName, unknown[]> = {
+  'app.info': [42, 'x', [], { extra: 1 }],
+  'project.create': [
+    {},
+    { dir: 5 },
+    { dir: '' },
+    { dir: '   ' },
+    { dir: '/tmp/x', name: 7 },
+    { dir: '/tmp/x', bogus: true },
+    null,
+    'str',
+  ],
+  'project.open': [{}, { dir: null }, { dir: ['a'] }, { path: '/tmp' }],
+  'project.info': [{ dir: '/tmp' }, 3],
+  'project.recent': [{ limit: 'x' }, true],
+  'samples.list': [{ x: 1 }, 'a'],
+  'samples.import': [
+    {},
+    { path: 3 },
+    { path: '' },
+    { path: '/tmp/x', umPerPx: -1 },
+    { path: '/tmp/x', umPerPx: 'big' },
+    { path: '/tmp/x', umPerPx: Infinity },
+  ],
+  'jobs.list': [{ all: true }, 0],
+  'jobs.cancel': [{}, { jobId: 'x' }, { jobId: -1 }, { jobId: 1.5 }],
+  'jobs.resume': [{}, { jobId: null }, { jobId: 0 }],
+  'project.readText': [{}, { path: 1 }, { path: '' }],
+};
+
+/** Paths that must never be read through project.readText (need an open project). */
+export const ESCAPING_PATHS = [
+  '../outside.txt',
+  '/etc/passwd',
+  'arrays/../../x',
+  '..',
+  'a/../../b',
+  'C:\\Windows\\win.ini',
+  'x\0y',
+];
+
+export const ALL_METHODS: readonly MethodName[] = METHOD_NAMES;
