@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test as base } from '@playwright/test';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Served {
+  url: string;
+  origin: string;
+  token: string;
+  home: string;
+  workDir: string;
+  proc: ChildProcess;
+}
+
+/** Starts browser mode exactly as `npm run serve` does and hands the printed URL to the test. */
+export async function startServe(args: string[] = []): Promise<Served> {
+  const workDir = mkdtempSync(join(tmpdir(), 'stsr-e2e-'));
+  const home = join(workDir, 'home');
+  const proc = spawn(process.execPath, [join(repoRoot, 'scripts', 'serve.mjs'), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, STSR_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    const timer = setTimeout(
+      () => reject(new Error(`serve did not print a URL in time. stderr:\n${stderr}`)),
+      120_000,
+    );
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[0]);
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+  });
+  const u = new URL(url);
+  return { url, origin: u.origin, token: u.searchParams.get('token')!, home, workDir, proc };
+}
+
+export async function stopServe(s: Served): Promise<void> {
+  if (s.proc.exitCode === null) {
+    const exited = new Promise((r) => s.proc.once('exit', r));
+    s.proc.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(s.workDir, { recursive: true, force: true });
+}
+
+export const test = base.extend<{ served: Served }>({
+  served: async ({}, use) => {
+    const s = await startServe();
+    await use(s);
+    await stopServe(s);
+  },
+});
+export { expect } from '@playwright/test';
