@@ -69,3 +69,18 @@ export interface Sample {
   annotations?: Record<string, string[]>;
   provenance: Provenance;
 }
+
+/** What the user can say when importing; everything else is read from the files. */
+export interface ReadOptions {
+  /** sample name (default: the folder or file name) */
+  name?: string;
+  /** a full-resolution image to use instead of the one found beside the data */
+  imagePath?: string;
+  /** µm per full-resolution pixel, overriding what the reader derives */
+  umPerPx?: number;
+  /**
+   * Where a reader may write images it has to extract (an .h5ad embeds its PNGs as arrays).
+   * Default: a folder under the OS temp dir. Never the project: importing writes nothing there.
+   */
+  scratchDir?: string;
+}

@@ -1,0 +1,232 @@
+import h5wasm from 'h5wasm/node';
+import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
+import { importError } from './problems';
+
+type H5File = InstanceType<typeof h5wasm.File>;
+export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+export type H5Group = InstanceType<typeof h5wasm.Group>;
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** The HDF5 superblock may sit at 0, 512, 1024, … (user block); we look where the spec says. */
+export function isHdf5(path: string): boolean {
+  if (!existsSync(path) || statSync(path).isDirectory()) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    const size = statSync(path).size;
+    for (let off = 0; off + 8 <= size && off <= 1 << 20; off = off === 0 ? 512 : off * 2) {
+      readSync(fd, buf, 0, 8, off);
+      if (buf.equals(HDF5_SIGNATURE)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens an HDF5 file read-only with h5wasm (NODERAWFS: it reads the host file in place, so memory
+ * is what we slice out, not the file size). h5wasm does not throw on a bad file, it returns a
+ * negative id, so we check and turn that into an error naming the file.
+ */
+export async function openHdf5(path: string): Promise<H5File> {
+  if (!existsSync(path)) throw importError('missing-file', path, 'file not found', 'Check the path.');
+  if (statSync(path).size === 0) {
+    throw importError(
+      'empty-file',
+      path,
+      'the file is empty (0 bytes)',
+      'Copy the file again from its source.',
+    );
+  }
+  if (!isHdf5(path)) {
+    throw importError(
+      'bad-structure',
+      path,
+      'this is not an HDF5 file (no HDF5 signature)',
+      'Pick the .h5/.h5ad file Space Ranger, Xenium or scanpy wrote; it may have been renamed.',
+    );
+  }
+  await h5wasm.ready;
+  const f = new h5wasm.File(path, 'r');
+  if (typeof f.file_id === 'bigint' && f.file_id < 0n) {
+    throw importError(
+      'truncated',
+      path,
+      'HDF5 could not open the file (it is truncated or damaged)',
+      'The copy or download was probably interrupted: copy the file again.',
+    );
+  }
+  return f;
+}
+
+export function getDataset(f: H5File | H5Group, key: string, file: string): H5Dataset {
+  const obj = f.get(key);
+  if (!(obj instanceof h5wasm.Dataset)) {
+    throw importError(
+      'bad-structure',
+      file,
+      `dataset "${key}" is missing`,
+      'The file is not the expected kind or is incomplete.',
+      { field: key },
+    );
+  }
+  return obj;
+}
+
+export function getGroup(f: H5File | H5Group, key: string): H5Group | undefined {
+  const obj = f.get(key);
+  return obj instanceof h5wasm.Group ? obj : undefined;
+}
+
+export function hasDataset(f: H5File | H5Group, key: string): boolean {
+  return f.get(key) instanceof h5wasm.Dataset;
+}
+
+/** Elements per slice: keeps each read well inside the wasm32 heap (see formats.md §6). */
+const SLICE = 1 << 22;
+
+function toNumbers(v: unknown): ArrayLike<number> {
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array)
+    return Float64Array.from(v, (x) => Number(x));
+  if (ArrayBuffer.isView(v)) return v as unknown as ArrayLike<number>;
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'bigint' ? Number(x) : Number(x)));
+  if (typeof v === 'number' || typeof v === 'bigint') return [Number(v)];
+  if (typeof v === 'boolean') return [v ? 1 : 0];
+  throw new Error(`not numeric: ${typeof v}`);
+}
+
+function readInto<T extends Float32Array | Float64Array | Uint32Array>(
+  ds: H5Dataset,
+  out: T,
+  file: string,
+  name: string,
+  check?: (v: number, i: number) => void,
+): T {
+  const n = out.length;
+  for (let start = 0; start < n; start += SLICE) {
+    const end = Math.min(n, start + SLICE);
+    let chunk: ArrayLike<number>;
+    try {
+      chunk = toNumbers(ds.slice([[start, end]]));
+    } catch (cause) {
+      throw importError(
+        'truncated',
+        file,
+        `dataset "${name}" cannot be read (${String(cause)})`,
+        'Copy the file again.',
+        {
+          field: name,
+          cause,
+        },
+      );
+    }
+    if (chunk.length !== end - start) {
+      throw importError(
+        'truncated',
+        file,
+        `dataset "${name}" is shorter than its shape says`,
+        'Copy the file again.',
+        {
+          field: name,
+        },
+      );
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const v = chunk[i]!;
+      if (check) check(v, start + i);
+      out[start + i] = v;
+    }
+  }
+  return out;
+}
+
+export function datasetLength(ds: H5Dataset): number {
+  const s = ds.shape;
+  return s === null ? 1 : s.reduce((a, b) => a * b, 1);
+}
+
+export function readFloat32(ds: H5Dataset, file: string, name: string): Float32Array {
+  return readInto(ds, new Float32Array(datasetLength(ds)), file, name);
+}
+
+export function readFloat64(ds: H5Dataset, file: string, name: string): Float64Array {
+  return readInto(ds, new Float64Array(datasetLength(ds)), file, name);
+}
+
+/** Indices/pointers: must be non-negative integers that fit in 32 bits. */
+export function readUint32(ds: H5Dataset, file: string, name: string): Uint32Array {
+  return readInto(ds, new Uint32Array(datasetLength(ds)), file, name, (v, i) => {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw importError(
+        'bad-structure',
+        file,
+        `"${name}"[${i}] = ${v} is not a valid index`,
+        'The file is damaged.',
+        {
+          field: name,
+        },
+      );
+    }
+  });
+}
+
+/** Strings: 10x writes fixed-length NUL-padded ASCII, anndata variable-length UTF-8. */
+export function readStrings(ds: H5Dataset, file: string, name: string): string[] {
+  let v: unknown;
+  try {
+    v = ds.value;
+  } catch (cause) {
+    throw importError('truncated', file, `dataset "${name}" cannot be read`, 'Copy the file again.', {
+      field: name,
+      cause,
+    });
+  }
+  const arr = Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
+  if (!arr) {
+    throw importError(
+      'bad-structure',
+      file,
+      `dataset "${name}" does not hold strings`,
+      'The file is not the expected kind.',
+      {
+        field: name,
+      },
+    );
+  }
+  return arr.map((s, i) => {
+    const str = String(s).replace(/\0+$/, '');
+    if (str.includes('\ufffd')) {
+      throw importError(
+        'not-utf8',
+        file,
+        `name #${i + 1} ("${str}") is not valid UTF-8`,
+        'Re-write the file with UTF-8 names.',
+        { field: name },
+      );
+    }
+    return str;
+  });
+}
+
+export function attrString(obj: H5Group | H5Dataset, name: string): string | undefined {
+  const a = obj.attrs[name];
+  if (!a) return undefined;
+  const v = a.value;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+export function attrNumbers(obj: H5Group | H5Dataset, name: string): number[] | undefined {
+  const a = obj.attrs[name];
+  if (!a) return undefined;
+  try {
+    return Array.from(toNumbers(a.value));
+  } catch {
+    return undefined;
+  }
+}
+
+export type { H5File };
