@@ -75,9 +75,9 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The contract is pure.' }],
+          paths: [{ name: 'electron', message: 'The contract is pure.' }, ...nodeBuiltinPaths],
           patterns: [
-            { group: nodeBuiltins, message: 'The contract is pure: no Node built-ins.' },
+            { group: ['node:*'], message: 'The contract is pure: no Node built-ins.' },
             {
               group: ['**/main/**', '**/renderer/**'],
               message: 'The contract imports nothing from main/ or renderer/.',
@@ -89,6 +89,7 @@ export default tseslint.config(
   },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    ignores: ['renderer/vite.config.ts'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
     rules: {
@@ -96,9 +97,12 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The renderer talks only to the Api contract.' }],
+          paths: [
+            { name: 'electron', message: 'The renderer talks only to the Api contract.' },
+            ...nodeBuiltinPaths,
+          ],
           patterns: [
-            { group: nodeBuiltins, message: 'The renderer is browser code: no Node built-ins.' },
+            { group: ['node:*'], message: 'The renderer is browser code: no Node built-ins.' },
             {
               group: ['**/main/**'],
               message: 'The renderer imports nothing from main/: use the Api contract.',

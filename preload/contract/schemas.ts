@@ -48,6 +48,25 @@ export const SampleSummary = z.object({
 });
 export type SampleSummary = z.infer<typeof SampleSummary>;
 
+export const SampleDetail = z.object({
+  summary: SampleSummary,
+  spotDiameterUm: z.number(),
+  lattice: z.string(),
+  /** full-res px, one entry per spot */
+  x: z.array(z.number()),
+  y: z.array(z.number()),
+  spotIds: z.array(z.string()),
+  /** project-relative .dzi of the slide pyramid, when there is an image */
+  slide: z.object({ dzi: z.string(), width: z.number(), height: z.number() }).nullable(),
+  annotations: z.array(z.string()),
+  reader: z.string(),
+  warnings: z.array(z.string()),
+});
+export type SampleDetail = z.infer<typeof SampleDetail>;
+
+export const GeneHit = z.object({ index: z.number().int(), id: z.string(), symbol: z.string() });
+export type GeneHit = z.infer<typeof GeneHit>;
+
 export const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
 export type RecentProject = z.infer<typeof RecentProject>;
 
@@ -76,6 +95,18 @@ export const Inputs = {
       umPerPx: z.number().positive().finite().optional(),
     })
     .strict(),
+  'samples.get': z.object({ sampleId: id }).strict(),
+  'samples.genes': z
+    .object({ sampleId: id, query: z.string().max(100), limit: z.number().int().min(1).max(200).optional() })
+    .strict(),
+  /** per-spot values of one gene: raw counts or log1p of counts per 10⁴ */
+  'samples.expression': z
+    .object({
+      sampleId: id,
+      gene: z.number().int().min(0),
+      scale: z.enum(['counts', 'log1p-cp10k']).optional(),
+    })
+    .strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -91,6 +122,14 @@ export const Outputs = {
   'project.recent': z.array(RecentProject),
   'samples.list': z.array(SampleSummary),
   'samples.import': z.object({ jobId: z.number().int() }),
+  'samples.get': SampleDetail,
+  'samples.genes': z.array(GeneHit),
+  'samples.expression': z.object({
+    gene: GeneHit,
+    values: z.array(z.number()),
+    min: z.number(),
+    max: z.number(),
+  }),
   'jobs.list': z.array(JobInfo),
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,

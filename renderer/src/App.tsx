@@ -5,8 +5,8 @@ import { ToastProvider, useToasts } from './components/toasts';
 import { JobsDrawer } from './features/jobs/JobsDrawer';
 import { ProjectPicker } from './features/project/ProjectPicker';
 import { SampleList } from './features/samples/SampleList';
+import { SampleView } from './features/viewer/SampleView';
 import { ApiError } from './lib/api-error';
-import { formatCount } from './lib/format';
 
 function Shell() {
   const toasts = useToasts();
@@ -41,8 +41,20 @@ function Shell() {
   }, [toasts]);
 
   useEffect(() => {
-    if (project) void refresh();
-  }, [project, refresh]);
+    if (!project) return;
+    let live = true;
+    Promise.all([api['samples.list']({}), api['jobs.list']({})]).then(
+      ([s, j]) => {
+        if (!live) return;
+        setSamples(s);
+        setJobs(j);
+      },
+      (e: unknown) => toasts.error(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [project, toasts]);
 
   useEffect(
     () =>
@@ -110,13 +122,7 @@ function Shell() {
         />
         <main className="workspace">
           {sample ? (
-            <section className="sample-panel">
-              <h2>{sample.name}</h2>
-              <p className="muted">
-                {sample.platform} · {formatCount(sample.spots)} spots · {formatCount(sample.genes)} genes ·{' '}
-                {sample.umPerPx.toFixed(3)} µm/px
-              </p>
-            </section>
+            <SampleView key={sample.id} sampleId={sample.id} />
           ) : (
             <div className="empty-state">
               <p>Select a sample, or import one from the left.</p>

@@ -94,3 +94,12 @@ function makeApi(transport: Transport): Api {
 }
 
 export const api: Api = makeApi(window.stsr ?? httpTransport());
+
+/**
+ * URL of a file inside the open project (slide tiles, figures). Electron serves them through the
+ * stsr: protocol, browser mode under /files/; both refuse anything outside the project.
+ */
+export function projectFileUrl(rel: string): string {
+  const path = rel.split('/').map(encodeURIComponent).join('/');
+  return window.stsr ? `stsr://project/${path}` : `/files/${path}`;
+}

@@ -57,6 +57,8 @@ export async function stopServe(s: Served): Promise<void> {
 }
 
 export const test = base.extend<{ served: Served }>({
+  // Playwright reads fixture dependencies from this destructuring: it must be an object pattern.
+  // eslint-disable-next-line no-empty-pattern
   served: async ({}, use) => {
     const s = await startServe();
     await use(s);

@@ -17,7 +17,11 @@ import { createProject, openProject, type Project } from '../store/project';
 import { resolveInsideProject } from '../store/project-paths';
 import { countRows } from '../store/repos/counts';
 import type { JobRow } from '../store/repos/jobs';
-import { listSamples } from '../store/repos/samples';
+import { getSample, listSamples, type SampleRow } from '../store/repos/samples';
+import { listLayers } from '../store/repos/layers';
+import { loadSample } from '../store/sample-store';
+import type { Sample } from '../io/sample';
+import { geneColumn, rowSums, searchGenes } from './sample-queries';
 import { readRecentProjects, rememberProject } from '../settings/recent-projects';
 import { TASKS } from '../tasks';
 import { toApiError, validationError } from './errors';
@@ -28,6 +32,21 @@ const MAX_TEXT_BYTES = 4 * 2 ** 20;
 type Handlers = {
   [M in MethodName]: (input: z.output<(typeof Inputs)[M]>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 };
+
+function sampleSummary(s: SampleRow): SampleSummary {
+  return {
+    id: s.id,
+    name: s.name,
+    platform: s.platform,
+    spots: s.nSpots,
+    genes: s.nGenes,
+    umPerPx: s.umPerPx,
+    image: s.image
+      ? { width: s.image.width * s.image.scaleToFullRes, height: s.image.height * s.image.scaleToFullRes }
+      : null,
+    createdAt: s.createdAt,
+  };
+}
 
 export function jobInfo(row: JobRow): JobInfo {
   return {
@@ -54,6 +73,8 @@ export function jobInfo(row: JobRow): JobInfo {
 export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   private project: Project | null = null;
   private runner: JobRunner | null = null;
+  /** the last few samples read, with library sizes: switching genes must not re-read arrays */
+  private readonly sampleCache = new Map<number, { sample: Sample; lib: Float64Array }>();
 
   constructor(private readonly options: { transport: 'electron' | 'http'; maxHeavyJobs?: number }) {
     super();
@@ -95,6 +116,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   }
 
   async closeProject(): Promise<void> {
+    this.sampleCache.clear();
     await this.runner?.close();
     this.project?.close();
     this.runner = null;
@@ -108,6 +130,24 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       });
     }
     return { project: this.project, runner: this.runner };
+  }
+
+  private cachedSample(id: number): { sample: Sample; lib: Float64Array } {
+    const { project } = this.requireProject();
+    let hit = this.sampleCache.get(id);
+    if (!hit) {
+      const sample = loadSample(project, id);
+      hit = { sample, lib: rowSums(sample.counts) };
+      this.sampleCache.set(id, hit);
+      if (this.sampleCache.size > 3) this.sampleCache.delete(this.sampleCache.keys().next().value!);
+    }
+    return hit;
+  }
+
+  private sampleRow(id: number): SampleRow {
+    const row = getSample(this.requireProject().project.db, id);
+    if (!row) throw new EngineError('NOT_FOUND', `No sample with id ${id} in this project.`);
+    return row;
   }
 
   private projectInfo(): ProjectInfo {
@@ -135,20 +175,40 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     'project.open': (i) => this.openProjectDir(i.dir),
     'project.info': () => this.projectInfo(),
     'project.recent': () => readRecentProjects(),
-    'samples.list': () => {
-      const { project } = this.requireProject();
-      return listSamples(project.db).map((s): SampleSummary => ({
-        id: s.id,
-        name: s.name,
-        platform: s.platform,
-        spots: s.nSpots,
-        genes: s.nGenes,
-        umPerPx: s.umPerPx,
-        image: s.image
-          ? { width: s.image.width * s.image.scaleToFullRes, height: s.image.height * s.image.scaleToFullRes }
-          : null,
-        createdAt: s.createdAt,
-      }));
+    'samples.list': () => listSamples(this.requireProject().project.db).map(sampleSummary),
+    'samples.get': (i) => {
+      const row = this.sampleRow(i.sampleId);
+      const { sample } = this.cachedSample(i.sampleId);
+      const slide = listLayers(this.requireProject().project.db, row.id, 'slide')[0];
+      return {
+        summary: sampleSummary(row),
+        spotDiameterUm: row.spotDiameterUm,
+        lattice: row.lattice,
+        x: sample.spots.map((s) => s.x),
+        y: sample.spots.map((s) => s.y),
+        spotIds: sample.spots.map((s) => s.id),
+        slide: slide ? (slide.settings as { dzi: string; width: number; height: number }) : null,
+        annotations: Object.keys(sample.annotations ?? {}),
+        reader: row.provenance.reader,
+        warnings: row.provenance.warnings,
+      };
+    },
+    'samples.genes': (i) => {
+      this.sampleRow(i.sampleId);
+      return searchGenes(this.cachedSample(i.sampleId).sample.genes, i.query, i.limit ?? 20);
+    },
+    'samples.expression': (i) => {
+      this.sampleRow(i.sampleId);
+      const { sample, lib } = this.cachedSample(i.sampleId);
+      const values = geneColumn(sample.counts, i.gene, i.scale ?? 'log1p-cp10k', lib);
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of values) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      const g = sample.genes[i.gene]!;
+      return { gene: { index: i.gene, id: g.id, symbol: g.symbol }, values: Array.from(values), min, max };
     },
     'samples.import': (i) => {
       const { runner } = this.requireProject();

@@ -20,6 +20,24 @@ interface SampleLabels {
   annotations: Record<string, string[]>;
 }
 
+/** Lookups binary-search a row's columns, so stored rows keep their column indices ascending. */
+export function sortCsrRows(m: Sample['counts']): void {
+  for (let r = 0; r < m.nRows; r++) {
+    const a = m.indptr[r]!;
+    const b = m.indptr[r + 1]!;
+    let sorted = true;
+    for (let k = a + 1; k < b; k++) if (m.indices[k - 1]! >= m.indices[k]!) sorted = false;
+    if (sorted) continue;
+    const order = Array.from({ length: b - a }, (_, k) => a + k).sort(
+      (p, q) => m.indices[p]! - m.indices[q]!,
+    );
+    const idx = order.map((k) => m.indices[k]!);
+    const val = order.map((k) => m.data[k]!);
+    m.indices.set(idx, a);
+    m.data.set(val, a);
+  }
+}
+
 /** A name not yet used in the project: "C2", then "C2 (2)", … */
 export function uniqueSampleName(project: Project, wanted: string): string {
   let name = wanted;
@@ -32,6 +50,7 @@ export function uniqueSampleName(project: Project, wanted: string): string {
  * A crash between the two leaves only unreferenced files, which no row can reach.
  */
 export function saveSample(project: Project, sample: Sample, sourcePath: string): SampleRow {
+  sortCsrRows(sample.counts);
   const uid = randomUUID();
   const name = (role: string) => `sample-${uid}-${role}.arr`;
   const arrays: SampleArrays = {

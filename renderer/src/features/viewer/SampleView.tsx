@@ -1,0 +1,130 @@
+import { useEffect, useState } from 'react';
+import type { GeneHit, SampleDetail } from '../../../../preload/contract';
+import { api } from '../../api';
+import { useToasts } from '../../components/toasts';
+import type { ColormapName } from '../../lib/colormaps';
+import { formatCount } from '../../lib/format';
+import { quantile } from '../../lib/spot-index';
+import { ColorBar } from './ColorBar';
+import { GeneSearch } from './GeneSearch';
+import { SlideViewer, type SpotColouring } from './SlideViewer';
+
+/** A sample over its slide: gene colouring, colour range, opacity, colour map. */
+export function SampleView({ sampleId }: { sampleId: number }) {
+  const toasts = useToasts();
+  const [detail, setDetail] = useState<SampleDetail | null>(null);
+  const [gene, setGene] = useState<GeneHit | null>(null);
+  const [colouring, setColouring] = useState<SpotColouring | null>(null);
+  const [opacity, setOpacity] = useState(0.85);
+  const [colormap, setColormap] = useState<ColormapName>('viridis');
+
+  useEffect(() => {
+    // The parent keys this view by sample, so state starts fresh for each sample.
+    let live = true;
+    api['samples.get']({ sampleId }).then(
+      (d) => live && setDetail(d),
+      (e: unknown) => toasts.error(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [sampleId, toasts]);
+
+  useEffect(() => {
+    if (!gene) return;
+    let live = true;
+    api['samples.expression']({ sampleId, gene: gene.index, scale: 'log1p-cp10k' }).then(
+      (r) => {
+        if (!live) return;
+        // Default range: 0 to the 99th percentile, so one hot spot does not wash out the rest.
+        const hi = quantile(r.values, 0.99) || r.max || 1;
+        setColouring({
+          label: `${r.gene.symbol} log1p CP10k`,
+          values: r.values,
+          range: [Math.min(0, r.min), hi],
+          colormap,
+        });
+      },
+      (e: unknown) => toasts.error(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [gene, sampleId, toasts, colormap]);
+
+  if (!detail) return <div className="empty-state muted">Loading sample…</div>;
+  const s = detail.summary;
+  const setRange = (i: 0 | 1, v: number) =>
+    colouring &&
+    Number.isFinite(v) &&
+    setColouring({ ...colouring, range: i === 0 ? [v, colouring.range[1]] : [colouring.range[0], v] });
+
+  return (
+    <section className="sample-view">
+      <div className="toolbar">
+        <strong>{s.name}</strong>
+        <span className="muted small">
+          {s.platform} · {formatCount(s.spots)} spots · {formatCount(s.genes)} genes · {s.umPerPx.toFixed(3)}{' '}
+          µm/px
+          {!detail.slide && ' · no image'}
+        </span>
+        <span className="spacer" />
+        <GeneSearch sampleId={sampleId} onPick={setGene} />
+        <label className="inline">
+          Opacity
+          <input
+            type="range"
+            min={0}
+            max={1}
+            step={0.05}
+            value={opacity}
+            aria-label="Spot opacity"
+            onChange={(e) => setOpacity(Number(e.target.value))}
+          />
+        </label>
+        <select
+          aria-label="Colour map"
+          value={colormap}
+          onChange={(e) => setColormap(e.target.value as ColormapName)}
+        >
+          <option value="viridis">viridis</option>
+          <option value="magma">magma</option>
+        </select>
+      </div>
+      <div className="viewer-area">
+        <SlideViewer detail={detail} colouring={colouring} opacity={opacity} />
+        {colouring && (
+          <div className="legend">
+            <ColorBar label={colouring.label} range={colouring.range} colormap={colouring.colormap} />
+            <div className="range-inputs">
+              <input
+                type="number"
+                aria-label="Colour range minimum"
+                step="any"
+                value={colouring.range[0]}
+                onChange={(e) => setRange(0, Number(e.target.value))}
+              />
+              <input
+                type="number"
+                aria-label="Colour range maximum"
+                step="any"
+                value={colouring.range[1]}
+                onChange={(e) => setRange(1, Number(e.target.value))}
+              />
+            </div>
+          </div>
+        )}
+      </div>
+      {detail.warnings.length > 0 && (
+        <details className="warnings">
+          <summary>{detail.warnings.length} import warning(s)</summary>
+          <ul>
+            {detail.warnings.map((w) => (
+              <li key={w}>{w}</li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </section>
+  );
+}

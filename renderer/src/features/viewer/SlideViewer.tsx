@@ -1,0 +1,128 @@
+import OpenSeadragon from 'openseadragon';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { SampleDetail } from '../../../../preload/contract';
+import { projectFileUrl } from '../../api';
+import type { ColormapName } from '../../lib/colormaps';
+import { SpotIndex } from '../../lib/spot-index';
+import { SpotsOverlay } from './spots-overlay';
+
+const BLANK_PNG =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mP8/x8AAwMCAO+ip1sAAAAASUVORK5CYII=';
+
+export interface SpotColouring {
+  label: string;
+  values: number[];
+  range: [number, number];
+  colormap: ColormapName;
+}
+
+/**
+ * The one OpenSeadragon wrapper: the slide pyramid as the base layer and the spots drawn at their
+ * true diameter on top. Without an image the spots are shown on white at the same scale.
+ */
+export function SlideViewer({
+  detail,
+  colouring,
+  opacity,
+}: {
+  detail: SampleDetail;
+  colouring: SpotColouring | null;
+  opacity: number;
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  const overlay = useRef<SpotsOverlay | null>(null);
+  const [hover, setHover] = useState<{ i: number; ex: number; ey: number } | null>(null);
+  const diameterPx = detail.spotDiameterUm / detail.summary.umPerPx;
+  const worldWidthPx = useMemo(() => {
+    if (detail.summary.image) return detail.summary.image.width;
+    return Math.max(...detail.x) + diameterPx;
+  }, [detail, diameterPx]);
+  const index = useMemo(() => new SpotIndex(detail.x, detail.y, diameterPx), [detail, diameterPx]);
+
+  useEffect(() => {
+    const viewer = OpenSeadragon({
+      element: host.current!,
+      tileSources: detail.slide ? projectFileUrl(detail.slide.dzi) : { type: 'image', url: BLANK_PNG },
+      showNavigationControl: false,
+      gestureSettingsMouse: { clickToZoom: false },
+      animationTime: 0.4,
+      maxZoomPixelRatio: 4,
+      visibilityRatio: 0.2,
+      crossOriginPolicy: false,
+      preserveImageSizeOnResize: true,
+    });
+    const o = new SpotsOverlay(viewer, {
+      x: detail.x,
+      y: detail.y,
+      diameterPx,
+      worldWidthPx,
+      umPerPx: detail.summary.umPerPx,
+    });
+    overlay.current = o;
+    if (!detail.slide) {
+      viewer.addOnceHandler('open', () => {
+        const xs = detail.x;
+        const ys = detail.y;
+        const pad = diameterPx;
+        const minX = Math.min(...xs) - pad;
+        const minY = Math.min(...ys) - pad;
+        const rect = new OpenSeadragon.Rect(
+          minX / worldWidthPx,
+          minY / worldWidthPx,
+          (Math.max(...xs) + pad - minX) / worldWidthPx,
+          (Math.max(...ys) + pad - minY) / worldWidthPx,
+        );
+        viewer.viewport.fitBounds(rect, true);
+      });
+    }
+    const track = new OpenSeadragon.MouseTracker({
+      element: viewer.canvas,
+      moveHandler: (e) => {
+        const p = (e as unknown as { position: OpenSeadragon.Point }).position;
+        const img = o.imageFromElement(p.x, p.y);
+        const i = index.nearest(img.x, img.y, diameterPx / 2);
+        setHover(i >= 0 ? { i, ex: p.x, ey: p.y } : null);
+        o.setStyle({ highlight: i });
+      },
+      leaveHandler: () => {
+        setHover(null);
+        o.setStyle({ highlight: -1 });
+      },
+    });
+    return () => {
+      track.destroy();
+      o.destroy();
+      overlay.current = null;
+      viewer.destroy();
+    };
+  }, [detail, diameterPx, worldWidthPx, index]);
+
+  useEffect(() => {
+    overlay.current?.setStyle({
+      values: colouring?.values ?? null,
+      range: colouring?.range ?? [0, 1],
+      colormap: colouring?.colormap ?? 'viridis',
+      opacity,
+    });
+  }, [colouring, opacity, detail]);
+
+  return (
+    <div className="viewer-host">
+      <div ref={host} className="viewer" data-testid="slide-viewer" />
+      {hover && (
+        <div
+          className="hover-tip"
+          style={{ left: hover.ex + 14, top: hover.ey + 14 }}
+          data-testid="hover-tip"
+        >
+          <div>{detail.spotIds[hover.i]}</div>
+          {colouring && (
+            <div>
+              {colouring.label}: {colouring.values[hover.i]!.toFixed(3)}
+            </div>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
