@@ -1,0 +1,99 @@
+/**
+ * ORT sessions with execution-provider fallback. A GPU provider is tried first where the platform
+ * has one (CUDA on Linux, DirectML on Windows); if it cannot be created (no driver, no provider
+ * library, unsupported op) the model is loaded again on the CPU, and the reason is logged and
+ * returned so the UI can say why training is slower than hoped.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import type * as OrtTypes from 'onnxruntime-node';
+import type { DType, TypedData } from './graph';
+
+const require = createRequire(import.meta.url);
+/** onnxruntime-node is CommonJS with a native binding; require keeps it out of ESM bundling. */
+export const ort = require('onnxruntime-node') as typeof OrtTypes;
+
+export type OrtTensor = OrtTypes.Tensor;
+export type OrtSession = OrtTypes.InferenceSession;
+
+/** What the settings page offers: 'auto' tries the platform's GPU provider, then the CPU. */
+export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml';
+export type ProviderName = 'cpu' | 'cuda' | 'dml';
+
+export interface SessionOptions {
+  provider?: ProviderChoice;
+  /** Intra-op threads; default = the machine's available parallelism. */
+  threads?: number;
+  /** Receives one line per decision (which provider ran, why one was skipped). */
+  log?: (line: string) => void;
+  platform?: NodeJS.Platform;
+}
+
+export interface CreatedSession {
+  session: OrtSession;
+  provider: ProviderName;
+  /** Why a requested GPU provider was not used, when it was not. */
+  fallbackReason?: string;
+}
+
+/** Providers to try, in order, for a choice on a platform. Pure: unit-tested per platform. */
+export function providerOrder(choice: ProviderChoice, platform: NodeJS.Platform): ProviderName[] {
+  if (choice === 'cpu') return ['cpu'];
+  if (choice === 'cuda' || choice === 'dml') return [choice, 'cpu'];
+  if (platform === 'linux') return ['cuda', 'cpu'];
+  if (platform === 'win32') return ['dml', 'cpu'];
+  return ['cpu'];
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+function ortOptions(provider: ProviderName, threads: number): OrtTypes.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    // Sequential: our step graphs are one long chain, and parallel execution would make
+    // floating-point summation order (hence bitwise resume) depend on scheduling.
+    executionMode: 'sequential',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    // Errors from failed GPU providers reach us as exceptions; ORT's own console spew is noise.
+    logSeverityLevel: 3,
+  };
+}
+
+export async function createSession(
+  model: Uint8Array,
+  options: SessionOptions = {},
+): Promise<CreatedSession> {
+  const log = options.log ?? (() => {});
+  const threads = options.threads ?? defaultThreads();
+  const order = providerOrder(options.provider ?? 'auto', options.platform ?? process.platform);
+  const reasons: string[] = [];
+  for (const provider of order) {
+    try {
+      const session = await ort.InferenceSession.create(model, ortOptions(provider, threads));
+      const fallbackReason = reasons.length > 0 ? reasons.join('; ') : undefined;
+      log(
+        `onnx: running on ${provider} with ${threads} threads${fallbackReason ? ` (${fallbackReason})` : ''}`,
+      );
+      return fallbackReason ? { session, provider, fallbackReason } : { session, provider };
+    } catch (err) {
+      const why = `${provider} unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+      reasons.push(why);
+      log(`onnx: ${why}`);
+      if (provider === 'cpu') throw err;
+    }
+  }
+  throw new Error('unreachable: the CPU provider is always last');
+}
+
+/** Wraps a typed array as an ORT tensor without copying. */
+export function toOrt(dtype: DType, data: TypedData, dims: readonly number[]): OrtTensor {
+  return new ort.Tensor(dtype, data as never, dims);
+}
+
+export function floatArray(dtype: 'float32' | 'float64', n: number): Float32Array | Float64Array {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
