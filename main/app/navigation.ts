@@ -1,0 +1,45 @@
+import { isAppUrl } from './origin';
+
+/**
+ * Pure decisions for the window's navigation guards (wired up in main.ts for every webContents):
+ * the renderer never leaves the app, never opens windows, and gets no browser permissions.
+ */
+
+/** will-navigate / will-redirect / will-frame-navigate: only within stsr://app. */
+export function navigationAllowed(url: string): boolean {
+  return isAppUrl(url);
+}
+
+/** setWindowOpenHandler's answer: always deny; a wanted external link goes through the OS browser. */
+export function windowOpenResponse(): { action: 'deny' } {
+  return { action: 'deny' };
+}
+
+/**
+ * A link the user may open in their own browser (after confirming): plain https only, no
+ * credentials, no other scheme (file:, javascript:, smb:, custom handlers...). Null otherwise.
+ */
+export function externalLinkTarget(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' || u.username !== '' || u.password !== '' || u.hostname === '') return null;
+  return u.href;
+}
+
+/** Browser permissions (camera, notifications, geolocation, ...): the app needs none. */
+export function permissionAllowed(_permission: string): boolean {
+  return false;
+}
+
+/** Text of the confirmation shown before an external link is opened. */
+export function externalLinkPrompt(url: string): { message: string; detail: string; buttons: string[] } {
+  return {
+    message: 'Open this link in your web browser?',
+    detail: url,
+    buttons: ['Cancel', 'Open in browser'],
+  };
+}
