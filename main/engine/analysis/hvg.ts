@@ -50,7 +50,8 @@ export function seuratV3Hvg(counts: CsrMatrix, options: SeuratV3Options = {}): H
   const N = counts.nRows;
   const G = counts.nCols;
   const nTop = Math.min(options.nTopGenes ?? 2000, G);
-  if (!(nTop >= 1) || !Number.isInteger(nTop)) throw badInput(`nTopGenes must be a positive integer, got ${options.nTopGenes}`);
+  if (!(nTop >= 1) || !Number.isInteger(nTop))
+    throw badInput(`nTopGenes must be a positive integer, got ${options.nTopGenes}`);
   if (N < 2) throw badInput('Highly variable genes need at least 2 spots.');
   const warnings: string[] = [];
   for (let q = 0; q < counts.data.length; q++) {
@@ -68,7 +69,11 @@ export function seuratV3Hvg(counts: CsrMatrix, options: SeuratV3Options = {}): H
   if (notConst.length > 0) {
     const x = Float64Array.from(notConst, (j) => Math.log10(mean[j]!));
     const y = Float64Array.from(notConst, (j) => Math.log10(variance[j]!));
-    const fit = loessFit(x, y, { span: options.span ?? 0.3, degree: 2, surface: options.surface ?? 'interpolate' });
+    const fit = loessFit(x, y, {
+      span: options.span ?? 0.3,
+      degree: 2,
+      surface: options.surface ?? 'interpolate',
+    });
     notConst.forEach((j, r) => (estimatVar[j] = fit[r]!));
   }
   const regStd = new Float64Array(G);
@@ -105,7 +110,16 @@ export function seuratV3Hvg(counts: CsrMatrix, options: SeuratV3Options = {}): H
     ranked[r] = j;
   }
   const selected = Uint32Array.from(ranked).sort();
-  return { means: mean, variances: variance, variancesNorm, rank, highlyVariable, selected, ranked, warnings };
+  return {
+    means: mean,
+    variances: variance,
+    variancesNorm,
+    rank,
+    highlyVariable,
+    selected,
+    ranked,
+    warnings,
+  };
 }
 
 /**
@@ -113,10 +127,16 @@ export function seuratV3Hvg(counts: CsrMatrix, options: SeuratV3Options = {}): H
  * most variable first. targetSum defaults to 1e6 (counts per million, as "log1p CPM" says);
  * ties are broken by gene index.
  */
-export function topVarianceGenes(counts: CsrMatrix, n: number, options: { targetSum?: number } = {}): Uint32Array {
+export function topVarianceGenes(
+  counts: CsrMatrix,
+  n: number,
+  options: { targetSum?: number } = {},
+): Uint32Array {
   const ln = logNormalize(counts, options.targetSum ?? 1e6);
   const { variance } = csrColumnStats(ln);
   const k = Math.min(n, counts.nCols);
-  const order = Array.from({ length: counts.nCols }, (_, j) => j).sort((a, b) => variance[b]! - variance[a]! || a - b);
+  const order = Array.from({ length: counts.nCols }, (_, j) => j).sort(
+    (a, b) => variance[b]! - variance[a]! || a - b,
+  );
   return Uint32Array.from(order.slice(0, k));
 }

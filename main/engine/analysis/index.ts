@@ -5,7 +5,14 @@
  */
 export { Rng } from './random';
 export type { DenseMatrix, SymmetricEigen, Svd } from './matrix';
-export { denseFrom, csrToDense, selectRows, symmetricEigen, svdJacobi, orthonormalizeColumns } from './matrix';
+export {
+  denseFrom,
+  csrToDense,
+  selectRows,
+  symmetricEigen,
+  svdJacobi,
+  orthonormalizeColumns,
+} from './matrix';
 export type { ColumnStats, ScaleResult } from './normalise';
 export {
   rowSums,
@@ -20,7 +27,7 @@ export {
   scaleCsr,
 } from './normalise';
 export type { LoessOptions } from './loess';
-export { loessFit } from './loess';
+export { loessFit, loessFitAt, loessVertices } from './loess';
 export type { SeuratV3Options, HvgResult } from './hvg';
 export { seuratV3Hvg, topVarianceGenes } from './hvg';
 export type { PcaOptions, PcaResult } from './pca';

@@ -73,7 +73,14 @@ export function kmeans(x: DenseMatrix, options: KMeansOptions): KMeansResult {
     const nw = sorted.mapping[old]!;
     centers.set(best!.centers.subarray(old * d, (old + 1) * d), nw * d);
   }
-  return { labels: sorted.labels, centers, sizes: sorted.sizes, inertia: best!.inertia, nIter: best!.nIter, algorithm };
+  return {
+    labels: sorted.labels,
+    centers,
+    sizes: sorted.sizes,
+    inertia: best!.inertia,
+    nIter: best!.nIter,
+    algorithm,
+  };
 }
 
 function meanVariance(x: DenseMatrix): number {
@@ -170,7 +177,13 @@ export function kmeansPlusPlus(x: DenseMatrix, k: number, rng: Rng, subset?: Uin
   return centers;
 }
 
-function assign(x: DenseMatrix, centers: Float64Array, k: number, labels: Int32Array, dist?: Float64Array): number {
+function assign(
+  x: DenseMatrix,
+  centers: Float64Array,
+  k: number,
+  labels: Int32Array,
+  dist?: Float64Array,
+): number {
   let inertia = 0;
   for (let i = 0; i < x.nRows; i++) {
     let bl = 0;
@@ -255,7 +268,13 @@ function inertiaOf(x: DenseMatrix, centers: Float64Array, labels: Int32Array): n
 }
 
 /** sklearn's _relocate_empty_clusters_dense: the farthest points (from their own centre) seed empty clusters. */
-function relocateEmpty(x: DenseMatrix, sums: Float64Array, counts: Float64Array, labels: Int32Array, dist: Float64Array): void {
+function relocateEmpty(
+  x: DenseMatrix,
+  sums: Float64Array,
+  counts: Float64Array,
+  labels: Int32Array,
+  dist: Float64Array,
+): void {
   const k = counts.length;
   const d = x.nCols;
   const empty: number[] = [];
@@ -379,7 +398,10 @@ function miniBatch(
  * Renumbers labels so 0 is the largest cluster, 1 the next, … (ties keep the old order); negative
  * labels (background / unassigned) are left as they are. `mapping[old] = new`.
  */
-export function sortLabelsBySize(labels: Int32Array, k?: number): { labels: Int32Array; mapping: Int32Array; sizes: number[] } {
+export function sortLabelsBySize(
+  labels: Int32Array,
+  k?: number,
+): { labels: Int32Array; mapping: Int32Array; sizes: number[] } {
   let K = k ?? 0;
   if (k === undefined) for (const l of labels) if (l + 1 > K) K = l + 1;
   const counts = new Array<number>(K).fill(0);

@@ -41,7 +41,8 @@ export function loessFit(x: Float64Array, y: Float64Array, options: LoessOptions
   const nf = Math.min(n, Math.floor(n * span));
   const k = degree + 1;
   // dloess refuses (ehg182 code 104) when the neighbourhood cannot determine the polynomial.
-  if (k > nf - 1) throw badInput(`loess: span ${span} is too small for ${n} points (fewer points than parameters)`);
+  if (k > nf - 1)
+    throw badInput(`loess: span ${span} is too small for ${n} points (fewer points than parameters)`);
   const fitter = new LocalFitter(x, y, nf, span, degree);
   const out = new Float64Array(n);
   if ((options.surface ?? 'interpolate') === 'direct') {
@@ -53,6 +54,32 @@ export function loessFit(x: Float64Array, y: Float64Array, options: LoessOptions
   for (const v of tree.vertices) vval.set(v, fitter.fit(v));
   for (let i = 0; i < n; i++) out[i] = evalTree(tree, vval, x[i]!);
   return out;
+}
+
+/**
+ * The local fit evaluated directly at arbitrary points (dloess's "direct" surface, i.e. predict()
+ * without the k-d tree): [value, slope] per point.
+ */
+export function loessFitAt(
+  x: Float64Array,
+  y: Float64Array,
+  at: ArrayLike<number>,
+  options: Pick<LoessOptions, 'span' | 'degree'>,
+): { value: Float64Array; slope: Float64Array } {
+  const n = x.length;
+  const nf = Math.min(n, Math.floor(n * options.span));
+  const degree = options.degree ?? 2;
+  if (degree + 1 > nf - 1) throw badInput(`loess: span ${options.span} is too small for ${n} points`);
+  const fitter = new LocalFitter(x, y, nf, options.span, degree);
+  const value = new Float64Array(at.length);
+  const slope = new Float64Array(at.length);
+  for (let i = 0; i < at.length; i++) [value[i], slope[i]] = fitter.fit(at[i]!);
+  return { value, slope };
+}
+
+/** The x positions of the k-d tree vertices 'interpolate' fits at (bounding box ends and splits). */
+export function loessVertices(x: Float64Array, span: number, cell = 0.2): Float64Array {
+  return Float64Array.from(buildTree(x, span * cell).vertices).sort();
 }
 
 class LocalFitter {
@@ -76,7 +103,8 @@ class LocalFitter {
     for (let i = 0; i < n; i++) dist[i] = (x[i]! - q) ** 2;
     this.scratch.set(dist);
     const rho = quickselect(this.scratch, nf - 1) * Math.max(1, this.span);
-    if (!(rho > 0)) throw badInput('loess: zero-width neighbourhood (too many tied x values); make span bigger');
+    if (!(rho > 0))
+      throw badInput('loess: zero-width neighbourhood (too many tied x values); make span bigger');
     // Points at distance ≥ √ρ get weight 0, so only those strictly inside enter the regression; which
     // of several points tied exactly at the nf-th distance dloess keeps does not matter for that reason.
     const idx: number[] = [];
@@ -172,7 +200,14 @@ function buildTree(x: Float64Array, fcFraction: number): Tree {
   const fc = Math.floor(n * fcFraction);
   const nvmax = Math.max(200, n);
   const ncmax = nvmax;
-  const tree: Tree = { xi: [NaN], lo: [-1], hi: [-1], vLo: [alpha - mu], vHi: [beta + mu], vertices: [alpha - mu, beta + mu] };
+  const tree: Tree = {
+    xi: [NaN],
+    lo: [-1],
+    hi: [-1],
+    vLo: [alpha - mu],
+    vHi: [beta + mu],
+    vertices: [alpha - mu, beta + mu],
+  };
   const cellL = [0];
   const cellU = [n - 1];
   let nv = 2;
@@ -187,7 +222,7 @@ function buildTree(x: Float64Array, fcFraction: number): Tree {
     if (!leaf) {
       // "all ties go with hi son": move the split to the nearest gap between distinct values,
       // trying m, m+1, m−1, m+2, … and giving up at the first offset that leaves the cell.
-      for (let off = 0; ; ) {
+      for (let off = 0; ;) {
         const mm = m + off;
         if (mm >= u || mm < l) break;
         if (s[mm] !== s[mm + 1]) {

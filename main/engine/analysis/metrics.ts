@@ -26,8 +26,13 @@ interface Contingency {
   b: Map<string, number>;
 }
 
-function contingency(truth: readonly Label[], pred: readonly Label[], exclude: readonly Label[]): Contingency {
-  if (truth.length !== pred.length) throw badInput(`label vectors differ in length (${truth.length} vs ${pred.length})`);
+function contingency(
+  truth: readonly Label[],
+  pred: readonly Label[],
+  exclude: readonly Label[],
+): Contingency {
+  if (truth.length !== pred.length)
+    throw badInput(`label vectors differ in length (${truth.length} vs ${pred.length})`);
   const ex = new Set(exclude.map(String));
   const table = new Map<string, number>();
   const a = new Map<string, number>();
@@ -57,7 +62,11 @@ const comb2 = (x: number): number => (x * (x - 1)) / 2;
  * cases "both one cluster" and "both all singletons"). Points unlabelled in either vector, or whose
  * truth label is in `exclude` (e.g. 'undetermined'), are dropped first.
  */
-export function adjustedRandIndex(truth: readonly Label[], pred: readonly Label[], exclude: readonly Label[] = []): number {
+export function adjustedRandIndex(
+  truth: readonly Label[],
+  pred: readonly Label[],
+  exclude: readonly Label[] = [],
+): number {
   const { n, table, a, b } = contingency(truth, pred, exclude);
   if (n === 0) throw badInput('ARI: no point is labelled in both vectors.');
   let sumIj = 0;
@@ -93,7 +102,11 @@ export function adjustedRandIndexFromTable(table: number[][]): number {
  * Normalised mutual information with the arithmetic mean of the entropies (sklearn's default
  * average_method='arithmetic'); natural logs. Both labellings one cluster → 1; MI = 0 otherwise → 0.
  */
-export function normalizedMutualInfo(truth: readonly Label[], pred: readonly Label[], exclude: readonly Label[] = []): number {
+export function normalizedMutualInfo(
+  truth: readonly Label[],
+  pred: readonly Label[],
+  exclude: readonly Label[] = [],
+): number {
   const { n, table, a, b } = contingency(truth, pred, exclude);
   if (n === 0) throw badInput('NMI: no point is labelled in both vectors.');
   if (a.size === 1 && b.size === 1) return 1;
@@ -220,11 +233,19 @@ export interface SsimOptions {
  * (winSize−1)/2 = 3 pixels from every border. Inside the crop every window lies fully in the image,
  * so scikit-image's reflective padding never enters the result and the windows are summed directly.
  */
-export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, height: number, width: number, options: SsimOptions = {}): number {
+export function ssim(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  height: number,
+  width: number,
+  options: SsimOptions = {},
+): number {
   const win = options.winSize ?? 7;
   if (win < 3 || win % 2 === 0) throw badInput('SSIM window size must be odd and ≥ 3.');
-  if (height < win || width < win) throw badInput(`SSIM needs images of at least ${win}×${win}, got ${height}×${width}.`);
-  if (a.length !== height * width || b.length !== height * width) throw badInput('SSIM image sizes do not match.');
+  if (height < win || width < win)
+    throw badInput(`SSIM needs images of at least ${win}×${win}, got ${height}×${width}.`);
+  if (a.length !== height * width || b.length !== height * width)
+    throw badInput('SSIM image sizes do not match.');
   const L = options.dataRange ?? 1;
   const C1 = ((options.k1 ?? 0.01) * L) ** 2;
   const C2 = ((options.k2 ?? 0.03) * L) ** 2;
@@ -307,14 +328,20 @@ export function latticeImageLayout(
   const pixel = Int32Array.from({ length: n }, (_, i) => rr[i]! * width + cc[i]!);
   const seen = new Set<number>();
   for (const p of pixel) {
-    if (seen.has(p)) throw badInput('Two spots share one lattice position; the array indices are not a lattice.');
+    if (seen.has(p))
+      throw badInput('Two spots share one lattice position; the array indices are not a lattice.');
     seen.add(p);
   }
   return { height, width, pixel };
 }
 
 /** SSIM per gene of spots × genes matrices placed on the lattice image (values assumed in [0, 1]). */
-export function ssimPerGene(t: DenseMatrix, p: DenseMatrix, layout: LatticeImageLayout, options: SsimOptions = {}): Float64Array {
+export function ssimPerGene(
+  t: DenseMatrix,
+  p: DenseMatrix,
+  layout: LatticeImageLayout,
+  options: SsimOptions = {},
+): Float64Array {
   checkSame(t, p);
   const { nRows: n, nCols: g } = t;
   if (layout.pixel.length !== n) throw badInput('The lattice layout does not match the number of spots.');

@@ -59,18 +59,21 @@ export function pca(x: DenseMatrix, options: PcaOptions): PcaResult {
   for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j] = mean[j]! + x.data[i * p + j]!;
   for (let j = 0; j < p; j++) mean[j] = mean[j]! / n;
   let totalVar = 0;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < p; j++) totalVar += (x.data[i * p + j]! - mean[j]!) ** 2;
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) totalVar += (x.data[i * p + j]! - mean[j]!) ** 2;
   totalVar /= n - 1;
   let method = options.method ?? 'auto';
   if (method === 'auto') method = Math.min(n, p) <= 2000 ? 'exact' : 'randomized';
   const { components, singular } =
-    method === 'exact' ? exactAxes(x, mean, k, options.signal) : randomizedAxes(x, mean, k, options, progress);
+    method === 'exact'
+      ? exactAxes(x, mean, k, options.signal)
+      : randomizedAxes(x, mean, k, options, progress);
   // svd_flip on the components: largest |entry| positive.
   for (let c = 0; c < k; c++) {
     let best = 0;
-    for (let j = 1; j < p; j++) if (Math.abs(components[c * p + j]!) > Math.abs(components[c * p + best]!)) best = j;
-    if (components[c * p + best]! < 0) for (let j = 0; j < p; j++) components[c * p + j] = -components[c * p + j]!;
+    for (let j = 1; j < p; j++)
+      if (Math.abs(components[c * p + j]!) > Math.abs(components[c * p + best]!)) best = j;
+    if (components[c * p + best]! < 0)
+      for (let j = 0; j < p; j++) components[c * p + j] = -components[c * p + j]!;
   }
   const scores = project(x, mean, components, k);
   const explainedVariance = new Float64Array(k);
@@ -93,7 +96,12 @@ export function pca(x: DenseMatrix, options: PcaOptions): PcaResult {
 }
 
 /** Centred data times the components: n×k scores. */
-export function project(x: DenseMatrix, mean: Float64Array, components: Float64Array, k: number): Float64Array {
+export function project(
+  x: DenseMatrix,
+  mean: Float64Array,
+  components: Float64Array,
+  k: number,
+): Float64Array {
   const { nRows: n, nCols: p } = x;
   const out = new Float64Array(n * k);
   const row = new Float64Array(p);
@@ -204,7 +212,8 @@ function randomizedAxes(
         for (let c = 0; c < l; c++) out[j * l + c] = out[j * l + c]! + v * m[o + c]!;
       }
     }
-    for (let j = 0; j < p; j++) for (let c = 0; c < l; c++) out[j * l + c] = out[j * l + c]! - mean[j]! * colSum[c]!;
+    for (let j = 0; j < p; j++)
+      for (let c = 0; c < l; c++) out[j * l + c] = out[j * l + c]! - mean[j]! * colSum[c]!;
     return out;
   };
   let Q = mulXc(omega);

@@ -48,7 +48,8 @@ export function coarsenSpots(
 ): Coarsening {
   const n = spots.length;
   if (counts.nRows !== n) throw badInput(`counts have ${counts.nRows} rows but there are ${n} spots`);
-  if (lattice === 'none') throw badInput('Coarsening needs a spot lattice (square or hexagonal); this sample has none.');
+  if (lattice === 'none')
+    throw badInput('Coarsening needs a spot lattice (square or hexagonal); this sample has none.');
   const rows = new Float64Array(n);
   const cols = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -72,7 +73,9 @@ export function coarsenSpots(
   const pseudoSpots: PseudoSpot[] = [];
   const groupOf = new Int32Array(n).fill(-1);
   // Order pseudo-spots by their first member so the output does not depend on Map iteration details.
-  const groups = [...byKey.entries()].filter(([, m]) => m.length >= minMembers).sort((a, b) => a[1][0]! - b[1][0]!);
+  const groups = [...byKey.entries()]
+    .filter(([, m]) => m.length >= minMembers)
+    .sort((a, b) => a[1][0]! - b[1][0]!);
   for (const [key, members] of groups) {
     let x = 0;
     let y = 0;
@@ -83,9 +86,7 @@ export function coarsenSpots(
     }
     pseudoSpots.push({ members, x: x / members.length, y: y / members.length, key });
   }
-  const evaluated = Uint32Array.from(
-    Array.from({ length: n }, (_, i) => i).filter((i) => groupOf[i]! >= 0),
-  );
+  const evaluated = Uint32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => groupOf[i]! >= 0));
   return { pseudoSpots, counts: sumRows(counts, pseudoSpots), groupOf, evaluated };
 }
 
@@ -113,7 +114,13 @@ function sumRows(m: CsrMatrix, groups: readonly PseudoSpot[]): CsrMatrix {
     touched.length = 0;
     indptr[gi + 1] = indices.length;
   });
-  return { nRows: groups.length, nCols: m.nCols, indptr, indices: Uint32Array.from(indices), data: Float32Array.from(data) };
+  return {
+    nRows: groups.length,
+    nCols: m.nCols,
+    indptr,
+    indices: Uint32Array.from(indices),
+    data: Float32Array.from(data),
+  };
 }
 
 /**
@@ -158,7 +165,14 @@ function hexGroupKeys(spots: readonly SpotPosition[], rows: Float64Array, cols: 
     for (let i = 0; i < n; i++) if (parity(u[i]! + v[i]!) === 1) u[i] = u[i]! - 1;
   }
   // doubled-coordinate offsets of the six neighbours indexed by residue
-  const OFF: Record<number, [number, number]> = { 1: [2, 0], 6: [-2, 0], 3: [1, 1], 4: [-1, -1], 5: [1, -1], 2: [-1, 1] };
+  const OFF: Record<number, [number, number]> = {
+    1: [2, 0],
+    6: [-2, 0],
+    3: [1, 1],
+    4: [-1, -1],
+    5: [1, -1],
+    2: [-1, 1],
+  };
   const keys: string[] = [];
   for (let i = 0; i < n; i++) {
     const q = (u[i]! - v[i]!) / 2;
@@ -214,7 +228,11 @@ function fitAffine(
 }
 
 /** Seeded random hold-out: `fraction` of the spots (rounded down) hidden, the rest kept for training. */
-export function holdoutSplit(n: number, seed: number, fraction = 0.5): { train: Uint32Array; test: Uint32Array } {
+export function holdoutSplit(
+  n: number,
+  seed: number,
+  fraction = 0.5,
+): { train: Uint32Array; test: Uint32Array } {
   if (!(fraction > 0 && fraction < 1)) throw badInput(`hold-out fraction must be in (0, 1), got ${fraction}`);
   const perm = new Rng(seed).permutation(n);
   const nTest = Math.floor(n * fraction);
@@ -322,7 +340,8 @@ function groupMeans(m: DenseMatrix, grp: Int32Array, nG: number): Float64Array {
     cnt[p] = cnt[p]! + 1;
     for (let j = 0; j < g; j++) sum[p * g + j] = sum[p * g + j]! + m.data[i * g + j]!;
   }
-  for (let p = 0; p < nG; p++) for (let j = 0; j < g; j++) sum[p * g + j] = cnt[p]! > 0 ? sum[p * g + j]! / cnt[p]! : 0;
+  for (let p = 0; p < nG; p++)
+    for (let j = 0; j < g; j++) sum[p * g + j] = cnt[p]! > 0 ? sum[p * g + j]! / cnt[p]! : 0;
   return sum;
 }
 

@@ -84,7 +84,11 @@ export function smoothChannels(
 }
 
 /** 4-connected components of equal labels (scipy.ndimage.label's default cross); −1 pixels are skipped. */
-export function connectedComponents(labels: Int32Array, height: number, width: number): { comp: Int32Array; sizes: number[] } {
+export function connectedComponents(
+  labels: Int32Array,
+  height: number,
+  width: number,
+): { comp: Int32Array; sizes: number[] } {
   const comp = new Int32Array(height * width).fill(-1);
   const sizes: number[] = [];
   const stack: number[] = [];
@@ -100,7 +104,12 @@ export function connectedComponents(labels: Int32Array, height: number, width: n
       size++;
       const y = Math.floor(p / width);
       const x = p - y * width;
-      const nb = [y > 0 ? p - width : -1, y < height - 1 ? p + width : -1, x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1];
+      const nb = [
+        y > 0 ? p - width : -1,
+        y < height - 1 ? p + width : -1,
+        x > 0 ? p - 1 : -1,
+        x < width - 1 ? p + 1 : -1,
+      ];
       for (const q of nb)
         if (q >= 0 && comp[q]! < 0 && labels[q] === lab) {
           comp[q] = id;
@@ -120,7 +129,12 @@ export function connectedComponents(labels: Int32Array, height: number, width: n
  * label around keeps its label. Finally labels are renumbered by size (0 = largest), which iStar
  * leaves to its caller.
  */
-export function relabelSmallComponents(labels: Int32Array, height: number, width: number, minSize = 20): Int32Array {
+export function relabelSmallComponents(
+  labels: Int32Array,
+  height: number,
+  width: number,
+  minSize = 20,
+): Int32Array {
   if (labels.length !== height * width) throw badInput('relabelSmallComponents: size mismatch');
   const out = Int32Array.from(labels);
   const { comp, sizes } = connectedComponents(out, height, width);
