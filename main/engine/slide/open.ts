@@ -146,7 +146,7 @@ interface TiffLevel extends SlideLevel {
 async function openTiff(path: string, kind: 'tiff' | 'bigtiff'): Promise<Slide> {
   let tiff: GeoTIFF;
   let levels: TiffLevel[];
-  let description = '';
+  let description: string;
   try {
     tiff = await fromFile(path);
     const n = await tiff.getImageCount();

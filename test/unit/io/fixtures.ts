@@ -52,7 +52,8 @@ export interface H5adSpec {
   geneIds: string[];
   counts: CsrMatrix;
   dense: boolean;
-  xy: Float64Array;
+  /** (x, y) per obs; left out to build a non-spatial file */
+  xy?: Float64Array;
   arrayRow?: number[];
   arrayCol?: number[];
   library: string;
@@ -105,11 +106,13 @@ export async function writeH5ad(path: string, s: H5adSpec): Promise<void> {
     }
     const obsm = f.create_group('obsm');
     enc(obsm, 'dict', '0.1.0');
-    enc(
-      obsm.create_dataset({ name: 'spatial', data: s.xy, shape: [s.obsNames.length, 2] }),
-      'array',
-      '0.2.0',
-    );
+    if (s.xy) {
+      enc(
+        obsm.create_dataset({ name: 'spatial', data: s.xy, shape: [s.obsNames.length, 2] }),
+        'array',
+        '0.2.0',
+      );
+    }
     enc(f.create_group('layers'), 'dict', '0.1.0');
     const uns = f.create_group('uns');
     enc(uns, 'dict', '0.1.0');
