@@ -44,6 +44,11 @@ export async function run(params: ImportParams, ctx: TaskContext): Promise<Impor
     return result;
   } catch (err) {
     rmSync(scratch, { recursive: true, force: true });
+    // A cancelled import keeps its finished tiles so that resuming continues them; a failed one
+    // leaves nothing behind.
+    if ((err as { code?: string }).code !== 'CANCELLED') {
+      rmSync(join(ctx.projectDir, PYRAMIDS_DIR, `job-${ctx.jobId}`), { recursive: true, force: true });
+    }
     throw err;
   }
 }
