@@ -376,6 +376,9 @@ export class Graph {
   equal(a: Tensor | number, b: Tensor | number): Tensor {
     return this.binary('Equal', a, b, 'bool');
   }
+  square(x: Tensor): Tensor {
+    return this.mul(x, x);
+  }
   neg(x: Tensor): Tensor {
     return this.unary('Neg', x);
   }
@@ -550,24 +553,24 @@ export class Graph {
 
   // ---------------------------------------------------------------- shape ops
 
-  /** Reshape to a static shape; one -1 is resolved here so the output shape stays known. */
+  /**
+   * Reshape. Entries: a size, 0 = keep the input's size on that axis (works for a symbolic batch),
+   * or one -1 resolved here from static sizes so the output shape stays known.
+   */
   reshape(x: Tensor, shape: readonly number[]): Tensor {
-    const target = [...shape];
+    const target: Dim[] = shape.map((d, i) => (d === 0 ? (x.shape[i] ?? fail(`reshape 0 beyond rank`)) : d));
     const neg = target.indexOf(-1);
     if (neg >= 0) {
-      const rest = sizeOf(target.filter((_, i) => i !== neg));
-      target[neg] = x.size / rest;
+      const rest = target.filter((_, i) => i !== neg);
+      if (!isStatic(rest)) fail(`reshape of ${shapeStr(x.shape)}: -1 needs the other sizes static`);
+      target[neg] = x.size / sizeOf(rest);
       if (!Number.isInteger(target[neg])) fail(`cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
     }
-    if (isStatic(x.shape) && sizeOf(target) !== x.size) {
+    if (isStatic(x.shape) && isStatic(target) && sizeOf(target) !== x.size) {
       fail(`cannot reshape ${shapeStr(x.shape)} to ${shapeStr(shape)}`);
     }
-    return this.one('Reshape', [x, this.ints(target)], x.dtype, target);
-  }
-
-  /** Reshape that keeps a symbolic leading (batch) dim: `rest` are the trailing static dims. */
-  reshapeKeepBatch(x: Tensor, rest: readonly number[]): Tensor {
-    return this.one('Reshape', [x, this.ints([0, ...rest])], x.dtype, [x.shape[0] as Dim, ...rest]);
+    const spec = target.map((d, i) => (typeof d === 'number' ? (shape[i] === 0 ? 0 : d) : 0));
+    return this.one('Reshape', [x, this.ints(spec)], x.dtype, target);
   }
 
   transpose(x: Tensor, perm: readonly number[]): Tensor {
