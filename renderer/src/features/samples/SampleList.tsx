@@ -19,13 +19,23 @@ export function SampleList({
   const toasts = useToasts();
   const [path, setPath] = useState('');
   const [name, setName] = useState('');
+  const [imagePath, setImagePath] = useState('');
+  const [umPerPx, setUmPerPx] = useState('');
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    const um = umPerPx.trim() ? Number(umPerPx) : undefined;
     try {
-      await api['samples.import']({ path, ...(name.trim() ? { name } : {}) });
+      await api['samples.import']({
+        path,
+        ...(name.trim() ? { name } : {}),
+        ...(imagePath.trim() ? { imagePath } : {}),
+        ...(um !== undefined ? { umPerPx: um } : {}),
+      });
       toasts.info(`Import of ${name || path} started`);
       setPath('');
       setName('');
+      setImagePath('');
+      setUmPerPx('');
       onImportStarted();
     } catch (err) {
       toasts.error(err);
