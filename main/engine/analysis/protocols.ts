@@ -349,7 +349,7 @@ function groupMeans(m: DenseMatrix, grp: Int32Array, nG: number): Float64Array {
  * Averages a score over seeded control draws: `draws` calls of make(rng) (20 for `permuted`, 5 for
  * `noise` in the benchmark), every numeric field of the scores averaged.
  */
-export function averageOverDraws<S extends Record<string, number>>(
+export function averageOverDraws<S extends { [K in keyof S]: number }>(
   seed: number,
   draws: number,
   make: (rng: Rng) => DenseMatrix,
@@ -358,8 +358,8 @@ export function averageOverDraws<S extends Record<string, number>>(
   const rng = new Rng(seed);
   const acc: Record<string, number> = {};
   for (let d = 0; d < draws; d++) {
-    const s = score(make(rng));
+    const s = score(make(rng)) as Record<string, number>;
     for (const [k, v] of Object.entries(s)) acc[k] = (acc[k] ?? 0) + v / draws;
   }
-  return acc as S;
+  return acc as unknown as S;
 }

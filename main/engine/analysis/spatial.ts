@@ -155,7 +155,7 @@ export function relabelSmallComponents(
     if (pix.length === 0) continue;
     const lab = out[pix[0]!]!;
     const freq = new Map<number, number>();
-    let firstHit = new Map<number, number>();
+    const firstHit = new Map<number, number>();
     for (const p of pix) {
       const y = Math.floor(p / width);
       const x = p - y * width;
@@ -186,7 +186,6 @@ export function relabelSmallComponents(
       small[p] = target;
     }
     if (target > r) pixelsOf[target]!.push(...pix);
-    firstHit = new Map();
   }
   let k = 0;
   for (const l of out) if (l + 1 > k) k = l + 1;
