@@ -144,7 +144,7 @@ function start(): void {
     ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionAllowed(permission)));
     ses.setPermissionCheckHandler((_wc, permission) => permissionAllowed(permission));
     ses.webRequest.onHeadersReceived((details, callback) =>
-      callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) }),
+      callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders, details.url) }),
     );
     protocol.handle(
       APP_SCHEME,

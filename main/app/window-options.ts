@@ -59,11 +59,14 @@ export function appContentSecurityPolicy(): string {
 
 /**
  * Adds the CSP to a response-header map (as Electron's onHeadersReceived hands it over), replacing
- * any policy a response brought with it, whatever its letter case.
+ * any policy a response brought with it, whatever its letter case. DevTools pages (not packaged
+ * builds) keep their own policy.
  */
 export function withContentSecurityPolicy(
   headers: Record<string, string[]> | undefined,
+  url = '',
 ): Record<string, string[]> {
+  if (url.startsWith('devtools:')) return { ...(headers ?? {}) };
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(headers ?? {})) {
     if (k.toLowerCase() !== 'content-security-policy') out[k] = v;

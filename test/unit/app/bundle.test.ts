@@ -85,7 +85,7 @@ describe('Electron bundles (scripts/build-electron.mjs)', () => {
     const worker = new Worker(join(out, 'worker-entry.mjs'), {
       workerData: {
         modulePath: join(out, 'import-sample.js'),
-        params: { path: sharedData('her2st', 'C2'), name: 'bundled' },
+        params: { path: sharedData('visium', 'seurat-mouse-brain-sagittal-anterior'), name: 'bundled' },
         projectDir: project.dir,
         jobId: 1,
       },

@@ -195,7 +195,10 @@ describe('IPC handler table', () => {
     const stop = forwardEvents(service, () => [
       { send: (_c: string, e: unknown) => events.push(e as ApiEvent), isDestroyed: () => false },
     ]);
-    const submitted = await call('samples.import', { path: sharedData('her2st', 'C2'), name: 'C2' });
+    const submitted = await call('samples.import', {
+      path: sharedData('visium', 'seurat-mouse-brain-sagittal-anterior'),
+      name: 'anterior',
+    });
     expectOutput('samples.import', submitted);
     const jobId = submitted.ok ? (submitted.value as { jobId: number }).jobId : -1;
     const deadline = Date.now() + 90_000;
@@ -211,7 +214,7 @@ describe('IPC handler table', () => {
     stop();
     const list = await call('samples.list', {});
     expectOutput('samples.list', list);
-    expect(list.ok && (list.value as { name: string }[]).map((s) => s.name)).toContain('C2');
+    expect(list.ok && (list.value as { name: string }[]).map((s) => s.name)).toContain('anterior');
     expect(events.some((e) => e.type === 'samples-changed')).toBe(true);
   });
 });

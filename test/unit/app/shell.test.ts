@@ -59,6 +59,13 @@ describe('window options', () => {
     expect(h['content-security-policy']).toBeUndefined();
     expect(h['Content-Type']).toEqual(['text/html']);
     expect(withContentSecurityPolicy(undefined)['Content-Security-Policy']).toHaveLength(1);
+    const devtools = { 'Content-Security-Policy': ['devtools own'] };
+    expect(withContentSecurityPolicy(devtools, 'devtools://devtools/bundled/inspector.html')).toEqual(
+      devtools,
+    );
+    expect(withContentSecurityPolicy(devtools, 'stsr://app/index.html')['Content-Security-Policy']).toEqual([
+      appContentSecurityPolicy(),
+    ]);
   });
 
   it('serves the app from a secure standard scheme that cannot bypass the CSP', () => {
