@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import h5wasm from 'h5wasm/node';
 import { importError } from './problems';
-import { isHdf5, openHdf5, attrString } from './hdf5';
+import { attrString, getGroup, isHdf5, openHdf5 } from './hdf5';
 import { findPositions, hdBinDir, looksLikeVisium, readScalefactors } from './spaceranger';
 import { looksLikeLegacySt } from './legacy-st';
 
@@ -22,7 +21,7 @@ async function hdf5Kind(path: string): Promise<'anndata' | 'tenx' | 'other'> {
     if (attrString(f, 'encoding-type') === 'anndata') return 'anndata';
     const keys = f.keys();
     if (keys.includes('obs') && keys.includes('var')) return 'anndata';
-    if (f.get('matrix') instanceof h5wasm.Group) return 'tenx';
+    if (getGroup(f, 'matrix')) return 'tenx';
     return 'other';
   } finally {
     f.close();

@@ -1,4 +1,3 @@
-import h5wasm from 'h5wasm/node';
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import {
   datasetLength,
   getDataset,
   getGroup,
+  h5,
   openHdf5,
   readFloat32,
   readFloat64,
@@ -35,7 +35,7 @@ import { TEMP_PREFIX } from '../store/atomic-file';
 type Column = string[] | Float64Array;
 
 function isDataset(x: unknown): x is H5Dataset {
-  return x instanceof h5wasm.Dataset;
+  return x instanceof h5().Dataset;
 }
 
 /** One dataframe column: plain array, string-array, categorical, or nullable-* (values + mask). */
@@ -49,7 +49,7 @@ function readColumn(group: H5Group, name: string, file: string): Column {
     if (v.type === 3 /* H5T_STRING */) return readStrings(obj, file, where);
     return readFloat64(obj, file, where);
   }
-  if (obj instanceof h5wasm.Group) {
+  if (obj instanceof h5().Group) {
     const enc = attrString(obj, 'encoding-type');
     if (enc === 'categorical' || (obj.keys().includes('codes') && obj.keys().includes('categories'))) {
       const codes = readFloat64(getDataset(obj, 'codes', file), file, `${where}/codes`);
@@ -132,7 +132,7 @@ function readMatrix(f: H5File, key: string, nObs: number, nVar: number, file: st
       data: Float32Array.from(data),
     };
   }
-  if (obj instanceof h5wasm.Group) {
+  if (obj instanceof h5().Group) {
     const enc = attrString(obj, 'encoding-type') ?? attrString(obj, 'h5sparse_format');
     const shape = attrNumbers(obj, 'shape') ?? attrNumbers(obj, 'h5sparse_shape');
     if (!shape || shape[0] !== nObs || shape[1] !== nVar) {

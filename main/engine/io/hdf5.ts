@@ -1,10 +1,31 @@
-import h5wasm from 'h5wasm/node';
+import type H5Wasm from 'h5wasm/node';
 import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
 import { importError } from './problems';
 
-type H5File = InstanceType<typeof h5wasm.File>;
-export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
-export type H5Group = InstanceType<typeof h5wasm.Group>;
+type H5File = InstanceType<typeof H5Wasm.File>;
+export type H5Dataset = InstanceType<typeof H5Wasm.Dataset>;
+export type H5Group = InstanceType<typeof H5Wasm.Group>;
+
+let loaded: typeof H5Wasm | undefined;
+
+/**
+ * h5wasm is loaded on first use: instantiating its wasm module costs ~600 MB of resident memory
+ * (measured: RSS 80 → 690 MB on import), which a legacy-ST or plain-CSV import should not pay.
+ */
+export async function loadH5wasm(): Promise<typeof H5Wasm> {
+  if (!loaded) {
+    const mod = (await import('h5wasm/node')).default;
+    await mod.ready;
+    loaded = mod;
+  }
+  return loaded;
+}
+
+/** The loaded module; only valid after openHdf5/loadH5wasm (every HDF5 object comes from there). */
+export function h5(): typeof H5Wasm {
+  if (!loaded) throw new Error('h5wasm used before loadH5wasm()');
+  return loaded;
+}
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -48,7 +69,7 @@ export async function openHdf5(path: string): Promise<H5File> {
       'Pick the .h5/.h5ad file Space Ranger, Xenium or scanpy wrote; it may have been renamed.',
     );
   }
-  await h5wasm.ready;
+  const h5wasm = await loadH5wasm();
   const f = new h5wasm.File(path, 'r');
   if (typeof f.file_id === 'bigint' && f.file_id < 0n) {
     throw importError(
@@ -63,7 +84,7 @@ export async function openHdf5(path: string): Promise<H5File> {
 
 export function getDataset(f: H5File | H5Group, key: string, file: string): H5Dataset {
   const obj = f.get(key);
-  if (!(obj instanceof h5wasm.Dataset)) {
+  if (!(obj instanceof h5().Dataset)) {
     throw importError(
       'bad-structure',
       file,
@@ -77,11 +98,11 @@ export function getDataset(f: H5File | H5Group, key: string, file: string): H5Da
 
 export function getGroup(f: H5File | H5Group, key: string): H5Group | undefined {
   const obj = f.get(key);
-  return obj instanceof h5wasm.Group ? obj : undefined;
+  return obj instanceof h5().Group ? obj : undefined;
 }
 
 export function hasDataset(f: H5File | H5Group, key: string): boolean {
-  return f.get(key) instanceof h5wasm.Dataset;
+  return f.get(key) instanceof h5().Dataset;
 }
 
 /** Elements per slice: keeps each read well inside the wasm32 heap (see formats.md §6). */

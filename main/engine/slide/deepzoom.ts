@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { EngineError, throwIfAborted } from '../errors';
@@ -31,6 +31,26 @@ export interface DeepZoomResult {
 }
 
 const COMPLETE = 'complete.json';
+
+/**
+ * A tile is written to a temp name and renamed into place: a cancel or crash never leaves half a
+ * tile under the real name. Unlike writeFileAtomic there is no fsync per tile: on a shared disk it
+ * cost ~10 ms each (2 000 tiles for one slide). A power loss can therefore leave an empty tile
+ * file; resume treats empty files as missing, and the completion marker itself is fsynced.
+ */
+function writeTile(path: string, data: Buffer): void {
+  const tmp = tempPathFor(path);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+function tileExists(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
+}
 const PARAMS = 'build.json';
 
 /** Deep Zoom level count: levels 0 … ceil(log2(max side)), level 0 being 1×1. */
@@ -201,7 +221,7 @@ export async function buildDeepZoom(
         throwIfAborted(signal);
         const [y0, y1] = tileSpan(r, lh, tileSize, overlap);
         const todo: number[] = [];
-        for (let c = 0; c < cols; c++) if (!existsSync(join(levelDir, `${c}_${r}.${ext}`))) todo.push(c);
+        for (let c = 0; c < cols; c++) if (!tileExists(join(levelDir, `${c}_${r}.${ext}`))) todo.push(c);
         if (todo.length === 0) {
           done += cols;
           result.tilesSkipped += cols;
@@ -217,7 +237,7 @@ export async function buildDeepZoom(
           const [x0, x1] = tileSpan(c, lw, tileSize, overlap);
           let p = sharp(strip.data, raw).extract({ left: x0, top: 0, width: x1 - x0, height: y1 - y0 });
           p = format === 'jpeg' ? p.jpeg({ quality }) : p.png();
-          writeFileAtomic(join(levelDir, `${c}_${r}.${ext}`), await p.toBuffer());
+          writeTile(join(levelDir, `${c}_${r}.${ext}`), await p.toBuffer());
         };
         // A handful of encodes in flight keeps libvips' threads busy without piling up buffers.
         for (let i = 0; i < todo.length; i += 8) {
