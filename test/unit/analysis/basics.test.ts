@@ -12,6 +12,8 @@ import { relabelSmallComponents, smoothChannels } from '../../../main/engine/ana
 import type { CsrMatrix } from '../../../main/engine/io/sample';
 import { loadHer2st } from './her2st-fixture';
 
+const her2stA1 = await loadHer2st('A1');
+
 describe('Rng', () => {
   it('is reproducible, uniform in [0,1), and its normals have mean 0 and variance 1', () => {
     const a = new Rng(42);
@@ -69,7 +71,7 @@ describe('normalisation', () => {
     expect(c.matrix.data[6]).toBe(1);
   });
   it('sparse column statistics equal dense ones on HER2ST A1', () => {
-    const s = loadHer2st('A1');
+    const s = her2stA1;
     const cols = Uint32Array.from([0, 5, 100, 2000, s.genes.indexOf('ERBB2')]);
     const sub = csrToDense(s.counts, { columns: cols });
     const dense = denseColumnStats(sub);

@@ -4,9 +4,11 @@ import { seuratV3Hvg, topVarianceGenes } from '../../../main/engine/analysis/hvg
 import { csrColumnStats } from '../../../main/engine/analysis/normalise';
 import { loadHer2st } from './her2st-fixture';
 
+const her2stA1 = await loadHer2st('A1');
+
 /** log10 mean and log10 variance of the non-constant HER2ST A1 genes: the data seurat_v3 smooths. */
 function a1MeanVar(): { x: Float64Array; y: Float64Array } {
-  const { mean, variance } = csrColumnStats(loadHer2st('A1').counts);
+  const { mean, variance } = csrColumnStats(her2stA1.counts);
   const keep = Array.from(variance.keys()).filter((j) => variance[j]! > 0);
   return {
     x: Float64Array.from(keep, (j) => Math.log10(mean[j]!)),
@@ -91,7 +93,7 @@ describe('LOESS', () => {
 });
 
 describe('seurat_v3 highly variable genes on HER2ST A1 raw counts', () => {
-  const s = loadHer2st('A1');
+  const s = her2stA1;
   const res = seuratV3Hvg(s.counts, { nTopGenes: 200 });
 
   it('ranks by clipped standardised variance and flags exactly the top N', () => {
@@ -136,7 +138,7 @@ describe('seurat_v3 highly variable genes on HER2ST A1 raw counts', () => {
 
 describe('top genes by variance of log1p(normalised counts)', () => {
   it('orders genes by the sample variance of log1p(counts · target / total), recomputed densely', () => {
-    const s = loadHer2st('A1');
+    const s = her2stA1;
     const chosen = topVarianceGenes(s.counts, 50, { targetSum: 1e4 });
     const N = s.counts.nRows;
     const totals = Array.from({ length: N }, (_, i) => {

@@ -8,6 +8,8 @@ import { pca } from '../../../main/engine/analysis/pca';
 import type { DenseMatrix } from '../../../main/engine/analysis/matrix';
 import { loadHer2st } from './her2st-fixture';
 
+const her2stA1 = await loadHer2st('A1');
+
 describe('k-means', () => {
   it('hand case: two 1-D groups, labels by size, centres and inertia', () => {
     const x: DenseMatrix = {
@@ -36,7 +38,7 @@ describe('k-means', () => {
   // Real-derived groups: HER2ST A1 spots in the space of their first 5 principal components
   // (log-normalised top-300 seurat_v3 genes), split into three arbitrary thirds that are then moved
   // 30 standard deviations apart along different directions. Within-group structure is real.
-  const s = loadHer2st('A1');
+  const s = her2stA1;
   const hv = seuratV3Hvg(s.counts, { nTopGenes: 300 });
   const pcs = pca(csrToDense(logNormalize(s.counts), { columns: hv.selected }), { nComponents: 5 });
   const n = s.counts.nRows;

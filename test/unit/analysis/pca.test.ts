@@ -6,6 +6,8 @@ import { pca } from '../../../main/engine/analysis/pca';
 import type { DenseMatrix } from '../../../main/engine/analysis/matrix';
 import { loadHer2st } from './her2st-fixture';
 
+const her2stA1 = await loadHer2st('A1');
+
 describe('dense linear algebra', () => {
   it('symmetric eigen of hand matrices', () => {
     // [[2,1],[1,2]]: λ = 3 with (1,1)/√2, λ = 1 with (1,−1)/√2.
@@ -36,7 +38,7 @@ describe('dense linear algebra', () => {
 
 /** Log-normalised expression of HER2ST A1 restricted to the top-p seurat_v3 genes (real data). */
 function a1Matrix(p: number): DenseMatrix {
-  const s = loadHer2st('A1');
+  const s = her2stA1;
   const hvg = seuratV3Hvg(s.counts, { nTopGenes: p });
   return csrToDense(logNormalize(s.counts), { columns: hvg.selected });
 }

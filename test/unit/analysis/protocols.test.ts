@@ -18,6 +18,9 @@ import type { CsrMatrix } from '../../../main/engine/io/sample';
 import { sharedData } from '../../helpers/paths';
 import { loadHer2st } from './her2st-fixture';
 
+const her2stA1 = await loadHer2st('A1');
+const her2stC2 = await loadHer2st('C2');
+
 const emptyCounts = (n: number): CsrMatrix => ({
   nRows: n,
   nCols: 1,
@@ -56,7 +59,7 @@ function checkHexGroups(spots: SpotPosition[], groups: { members: number[]; key:
 }
 
 describe('coarsen protocol', () => {
-  const s = loadHer2st('A1');
+  const s = her2stA1;
   const spots: SpotPosition[] = Array.from(s.spotIds, (_, i) => ({
     x: s.px[i]!,
     y: s.py[i]!,
@@ -142,7 +145,7 @@ describe('holdout split', () => {
 });
 
 describe('controls', () => {
-  const s = loadHer2st('C2');
+  const s = her2stC2;
   const spots: SpotPosition[] = Array.from(s.spotIds, (_, i) => ({
     x: s.px[i]!,
     y: s.py[i]!,
