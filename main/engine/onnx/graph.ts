@@ -68,6 +68,21 @@ interface ConstInfo {
   readonly data: TypedData;
 }
 
+/** Multiply-add FLOPs (2·m·n·k per product) of the MatMul/Gemm nodes: the cost model benchmarks use. */
+export function matmulFlops(nodes: readonly GraphNode[]): number {
+  let total = 0;
+  for (const n of nodes) {
+    if (n.op !== 'MatMul' && n.op !== 'Gemm') continue;
+    const a = n.inputs[0];
+    const y = n.outputs[0];
+    if (!a || !y) continue;
+    const transA = n.op === 'Gemm' && n.attrs.transA?.kind === 'int' && n.attrs.transA.v === 1;
+    const k = (transA ? a.shape[0] : a.shape[a.rank - 1]) as number;
+    total += 2 * y.size * k;
+  }
+  return total;
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

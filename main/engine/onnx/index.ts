@@ -18,6 +18,7 @@ export {
   attr,
   broadcastShapes,
   sizeOf,
+  matmulFlops,
   type Attr,
   type ConvOptions,
   type DType,

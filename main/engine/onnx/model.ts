@@ -5,7 +5,7 @@
  * weights embedded. Sharing the code is what guarantees the exported model computes what was trained.
  */
 import { gradients } from './autodiff';
-import { Graph, type DType, type FloatDType, type ParamInfo, type Tensor } from './graph';
+import { Graph, matmulFlops, type DType, type FloatDType, type ParamInfo, type Tensor } from './graph';
 import {
   applyOptimizer,
   clipByGlobalNorm,
@@ -60,6 +60,8 @@ export interface BuiltModel {
   params: ParamInfo[];
   /** Batch inputs in feed order: model inputs, then targets (then `mask` for step/eval models). */
   dataInputs: { name: string; dims: number[]; dtype: DType }[];
+  /** MatMul/Gemm FLOPs of one run (static shapes only; 0 when a batch is symbolic). */
+  flops: number;
 }
 
 export interface BuiltStep extends BuiltModel {
@@ -111,7 +113,13 @@ export function buildTrainStep(def: ModelDefinition, cfg: StepConfig): BuiltStep
     outputs[names.newParam(p.name)] = upd.param;
     for (const k of stateKeys) outputs[names.newState(k, p.name)] = upd.state[k] as Tensor;
   });
-  return { bytes: g.toModel({ outputs, name: `${def.name}-step` }), params, dataInputs, stateKeys };
+  return {
+    bytes: g.toModel({ outputs, name: `${def.name}-step` }),
+    params,
+    dataInputs,
+    stateKeys,
+    flops: matmulFlops(g.nodes),
+  };
 }
 
 /** Forward + loss with parameters as inputs: validation loss without an update. */
@@ -121,6 +129,7 @@ export function buildEvalModel(def: ModelDefinition, batchSize: number): BuiltMo
     bytes: g.toModel({ outputs: { [names.loss]: loss }, name: `${def.name}-eval` }),
     params: [...g.params.values()],
     dataInputs: dataList(g),
+    flops: matmulFlops(g.nodes),
   };
 }
 
@@ -149,6 +158,7 @@ export function buildInference(
   return {
     bytes,
     params: [...g.params.values()],
+    flops: typeof batch === 'number' ? matmulFlops(g.nodes) : 0,
     dataInputs: g.inputs.map((t) => ({
       name: t.name,
       dims: t.shape.map((d) => (typeof d === 'number' ? d : -1)),

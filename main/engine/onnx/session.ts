@@ -63,6 +63,19 @@ function ortOptions(provider: ProviderName, threads: number): OrtTypes.Inference
   };
 }
 
+/**
+ * Providers whose library could not be loaded in this process: not retried for every session
+ * (each failed attempt costs a dlopen and an error line from ORT). Failures specific to one model,
+ * such as an unsupported op, are not remembered.
+ */
+const unloadable = new Map<ProviderName, string>();
+
+function isLoadFailure(message: string): boolean {
+  return /failed to load|cannot open shared object|backend not found|not available|not supported on this/i.test(
+    message,
+  );
+}
+
 export async function createSession(
   model: Uint8Array,
   options: SessionOptions = {},
@@ -72,6 +85,11 @@ export async function createSession(
   const order = providerOrder(options.provider ?? 'auto', options.platform ?? process.platform);
   const reasons: string[] = [];
   for (const provider of order) {
+    const known = unloadable.get(provider);
+    if (known) {
+      reasons.push(known);
+      continue;
+    }
     try {
       const session = await ort.InferenceSession.create(model, ortOptions(provider, threads));
       const fallbackReason = reasons.length > 0 ? reasons.join('; ') : undefined;
@@ -83,6 +101,7 @@ export async function createSession(
       const why = `${provider} unavailable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
       reasons.push(why);
       log(`onnx: ${why}`);
+      if (provider !== 'cpu' && isLoadFailure(why)) unloadable.set(provider, why);
       if (provider === 'cpu') throw err;
     }
   }

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench -- train-step [--batch 32] [--runs 15]`: one HISTEX-sized training step against its
+ * forward pass and against a plain ORT MatMul of the same FLOPs.
+ *
+ * Model: HISTEX's BCA layer (methods.md §3.3) on his [B, 49, 1029] and gene [B, 5, 1000] tokens,
+ * d = 128, 8 heads, its L(Z) + Z residual, a Linear(128 → 1000 genes) head, the MIL mean over the
+ * 49 instances and MSE; Adam. FLOPs are counted from the MatMul nodes of each graph.
+ */
+import { trackPeakRss } from './_peak-memory';
+import {
+  buildInference,
+  createSession,
+  Graph,
+  initParams,
+  mseLoss,
+  toOrt,
+  TrainSession,
+  type ModelDefinition,
+  type OrtTensor,
+  Rng,
+} from '../main/engine/onnx';
+import { linear } from '../models/layers';
+import { biCrossAttention } from '../models/cross-attention';
+
+const TOKENS = 49;
+const GENE_TOKENS = 5;
+const FEATURES = 1029;
+const GENES = 1000;
+const DIM = 128;
+
+const histexBlock: ModelDefinition = {
+  name: 'histex-bca-block',
+  dtype: 'float32',
+  inputs: { his: { shape: [TOKENS, FEATURES] }, gene: { shape: [GENE_TOKENS, GENES] } },
+  targets: { y: { shape: [GENES] } },
+  forward: (g, i) => {
+    const z = biCrossAttention(g, 'bca1', i.his!, i.gene!, { dim: DIM, heads: 8 });
+    const perInstance = linear(g, 'head', z, GENES);
+    return { y: g.reduceMean(perInstance, [1]) };
+  },
+  loss: (g, o, t, mask) => mseLoss(g, o.y!, t.y!, mask),
+};
+
+function arg(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+async function time(runs: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+function random(n: number, rng: Rng): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+export default async function bench(args: string[]): Promise<Record<string, unknown>> {
+  const batch = arg(args, 'batch', 32);
+  const runs = arg(args, 'runs', 15);
+  const rng = new Rng(1);
+  const peak = trackPeakRss();
+  const data: Record<string, OrtTensor> = {
+    his: toOrt('float32', random(batch * TOKENS * FEATURES, rng), [batch, TOKENS, FEATURES]),
+    gene: toOrt('float32', random(batch * GENE_TOKENS * GENES, rng), [batch, GENE_TOKENS, GENES]),
+  };
+
+  // Forward: the inference graph with parameters as inputs (same values as the step starts from).
+  const fwd = buildInference(histexBlock, null, batch);
+  const params = initParams(fwd.params, 1, 'float32');
+  const { session: fwdSession, provider } = await createSession(fwd.bytes);
+  const fwdFeeds: Record<string, OrtTensor> = { ...data };
+  for (const p of fwd.params)
+    fwdFeeds[`p:${p.name}`] = toOrt('float32', params.get(p.name) as Float32Array, p.shape);
+  const forwardMs = await time(runs, () => fwdSession.run(fwdFeeds));
+
+  // Step: forward + loss + backward + Adam, parameters fed back each step.
+  const trainer = await TrainSession.create(
+    histexBlock,
+    { batchSize: batch, optimizer: { kind: 'adam' } },
+    { seed: 1 },
+  );
+  const stepFeeds: Record<string, OrtTensor> = {
+    ...data,
+    y: toOrt('float32', random(batch * GENES, rng), [batch, GENES]),
+    mask: toOrt('float32', new Float32Array(batch).fill(1), [batch, 1]),
+  };
+  const stepMs = await time(runs, () => trainer.step(stepFeeds, 1e-4));
+  const stepFlops = trainer.built.flops;
+
+  // Reference: one MatMul [m, 1024] × [1024, 1024] with the step's FLOPs.
+  const k = 1024;
+  const m = Math.max(1, Math.round(stepFlops / (2 * k * k)));
+  const g = new Graph('float32');
+  const a = g.input('a', [m, k]);
+  const b = g.input('b', [k, k]);
+  const { session: mmSession } = await createSession(g.toModel({ outputs: { y: g.matmul(a, b) } }));
+  const mmFeeds = {
+    a: toOrt('float32', random(m * k, rng), [m, k]),
+    b: toOrt('float32', random(k * k, rng), [k, k]),
+  };
+  const matmulMs = await time(runs, () => mmSession.run(mmFeeds));
+  const matmulGflops = (2 * m * k * k) / matmulMs / 1e6;
+
+  await fwdSession.release();
+  await mmSession.release();
+  await trainer.release();
+  const stepGflops = stepFlops / stepMs / 1e6;
+  return {
+    provider,
+    batch,
+    forwardMs: round(forwardMs),
+    stepMs: round(stepMs),
+    ratio: round(stepMs / forwardMs),
+    gflops: round(stepGflops),
+    forwardGflops: round(fwd.flops / forwardMs / 1e6),
+    forwardGflop: round(fwd.flops / 1e9),
+    stepGflop: round(stepFlops / 1e9),
+    matmulMs: round(matmulMs),
+    matmulGflops: round(matmulGflops),
+    stepVsMatmul: round(stepGflops / matmulGflops),
+    params: fwd.params.reduce((n, p) => n + p.shape.reduce((x, y) => x * y, 1), 0),
+    peakRssMiB: Math.round(peak.stop() / 2 ** 20),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
