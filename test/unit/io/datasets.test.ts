@@ -183,3 +183,23 @@ describe('Visium Space Ranger samples (real data)', () => {
     expect(s.name).toBe('spaniel-mouse-brain-sagittal-posterior');
   });
 });
+
+describe('detection by content', () => {
+  it('a 10x .h5 file picks the Space Ranger reader of its folder; a counts TSV the ST reader', async () => {
+    const { detectFormat } = await import('../../../main/engine/io');
+    const h5 = sharedData('visium', 'seurat-mouse-brain-sagittal-anterior', 'filtered_feature_bc_matrix.h5');
+    expect(await detectFormat(h5)).toMatchObject({ reader: 'spaceranger' });
+    const spaniel = sharedData('visium', 'spaniel-mouse-brain-sagittal-posterior');
+    expect(await detectFormat(spaniel)).toMatchObject({ reader: 'spaceranger' });
+    expect(await detectFormat(`${spaniel}/outs`)).toMatchObject({ reader: 'spaceranger' });
+    const tsv = sharedData('her2st', 'B1', 'B1.tsv.gz');
+    expect(await detectFormat(tsv)).toMatchObject({ reader: 'legacy-st', path: tsv });
+    const s = await readSample(tsv);
+    expect(s.name).toBe('B1');
+    expect(s.provenance.notes.detectedBy).toMatch(/ST counts table/);
+    // DLPFC has positions but no counts: refused with the missing matrix named
+    await expect(readSample(sharedData('dlpfc', '151507'))).rejects.toMatchObject({
+      problem: 'missing-file',
+    });
+  });
+});
