@@ -5,23 +5,12 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-const nodeBuiltins = [
-  'node:*',
-  'fs',
-  'fs/*',
-  'path',
-  'os',
-  'child_process',
-  'worker_threads',
-  'crypto',
-  'http',
-  'net',
-  'url',
-  'zlib',
-  'stream',
-  'util',
-  'events',
-];
+import { builtinModules } from 'node:module';
+
+// Bare built-in names as exact paths (a pattern like 'events' would also match './events').
+const nodeBuiltinPaths = builtinModules
+  .filter((m) => !m.startsWith('_'))
+  .map((name) => ({ name, message: 'No Node built-ins here.' }));
 
 export default tseslint.config(
   {
