@@ -3,7 +3,7 @@ import { basename, isAbsolute, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { EngineError } from '../engine/errors';
 import { DB_FILE, resolveInsideProject } from '../engine/store/project-paths';
-import { contentType } from '../server/static-files';
+import { contentType } from '../engine/service/static-files';
 import { APP_HOST, APP_SCHEME, PROJECT_FILES_PREFIX } from './origin';
 import { appContentSecurityPolicy } from './window-options';
 

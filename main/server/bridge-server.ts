@@ -8,7 +8,7 @@ import { contentSecurityPolicy } from '../engine/service/csp';
 import type { AppService } from '../engine/service/app-service';
 import { DB_FILE, resolveInsideProject } from '../engine/store/project-paths';
 import { TOKEN_COOKIE, hasToken, hostAllowed, newToken, originAllowed } from './auth';
-import { sendFile } from './static-files';
+import { sendFile } from '../engine/service/static-files';
 
 const MAX_BODY_BYTES = 1 * 2 ** 20;
 

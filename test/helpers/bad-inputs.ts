@@ -39,6 +39,8 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
 
 /** Paths that must never be read through project.readText (need an open project). */
 export const ESCAPING_PATHS = [
+  'project.sqlite',
+  'project.sqlite-wal',
   '../outside.txt',
   '/etc/passwd',
   'arrays/../../x',

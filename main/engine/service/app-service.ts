@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   Inputs,
   type ApiEvent,
@@ -14,7 +15,7 @@ import {
 import { EngineError } from '../errors';
 import { JobRunner } from '../jobs/runner';
 import { createProject, openProject, type Project } from '../store/project';
-import { resolveInsideProject } from '../store/project-paths';
+import { DB_FILE, resolveInsideProject } from '../store/project-paths';
 import { countRows } from '../store/repos/counts';
 import type { JobRow } from '../store/repos/jobs';
 import { getSample, listSamples, type SampleRow } from '../store/repos/samples';
@@ -221,6 +222,9 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     'project.readText': (i) => {
       const { project } = this.requireProject();
       const file = resolveInsideProject(project.dir, i.path);
+      if (basename(file).startsWith(DB_FILE)) {
+        throw new EngineError('FORBIDDEN', 'The project database is not readable through the API.');
+      }
       let size: number;
       try {
         size = statSync(file).size;
