@@ -19,7 +19,9 @@ function step(title, cmd, args) {
   process.stderr.write(`\n=== ${title}: ${[cmd, ...args].join(' ')}\n`);
   const t0 = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
-  process.stderr.write(`=== ${title}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `=== ${title}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   return r.status === 0;
 }
 
@@ -73,7 +75,11 @@ countJson(vitestJson, 'unit + integration tests', unitOk);
 gate('renderer build', bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
 const e2eJson = join(results, 'e2e.json');
 rmSync(e2eJson, { force: true });
-const e2eOk = step('e2e (Playwright, Debian Chromium)', bin('playwright'), ['test', '--config', 'test/e2e/playwright.config.ts']);
+const e2eOk = step('e2e (Playwright, Debian Chromium)', bin('playwright'), [
+  'test',
+  '--config',
+  'test/e2e/playwright.config.ts',
+]);
 countJson(e2eJson, 'e2e tests', e2eOk);
 
 if (failures.length) process.stderr.write(`\nFailed: ${failures.join(', ')}\n`);
