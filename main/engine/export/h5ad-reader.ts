@@ -209,8 +209,10 @@ export class H5adFile {
       } else if (this.attrNames(p).includes('categories')) {
         // legacy 0.1.0: `categories` is an object reference to <df>/__categories/<col>
         const d = this.ds(p);
+        // h5wasm returns a scalar reference attribute as a one-element array
+        const ref: unknown = d.attrs.categories!.value;
         const target: unknown = d.dereference(
-          d.attrs.categories!.value as Parameters<H5Dataset['dereference']>[0],
+          (Array.isArray(ref) ? ref[0] : ref) as Parameters<H5Dataset['dereference']>[0],
         );
         if (!(target instanceof h5wasm.Dataset)) throw new Error(`${p}: categories reference is broken`);
         const catAttrs = target.attrs;

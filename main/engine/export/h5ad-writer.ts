@@ -218,9 +218,11 @@ async function writeRowsDense(
   src: RowSource,
   compression: number,
   onProgress?: (done: number, total: number) => void,
+  rowsPerBlock?: number,
+  chunkRows?: number,
 ): Promise<void> {
   const shape = [src.nRows, src.nCols];
-  const chunks = defaultChunks(shape);
+  const chunks = chunkRows ? [Math.max(1, Math.min(chunkRows, src.nRows)), src.nCols] : defaultChunks(shape);
   // h5wasm's create_dataset wants the whole buffer for a non-empty shape, so the dataset is created
   // empty with its final shape as maxshape and chunking, resized once, then filled block by block.
   const ds = parent.create_dataset({
@@ -234,7 +236,10 @@ async function writeRowsDense(
   });
   ds.resize(shape);
   setEncoding(ds, 'array', '0.2.0');
-  const step = blockRows(chunks[0]!, src.nCols);
+  // blocks are whole chunks so each chunk is compressed and written exactly once
+  const step = rowsPerBlock
+    ? Math.ceil(rowsPerBlock / chunks[0]!) * chunks[0]!
+    : blockRows(chunks[0]!, src.nCols);
   for (let r = 0; r < src.nRows; r += step) {
     const e = Math.min(src.nRows, r + step);
     const block = await src.readRows(r, e);
@@ -255,6 +260,10 @@ async function writeRowsDense(
 
 export interface SrH5adOptions extends H5adOptions {
   onProgress?: (rowsWritten: number, total: number) => void;
+  /** rows per block read from the sources (rounded up to whole chunks); default ≈ 4M values */
+  blockRows?: number;
+  /** X chunk rows (default ≈ 1 MB per chunk) */
+  chunkRows?: number;
 }
 
 /**
@@ -270,6 +279,7 @@ export async function writeSrH5ad(
   const sp = input.superpixels;
   const n = sp.x.length;
   const g = input.genes.length;
+  if (n === 0) throw new Error('no superpixels to export');
   if (sp.y.length !== n) throw new Error('superpixel x and y differ in length');
   if (input.expression.nRows !== n || input.expression.nCols !== g)
     throw new Error(
@@ -295,7 +305,15 @@ export async function writeSrH5ad(
   return withAtomicPath(out, async (tmp) => {
     const f = await openForWrite(tmp);
     try {
-      await writeRowsDense(f, 'X', input.expression, compression, opts.onProgress);
+      await writeRowsDense(
+        f,
+        'X',
+        input.expression,
+        compression,
+        opts.onProgress,
+        opts.blockRows,
+        opts.chunkRows,
+      );
       writeDataframe(f, 'obs', superpixelIds(sp), columns, { categoricals: layout });
       writeVar(f, input.genes, layout);
       const obsm = createDict(f, 'obsm');

@@ -15,3 +15,18 @@ export { scanpyImages, scalefactorsFor, HIRES_LONGEST, LOWRES_LONGEST } from './
 export type { ScanpyImage, Scalefactors } from './images';
 export { log1pCp10k } from './normalise';
 export { viridis, hex, parseHex, DEFAULT_PALETTE, VIRIDIS_STOPS } from './colormap';
+export { writeSpotCsv, writeSrCsv, csvField, csvNumber, geneColumns } from './csv';
+export type { SpotCsvOptions, SrCsvOptions } from './csv';
+export { spotsGeoJson, domainsGeoJson, writeGeoJson, circle } from './geojson';
+export type { Feature, FeatureCollection, Position, SpotsGeoJsonOptions } from './geojson';
+export { traceLabelGrid, ringArea } from './label-polygons';
+export type { GridPolygons, LabelGridInput } from './label-polygons';
+export {
+  figureLayout,
+  niceLength,
+  renderFigurePng,
+  renderFigureSvg,
+  spotFigure,
+  writeFigure,
+} from './figure';
+export type { Box, FigureColor, FigureLayout, FigureSpec, RasterLayer, SpotsLayer } from './figure';
