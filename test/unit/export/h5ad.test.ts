@@ -278,7 +278,9 @@ describe('SR-level .h5ad (superpixels interpolated from Visium spots)', () => {
     try {
       const obs = f.dataframe('obs');
       expect(obs.index[0]).toBe(`sp_${sp.row![0]}_${sp.col![0]}`);
-      expect(Array.from(obs.columns.array_col!.slice(0, 5))).toEqual(Array.from(sp.col!.slice(0, 5)));
+      expect(Array.from(obs.columns.array_col as Float64Array).slice(0, 5)).toEqual(
+        Array.from(sp.col!.slice(0, 5)),
+      );
       expect(obs.categoricals.domain!.categories).toEqual(['left', 'centre', 'right']);
       expect(f.strings('uns/domain_colors')).toEqual(['#1f77b4', '#ff7f0e', '#2ca02c']);
       const xy = f.rows('obsm/spatial', 10, 11);

@@ -7,7 +7,7 @@
  * a scalar dataspace when given a single string — the same type h5py gives anndata's attributes
  * (formats.md §1.1; the layout tests read the type back to keep it that way).
  */
-import h5wasm from 'h5wasm/node';
+import type h5wasm from 'h5wasm/node';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;

@@ -1,0 +1,274 @@
+/**
+ * CSV, GeoJSON and figure exports on real data (HER2ST A1 labels, Visium anterior with its image,
+ * superpixels interpolated from the Visium spots) plus hand-made label grids with holes and pinches.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSample, type Sample } from '../../../main/engine/io';
+import {
+  domainsGeoJson,
+  figureLayout,
+  gridOf,
+  ringArea,
+  renderFigurePng,
+  renderFigureSvg,
+  spotFigure,
+  spotsGeoJson,
+  traceLabelGrid,
+  viridis,
+  writeFigure,
+  writeGeoJson,
+  writeSpotCsv,
+  writeSrCsv,
+  type FeatureCollection,
+  type FigureSpec,
+  type Position,
+} from '../../../main/engine/export';
+import { sharedData } from '../../helpers/paths';
+import { makeTempDir } from '../../helpers/tmp';
+import { srFixture, type SrFixture } from './sr-fixture';
+
+const tmp = makeTempDir('stsr-export-out-');
+afterAll(() => tmp.cleanup());
+
+let a1: Sample;
+let visium: Sample;
+let sr: SrFixture;
+beforeAll(async () => {
+  a1 = await readSample(sharedData('her2st', 'A1'));
+  visium = await readSample(sharedData('visium', 'seurat-mouse-brain-sagittal-anterior'));
+  sr = srFixture(visium, 40, 12);
+});
+
+function parseCsv(text: string): string[][] {
+  // our fields never contain quotes or newlines except quoted ones; enough for these checks
+  return text
+    .trim()
+    .split('\n')
+    .map((l) =>
+      l
+        .match(/("([^"]|"")*"|[^,]*)(,|$)/g)!
+        .filter((x) => x !== '')
+        .map((f) => f.replace(/,$/, '').replace(/^"|"$/g, '')),
+    );
+}
+
+describe('CSV', () => {
+  it('writes A1 spots with labels and chosen genes equal to the counts', async () => {
+    const genes = ['ERBB2', 'GAPDH'].filter((g) => a1.genes.some((x) => x.symbol === g));
+    expect(genes.length).toBeGreaterThan(0);
+    const out = join(tmp.dir, 'a1.csv');
+    const r = await writeSpotCsv(a1, out, { genes });
+    const rows = parseCsv(readFileSync(out, 'utf8'));
+    expect(rows[0]).toEqual(['id', 'x', 'y', 'array_row', 'array_col', 'label', ...genes]);
+    expect(rows.length - 1).toBe(a1.spots.length);
+    expect(r.rows).toBe(a1.spots.length);
+    const gi = a1.genes.findIndex((g) => g.symbol === genes[0]);
+    for (const i of [0, 100, a1.spots.length - 1]) {
+      const row = rows[i + 1]!;
+      expect(row[0]).toBe(a1.spots[i]!.id);
+      expect(Number(row[1])).toBeCloseTo(a1.spots[i]!.x, 4);
+      expect(row[5]).toBe(a1.annotations!.label![i]);
+      let v = 0;
+      for (let k = a1.counts.indptr[i]!; k < a1.counts.indptr[i + 1]!; k++)
+        if (a1.counts.indices[k] === gi) v = a1.counts.data[k]!;
+      expect(Number(row[6])).toBe(v);
+    }
+    await expect(writeSpotCsv(a1, out, { genes: ['NOT_A_GENE'] })).rejects.toThrow(/NOT_A_GENE/);
+  });
+
+  it('streams SR rows from the source in blocks', async () => {
+    const out = join(tmp.dir, 'sr.csv');
+    sr.reads.length = 0;
+    await writeSrCsv(sr.input, out, { blockRows: 100 });
+    const n = sr.input.superpixels.x.length;
+    expect(sr.reads.length).toBe(Math.ceil(n / 100));
+    const rows = parseCsv(readFileSync(out, 'utf8'));
+    expect(rows[0]!.slice(0, 6)).toEqual(['id', 'x', 'y', 'array_row', 'array_col', 'domain']);
+    expect(rows.length - 1).toBe(n);
+    const want = sr.expected(321, 322);
+    rows[322]!.slice(6).forEach((v, j) => expect(Number(v)).toBeCloseTo(want[j]!, 5));
+  });
+});
+
+function checkRings(fc: FeatureCollection): void {
+  for (const f of fc.features) {
+    const polys: Position[][][] =
+      f.geometry.type === 'MultiPolygon'
+        ? f.geometry.coordinates
+        : f.geometry.type === 'Polygon'
+          ? [f.geometry.coordinates]
+          : [];
+    for (const poly of polys) {
+      poly.forEach((ring, k) => {
+        expect(ring.length).toBeGreaterThanOrEqual(4);
+        expect(ring[0]).toEqual(ring.at(-1));
+        // RFC 7946: exterior counter-clockwise (positive), holes clockwise (negative)
+        if (k === 0) expect(ringArea(ring)).toBeGreaterThan(0);
+        else expect(ringArea(ring)).toBeLessThan(0);
+      });
+    }
+  }
+}
+
+describe('GeoJSON', () => {
+  it('traces a region with a hole and keeps corner-touching cells apart', () => {
+    // label 0: a 4×4 ring with a hole in the middle; label 1: the hole; label 2: two diagonal cells
+    const L = [
+      [0, 0, 0, 0, -1, -1],
+      [0, 1, 1, 0, 2, -1],
+      [0, 1, 1, 0, -1, 2],
+      [0, 0, 0, 0, -1, -1],
+    ];
+    const g = traceLabelGrid({ rows: 4, cols: 6, labels: Int32Array.from(L.flat()) });
+    const zero = g.get(0)!;
+    expect(zero).toHaveLength(1);
+    expect(zero[0]).toHaveLength(2); // exterior + hole
+    expect(ringArea(zero[0]![0]!)).toBe(16);
+    expect(ringArea(zero[0]![1]!)).toBe(-4);
+    expect(zero[0]![0]).toEqual([
+      [0, 0],
+      [4, 0],
+      [4, 4],
+      [0, 4],
+      [0, 0],
+    ]);
+    expect(g.get(1)!.map((p) => ringArea(p[0]!))).toEqual([4]);
+    const two = g.get(2)!;
+    expect(two).toHaveLength(2);
+    expect(two.map((p) => p[0]!.length)).toEqual([5, 5]);
+  });
+
+  it('writes SR domains as one MultiPolygon per domain whose area is cells × cell area', async () => {
+    const grid = gridOf(sr.input.superpixels, sr.input.umPerPx);
+    const domain = sr.input.domains!.domain!;
+    const fc = domainsGeoJson(grid, domain, sr.input.umPerPx);
+    expect(fc.features.map((f) => f.properties.name)).toEqual(['left', 'centre', 'right']);
+    checkRings(fc);
+    for (const f of fc.features) {
+      const code = f.properties.code as number;
+      const count = Array.from(domain.codes).filter((c) => c === code).length;
+      let area = 0;
+      if (f.geometry.type !== 'MultiPolygon') throw new Error('expected MultiPolygon');
+      for (const poly of f.geometry.coordinates) for (const ring of poly) area += ringArea(ring);
+      expect(area).toBeCloseTo(count * grid.cellPx * grid.cellPx, 3);
+      expect(f.properties.n_superpixels).toBe(count);
+      expect(f.properties.classification).toMatchObject({ name: f.properties.name });
+    }
+    expect(String(fc.properties.coordinateSystem)).toMatch(/full-resolution image pixels/);
+    const out = join(tmp.dir, 'domains.geojson');
+    const w = await writeGeoJson(out, fc);
+    const back = JSON.parse(readFileSync(out, 'utf8')) as FeatureCollection;
+    expect(back).toEqual(fc);
+    expect(w.features).toBe(3);
+  });
+
+  it('writes A1 spots as points (or circles) with radius and pathologist labels', () => {
+    const pts = spotsGeoJson(a1, { classifyBy: 'label' });
+    expect(pts.features).toHaveLength(a1.spots.length);
+    const f0 = pts.features[0]!;
+    expect(f0.geometry).toEqual({ type: 'Point', coordinates: [a1.spots[0]!.x, a1.spots[0]!.y] });
+    expect(f0.properties.radius_px).toBeCloseTo(50 / a1.umPerPx, 9);
+    expect(f0.properties.label).toBe(a1.annotations!.label![0]);
+    const circles = spotsGeoJson(a1, { shape: 'circle', circleVertices: 64 });
+    checkRings(circles);
+    const ring = (circles.features[3]!.geometry as { coordinates: Position[][] }).coordinates[0]!;
+    const r = 50 / a1.umPerPx;
+    // a 64-gon inscribed in the circle: area within 0.2 % of πr²
+    expect(ringArea(ring) / (Math.PI * r * r)).toBeGreaterThan(0.998);
+  });
+});
+
+function pixel(raw: Buffer, width: number, x: number, y: number): [number, number, number] {
+  const o = (Math.round(y) * width + Math.round(x)) * 4;
+  return [raw[o]!, raw[o + 1]!, raw[o + 2]!];
+}
+
+function close(a: number[], b: number[], tol = 12): boolean {
+  return a.every((v, i) => Math.abs(v - b[i]!) <= tol);
+}
+
+describe('figures', () => {
+  it('renders a Visium gene map as PNG with the slide, a colour bar and a scale bar', async () => {
+    const gene = visium.genes[0]!.symbol;
+    const spec = spotFigure(visium, { gene }, { width: 900, height: 600, title: `Mouse brain ${gene}` });
+    const png = await renderFigurePng(spec);
+    const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([900, 600]);
+    const L = figureLayout(spec);
+    const cb = L.colorbar!;
+    // top of the colour bar = viridis(1), bottom = viridis(0)
+    expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + 3), viridis(1))).toBe(true);
+    expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + cb.h - 3), viridis(0))).toBe(true);
+    // the scale bar is black on the slide
+    const s = L.scalebar;
+    expect(close(pixel(data, 900, s.x + s.w / 2, s.y + s.h / 2), [0, 0, 0], 30)).toBe(true);
+    // the slide is drawn in the plot box: not all white there
+    const p = pixel(data, 900, L.plot.x + 5, L.plot.y + 5);
+    expect(close(p, [255, 255, 255], 5)).toBe(false);
+    expect(s.um).toBeGreaterThan(0);
+  });
+
+  it('renders A1 pathologist labels with a legend whose swatches carry the category colours', async () => {
+    const spec = spotFigure(
+      a1,
+      { annotation: 'label' },
+      { width: 800, height: 700, title: 'HER2ST A1 labels' },
+    );
+    const png = await renderFigurePng(spec);
+    const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([800, 700]);
+    const L = figureLayout(spec);
+    const cats = spec.color.kind === 'categorical' ? spec.color.categories : [];
+    expect(L.legend).toHaveLength(cats.length);
+    const palette = ['#1f77b4', '#ff7f0e', '#279e68', '#d62728', '#aa40fc', '#8c564b'];
+    L.legend!.forEach((b, i) => {
+      const want = [1, 3, 5].map((k) => parseInt(palette[i]!.slice(k, k + 2), 16));
+      expect(close(pixel(data, 800, b.x + b.w / 2, b.y + b.h / 2), want)).toBe(true);
+    });
+  });
+
+  it('writes an SR raster figure as well-formed SVG with title, scale bar text and embedded images', async () => {
+    const grid = gridOf(sr.input.superpixels, sr.input.umPerPx);
+    const values = sr.expected(0, sr.input.superpixels.x.length).filter((_, k) => k % 12 === 0);
+    const spec: FigureSpec = {
+      width: 700,
+      height: 500,
+      title: 'SR <interp> & Xkr4',
+      umPerPx: sr.input.umPerPx,
+      image: visium.image!,
+      layer: { kind: 'raster', grid, values },
+      color: { kind: 'continuous', label: 'Xkr4' },
+    };
+    const out = join(tmp.dir, 'sr.svg');
+    await writeFigure(spec, out);
+    const svg = readFileSync(out, 'utf8');
+    expect(svg).toContain('SR &lt;interp&gt; &amp; Xkr4');
+    const L = figureLayout(spec);
+    expect(svg).toContain(`${L.scalebar.um} µm`);
+    expect(svg.match(/data:image\/png;base64,/g)).toHaveLength(2);
+    // librsvg (through sharp) is a strict XML parser: it renders only well-formed SVG
+    const { data, info } = await sharp(Buffer.from(svg))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([700, 500]);
+    // a superpixel's colour shows at its place in the plot
+    const i = 0;
+    const v = values[i]!;
+    const lo = Math.min(...values);
+    const hi = Math.max(...values);
+    const px = L.plot.x + (sr.input.superpixels.x[i]! - L.region.x) * L.scale;
+    const py = L.plot.y + (sr.input.superpixels.y[i]! - L.region.y) * L.scale;
+    const want = viridis((v - lo) / (hi - lo || 1));
+    const got = pixel(data, 700, px, py);
+    // 90 % opacity over the slide: within ~10 % of the colour
+    expect(close(got, want, 40)).toBe(true);
+    const png = join(tmp.dir, 'sr.png');
+    await writeFigure(spec, png);
+    expect((await sharp(png).metadata()).width).toBe(700);
+    await expect(renderFigureSvg({ ...spec, width: 50 })).rejects.toThrow(/out of range/);
+  });
+});
