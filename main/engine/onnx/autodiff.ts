@@ -365,8 +365,9 @@ function reduceRule(mean: boolean): Rule {
     const gy = gy0(c);
     const axes = (c.node.inputs[1] ? constInts(c, 1) : range(0, X.rank)).map((a) => (a < 0 ? a + X.rank : a));
     const kept = X.dims.map((d, i) => (axes.includes(i) ? 1 : d));
-    let spread = g.expand(g.reshape(gy, kept), X.dims);
-    if (mean) spread = g.mul(spread, 1 / sizeOf(axes.map((a) => X.dims[a] as number)));
+    // Scale the small reduced gradient before broadcasting it, not the expanded one.
+    const scaled = mean ? g.mul(gy, 1 / sizeOf(axes.map((a) => X.dims[a] as number))) : gy;
+    const spread = g.expand(g.reshape(scaled, kept), X.dims);
     return [spread];
   };
 }
@@ -497,6 +498,11 @@ const RULES: Record<string, Rule> = {
   Gemm: gemmRule,
   ReduceSum: reduceRule(false),
   ReduceMean: reduceRule(true),
+  // d Σx² = 2x · (spread gradient)
+  ReduceSumSquare: (c) => {
+    const spread = reduceRule(false)(c)[0] as Tensor;
+    return [c.g.mul(spread, c.g.mul(input(c, 0), 2))];
+  },
   Reshape: reshapeBack,
   Squeeze: reshapeBack,
   Unsqueeze: reshapeBack,

@@ -542,7 +542,7 @@ export class Graph {
   // ---------------------------------------------------------------- reductions
 
   private reduce(
-    op: 'ReduceSum' | 'ReduceMean',
+    op: 'ReduceSum' | 'ReduceMean' | 'ReduceSumSquare',
     x: Tensor,
     axes: readonly number[] | undefined,
     keepdims: boolean,
@@ -561,6 +561,10 @@ export class Graph {
   /** Sums over `axes` (all axes when omitted). */
   reduceSum(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
     return this.reduce('ReduceSum', x, axes, keepdims);
+  }
+  /** Σx² in one pass (not differentiable here; used for gradient norms). */
+  reduceSumSquare(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
+    return this.reduce('ReduceSumSquare', x, axes, keepdims);
   }
   reduceMean(x: Tensor, axes?: readonly number[], keepdims = false): Tensor {
     return this.reduce('ReduceMean', x, axes, keepdims);
@@ -794,6 +798,12 @@ export class Graph {
     const outNodes: GraphNode[] = [];
     const outputs: { name: string; t: Tensor }[] = [];
     const used = new Set<string>();
+    // Outputs computed by a node are renamed in place (an Identity would copy the whole tensor every
+    // run: ~1 M parameters × 3 per training step); inputs, constants and repeats need the Identity.
+    const rename = new Map<string, string>();
+    const requested = new Set(Object.keys(options.outputs));
+    const isGraphInput = (t: Tensor) =>
+      this.inputs.includes(t) || [...this.params.values()].some((p) => p.tensor === t);
     for (const [name, t] of Object.entries(options.outputs)) {
       if (t.name === name) {
         outputs.push({ name, t });
@@ -801,6 +811,13 @@ export class Graph {
       }
       if (this.names.has(name) && !this.inputs.some((i) => i.name === name))
         fail(`output name ${name} is taken`);
+      if (this.producers.has(t.name) && !rename.has(t.name) && !isGraphInput(t)) {
+        if (!requested.has(t.name)) {
+          rename.set(t.name, name);
+          outputs.push({ name, t });
+          continue;
+        }
+      }
       const id = new Tensor(this, name, t.dtype, t.shape);
       outNodes.push({ op: 'Identity', name: `out_${name}`, inputs: [t], outputs: [id], attrs: {} });
       outputs.push({ name, t: id });
@@ -838,21 +855,22 @@ export class Graph {
       producerName: 'stsr-studio',
       graph: {
         name: options.name ?? 'stsr',
-        node: kept.map((n) => this.nodeProto(n)),
+        node: kept.map((n) => this.nodeProto(n, rename)),
         initializer,
-        input: graphInputs.map(valueInfo),
-        output: outputs.map((o) => valueInfo(o.t)),
+        input: graphInputs.map((t) => valueInfo(t)),
+        output: outputs.map((o) => valueInfo(o.t, o.name)),
       },
     });
     return onnx.ModelProto.encode(model).finish();
   }
 
-  private nodeProto(n: GraphNode): onnxProto.onnx.INodeProto {
+  private nodeProto(n: GraphNode, rename: ReadonlyMap<string, string>): onnxProto.onnx.INodeProto {
+    const rn = (name: string) => rename.get(name) ?? name;
     return {
       opType: n.op,
       name: n.name,
-      input: n.inputs.map((i) => (i ? i.name : '')),
-      output: n.outputs.map((o) => o.name),
+      input: n.inputs.map((i) => (i ? rn(i.name) : '')),
+      output: n.outputs.map((o) => rn(o.name)),
       attribute: Object.entries(n.attrs).map(([name, a]) => attrProto(name, a)),
     };
   }
@@ -941,9 +959,9 @@ function tensorProto(t: Tensor, data: TypedData): onnxProto.onnx.ITensorProto {
   };
 }
 
-function valueInfo(t: Tensor): onnxProto.onnx.IValueInfoProto {
+function valueInfo(t: Tensor, name = t.name): onnxProto.onnx.IValueInfoProto {
   return {
-    name: t.name,
+    name,
     type: {
       tensorType: {
         elemType: ONNX_TYPE[t.dtype],

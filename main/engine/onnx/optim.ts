@@ -96,6 +96,6 @@ export function clipByGlobalNorm(
 }
 
 export function globalNorm(g: Graph, grads: readonly Tensor[]): Tensor {
-  const squares = grads.map((t) => g.reduceSum(g.mul(t, t)));
+  const squares = grads.map((t) => g.reduceSumSquare(t));
   return g.sqrt(g.sum(squares));
 }

@@ -181,6 +181,12 @@ const cases: Case[] = [
     build: (g, x) => g.reduceSum(t(x, 'a'), [0, 2], true),
   },
   {
+    name: 'ReduceSumSquare',
+    op: 'ReduceSumSquare',
+    inputs: { a: { shape: [2, 3, 4] } },
+    build: (g, x) => g.reduceSumSquare(t(x, 'a'), [0, 2]),
+  },
+  {
     name: 'ReduceMean negative axis',
     op: 'ReduceMean',
     inputs: { a: { shape: [2, 3, 4] } },
