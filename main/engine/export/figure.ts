@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../store/atomic-file';
 import { DEFAULT_PALETTE, VIRIDIS_STOPS, hex, parseHex, viridis } from './colormap';
 import { geneColumns } from './csv';
 import { log1pCp10k } from './normalise';
-import type { LabelGrid } from './sr-input';
+import { gridOf, type LabelGrid, type SrExportInput } from './sr-input';
 
 export interface SpotsLayer {
   kind: 'spots';
@@ -457,6 +457,50 @@ export function spotFigure(
     color: {
       kind: 'categorical',
       label: d.name,
+      categories: d.categories,
+      ...(d.colors ? { colors: d.colors } : {}),
+    },
+  };
+}
+
+/** One gene's SR values, read block by block from the source (memory: one block + n floats). */
+export async function srGeneValues(input: SrExportInput, gene: string): Promise<Float32Array> {
+  const [col] = geneColumns(input.genes, [gene]);
+  const src = input.expression;
+  const out = new Float32Array(src.nRows);
+  const step = Math.max(1, Math.floor((1 << 22) / Math.max(1, src.nCols)));
+  for (let a = 0; a < src.nRows; a += step) {
+    const b = Math.min(src.nRows, a + step);
+    const block = await src.readRows(a, b);
+    for (let i = a; i < b; i++) out[i] = block[(i - a) * src.nCols + col!]!;
+  }
+  return out;
+}
+
+/** An SR raster figure spec: a gene (continuous) or one of the input's domain columns. */
+export async function srFigure(
+  input: SrExportInput,
+  by: { gene: string } | { domain: string },
+  size: { width: number; height: number; title?: string },
+): Promise<FigureSpec> {
+  const grid = gridOf(input.superpixels, input.umPerPx);
+  const base = { ...size, umPerPx: input.umPerPx, ...(input.image ? { image: input.image } : {}) };
+  if ('gene' in by) {
+    const values = await srGeneValues(input, by.gene);
+    return {
+      ...base,
+      layer: { kind: 'raster', grid, values },
+      color: { kind: 'continuous', label: by.gene },
+    };
+  }
+  const d = input.domains?.[by.domain];
+  if (!d) throw new Error(`no domain column "${by.domain}"`);
+  return {
+    ...base,
+    layer: { kind: 'raster', grid, values: d.codes },
+    color: {
+      kind: 'categorical',
+      label: by.domain,
       categories: d.categories,
       ...(d.colors ? { colors: d.colors } : {}),
     },

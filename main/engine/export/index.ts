@@ -27,6 +27,8 @@ export {
   renderFigurePng,
   renderFigureSvg,
   spotFigure,
+  srFigure,
+  srGeneValues,
   writeFigure,
 } from './figure';
 export type { Box, FigureColor, FigureLayout, FigureSpec, RasterLayer, SpotsLayer } from './figure';

@@ -16,6 +16,7 @@ import {
   renderFigureSvg,
   spotFigure,
   spotsGeoJson,
+  srFigure,
   traceLabelGrid,
   viridis,
   writeFigure,
@@ -270,5 +271,29 @@ describe('figures', () => {
     await writeFigure(spec, png);
     expect((await sharp(png).metadata()).width).toBe(700);
     await expect(renderFigureSvg({ ...spec, width: 50 })).rejects.toThrow(/out of range/);
+  });
+
+  it('renders SR domains from the input with a legend in the domain colours', async () => {
+    const spec = await srFigure(
+      sr.input,
+      { domain: 'domain' },
+      { width: 600, height: 450, title: 'Domains' },
+    );
+    const { data } = await sharp(await renderFigurePng(spec))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const L = figureLayout(spec);
+    const colors = sr.input.domains!.domain!.colors!;
+    L.legend!.forEach((b, i) => {
+      const want = [1, 3, 5].map((k) => parseInt(colors[i]!.slice(k, k + 2), 16));
+      expect(close(pixel(data, 600, b.x + b.w / 2, b.y + b.h / 2), want)).toBe(true);
+    });
+    const i = 5;
+    const code = sr.input.domains!.domain!.codes[i]!;
+    const px = L.plot.x + (sr.input.superpixels.x[i]! - L.region.x) * L.scale;
+    const py = L.plot.y + (sr.input.superpixels.y[i]! - L.region.y) * L.scale;
+    const want = [1, 3, 5].map((k) => parseInt(colors[code]!.slice(k, k + 2), 16));
+    expect(close(pixel(data, 600, px, py), want, 40)).toBe(true);
   });
 });
