@@ -3,6 +3,7 @@
  * stdout line is then one JSON object); progress goes to stderr; exit codes in output.ts.
  */
 import { parseArgs } from 'node:util';
+import { clusterCommand } from './commands/cluster';
 import { importCommand } from './commands/import';
 import { projectInfo } from './commands/project-info';
 import { exitCodeFor, makeOutput, UsageError } from './output';
@@ -18,6 +19,9 @@ Commands:
       --name N                 sample name (default: from the folder)
       --image FILE             H&E image to use instead of the one found
       --um-per-px F            override µm per full-resolution pixel
+  cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
+                               reports ARI/NMI against the sample's annotations
+      --seed S                 random seed (default 0)
 
 Options for every command:
   --project DIR                project folder (created by commands that write, if missing)
@@ -38,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       image: { type: 'string' },
       'um-per-px': { type: 'string' },
+      k: { type: 'string' },
+      seed: { type: 'string' },
     },
   });
   const out = makeOutput(values.json);
@@ -56,6 +62,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'import':
         await importCommand(projectDir, rest[0], values, out);
+        return 0;
+      case 'cluster':
+        await clusterCommand(projectDir, rest[0], values, out);
         return 0;
       default:
         throw new UsageError(`Unknown command "${command}".`);

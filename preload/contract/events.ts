@@ -4,4 +4,5 @@ import type { JobInfo, ProjectInfo } from './schemas';
 export type ApiEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'project'; project: ProjectInfo | null }
-  | { type: 'samples-changed' };
+  | { type: 'samples-changed' }
+  | { type: 'clusterings-changed'; sampleId: number };

@@ -67,6 +67,37 @@ export type SampleDetail = z.infer<typeof SampleDetail>;
 export const GeneHit = z.object({ index: z.number().int(), id: z.string(), symbol: z.string() });
 export type GeneHit = z.infer<typeof GeneHit>;
 
+export const Domain = z.object({
+  label: z.number().int().min(0),
+  name: z.string().trim().min(1).max(80),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1f77b4'),
+  mergedInto: z.number().int().min(0).nullable(),
+});
+export type Domain = z.infer<typeof Domain>;
+
+export const ClusteringInfo = z.object({
+  id: z.number().int(),
+  sampleId: z.number().int(),
+  k: z.number().int(),
+  level: z.string(),
+  sizes: z.array(z.number().int()),
+  domains: z.array(Domain),
+  agreement: z.record(z.string(), z.object({ ari: z.number(), nmi: z.number() })),
+  createdAt: z.string(),
+});
+export type ClusteringInfo = z.infer<typeof ClusteringInfo>;
+
+export const MarkerGene = z.object({
+  gene: z.number().int(),
+  symbol: z.string(),
+  score: z.number(),
+  logFoldChange: z.number(),
+  meanIn: z.number(),
+  meanOut: z.number(),
+  fractionIn: z.number(),
+});
+export type MarkerGene = z.infer<typeof MarkerGene>;
+
 export const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
 export type RecentProject = z.infer<typeof RecentProject>;
 
@@ -107,6 +138,15 @@ export const Inputs = {
       scale: z.enum(['counts', 'log1p-cp10k']).optional(),
     })
     .strict(),
+  'clusterings.run': z
+    .object({ sampleId: id, k: z.number().int().min(2).max(30), seed: z.number().int().min(0).optional() })
+    .strict(),
+  'clusterings.list': z.object({ sampleId: id }).strict(),
+  'clusterings.labels': z.object({ clusteringId: id }).strict(),
+  'clusterings.setDomains': z.object({ clusteringId: id, domains: z.array(Domain).min(1).max(30) }).strict(),
+  'clusterings.markers': z
+    .object({ clusteringId: id, n: z.number().int().min(1).max(100).optional() })
+    .strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -130,6 +170,13 @@ export const Outputs = {
     min: z.number(),
     max: z.number(),
   }),
+  'clusterings.run': z.object({ jobId: z.number().int() }),
+  'clusterings.list': z.array(ClusteringInfo),
+  'clusterings.labels': z.object({ labels: z.array(z.number().int()) }),
+  'clusterings.setDomains': ClusteringInfo,
+  'clusterings.markers': z.array(
+    z.object({ label: z.number().int(), name: z.string(), genes: z.array(MarkerGene) }),
+  ),
   'jobs.list': z.array(JobInfo),
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,

@@ -1,11 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { effectiveLabels, rankGenesGroups, validateDomains } from '../analysis';
+import { readArrayFile } from '../store/array-file';
+import { getClustering, listClusterings, setDomains, type ClusteringRow } from '../store/repos/clusterings';
 import {
   Inputs,
   type ApiEvent,
   type ApiResult,
+  type ClusteringInfo,
   type JobInfo,
   type MethodName,
   type MethodOutput,
@@ -46,6 +50,20 @@ function sampleSummary(s: SampleRow): SampleSummary {
       ? { width: s.image.width * s.image.scaleToFullRes, height: s.image.height * s.image.scaleToFullRes }
       : null,
     createdAt: s.createdAt,
+  };
+}
+
+function clusteringInfo(c: ClusteringRow): ClusteringInfo {
+  const params = c.params as { level?: string; sizes?: number[]; agreement?: ClusteringInfo['agreement'] };
+  return {
+    id: c.id,
+    sampleId: c.sampleId,
+    k: c.k,
+    level: params.level ?? 'spot',
+    sizes: params.sizes ?? [],
+    domains: c.domains,
+    agreement: params.agreement ?? {},
+    createdAt: c.createdAt,
   };
 }
 
@@ -151,6 +169,16 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     return row;
   }
 
+  private clusteringRow(id: number): ClusteringRow {
+    const row = getClustering(this.requireProject().project.db, id);
+    if (!row) throw new EngineError('NOT_FOUND', `No clustering with id ${id} in this project.`);
+    return row;
+  }
+
+  private clusteringLabels(row: ClusteringRow): Int32Array {
+    return readArrayFile(join(this.requireProject().project.arraysDir, row.labelsArray)).data as Int32Array;
+  }
+
   private projectInfo(): ProjectInfo {
     const { project } = this.requireProject();
     return {
@@ -215,6 +243,35 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const { runner } = this.requireProject();
       const job = runner.submit('sample.import', i);
       return { jobId: job.id };
+    },
+    'clusterings.run': (i) => {
+      this.sampleRow(i.sampleId);
+      return { jobId: this.requireProject().runner.submit('cluster.spots', i).id };
+    },
+    'clusterings.list': (i) => {
+      this.sampleRow(i.sampleId);
+      return listClusterings(this.requireProject().project.db, i.sampleId).map(clusteringInfo);
+    },
+    'clusterings.labels': (i) => ({
+      labels: Array.from(this.clusteringLabels(this.clusteringRow(i.clusteringId))),
+    }),
+    'clusterings.setDomains': (i) => {
+      const { project } = this.requireProject();
+      const row = this.clusteringRow(i.clusteringId);
+      validateDomains(row.domains, i.domains);
+      project.db.transaction(() => setDomains(project.db, row.id, i.domains))();
+      return clusteringInfo(this.clusteringRow(row.id));
+    },
+    'clusterings.markers': (i) => {
+      const row = this.clusteringRow(i.clusteringId);
+      const { sample } = this.cachedSample(row.sampleId);
+      const labels = effectiveLabels(row.domains, this.clusteringLabels(row));
+      const ranked = rankGenesGroups(sample.counts, labels, i.n ?? 20);
+      return [...ranked.entries()].map(([label, genes]) => ({
+        label,
+        name: row.domains.find((d) => d.label === label)?.name ?? `Domain ${label + 1}`,
+        genes: genes.map((g) => ({ ...g, symbol: sample.genes[g.gene]!.symbol })),
+      }));
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),
     'jobs.cancel': (i) => jobInfo(this.requireProject().runner.cancel(i.jobId)),

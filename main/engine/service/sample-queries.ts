@@ -1,5 +1,8 @@
 import type { CsrMatrix, Sample } from '../io/sample';
 import { EngineError } from '../errors';
+import { rowSums } from '../analysis/normalise';
+
+export { rowSums };
 
 export interface GeneHit {
   index: number;
@@ -30,17 +33,6 @@ export function searchGenes(genes: Sample['genes'], query: string, limit = 20): 
   });
   hits.sort((a, b) => a.r - b.r || a.hit.symbol.localeCompare(b.hit.symbol));
   return hits.slice(0, limit).map((h) => h.hit);
-}
-
-/** Row sums of a CSR matrix (library sizes per spot). */
-export function rowSums(m: CsrMatrix): Float64Array {
-  const out = new Float64Array(m.nRows);
-  for (let r = 0; r < m.nRows; r++) {
-    let s = 0;
-    for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) s += m.data[k]!;
-    out[r] = s;
-  }
-  return out;
 }
 
 /** One gene's value at every spot, as raw counts or log1p(counts / library size × 10⁴). */

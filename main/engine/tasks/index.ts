@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '../jobs/task';
+import type { ClusterSpotsParams } from './cluster-spots';
 import type { ImportParams } from './import-sample';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
@@ -18,6 +19,15 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       module: taskModule('import-sample'),
       heavy: true,
       title: (p) => `Import ${(p as ImportParams).name ?? (p as ImportParams).path.split(/[\\/]/).pop()}`,
+    } satisfies TaskDefinition,
+  ],
+  [
+    'cluster.spots',
+    {
+      kind: 'cluster.spots',
+      module: taskModule('cluster-spots'),
+      heavy: true,
+      title: (p) => `Domains (k = ${(p as ClusterSpotsParams).k})`,
     } satisfies TaskDefinition,
   ],
 ]);

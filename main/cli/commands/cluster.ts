@@ -1,0 +1,40 @@
+import { openProject } from '../../engine/store/project';
+import type { ClusterSpotsParams, ClusterSpotsResult } from '../../engine/tasks/cluster-spots';
+import { UsageError, type Output } from '../output';
+import { resolveSample } from '../resolve-sample';
+import { runJob } from '../run-job';
+
+function positiveInt(name: string, v: string | undefined, fallback?: number): number {
+  if (v === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required.`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got "${v}".`);
+  return n;
+}
+
+export async function clusterCommand(
+  projectDir: string,
+  ref: string | undefined,
+  opts: { k?: string; seed?: string },
+  out: Output,
+): Promise<void> {
+  const k = positiveInt('k', opts.k);
+  if (k < 2 || k > 30) throw new UsageError(`--k must be between 2 and 30, got ${k}.`);
+  const project = openProject(projectDir);
+  try {
+    const sample = resolveSample(project, ref);
+    const params: ClusterSpotsParams = { sampleId: sample.id, k, seed: positiveInt('seed', opts.seed, 0) };
+    const r = (await runJob(project, 'cluster.spots', params, out)) as ClusterSpotsResult;
+    const agree = Object.entries(r.agreement)
+      .map(([name, a]) => `ARI vs ${name} ${a.ari.toFixed(3)} (NMI ${a.nmi.toFixed(3)})`)
+      .join('; ');
+    out.result(
+      { clusteringId: r.clusteringId, k: r.k, sizes: r.sizes, agreement: r.agreement },
+      `Clustering ${r.clusteringId} of ${sample.name}: k = ${r.k}, sizes ${r.sizes.join(', ')}${agree ? `; ${agree}` : ''}`,
+    );
+  } finally {
+    project.close();
+  }
+}
