@@ -1,5 +1,5 @@
 import { badInput } from '../errors';
-import { categoricalColor } from './palette';
+import { categoricalColor } from '../../../preload/contract/colormaps';
 
 /** A cluster as the user sees it: named, coloured, possibly merged into another. */
 export interface Domain {

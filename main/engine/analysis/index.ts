@@ -66,6 +66,5 @@ export type { SpotClustering, SpotClusteringOptions } from './spot-clustering';
 export { clusterSpots } from './spot-clustering';
 export type { RankedGene } from './rank-genes';
 export { rankGenesGroups } from './rank-genes';
-export { DEFAULT_20, categoricalColor } from './palette';
 export type { Domain } from './domains';
 export { defaultDomains, effectiveLabels, resolveLabel, validateDomains } from './domains';

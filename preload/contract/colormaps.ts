@@ -1,0 +1,79 @@
+/**
+ * Colour maps and the categorical palette, shared by the viewer, exported figures and h5ad
+ * `*_colors`, so a gene or a domain looks the same everywhere. Pure data and arithmetic: the one
+ * module of the contract the renderer may import at run time (see docs/architecture.md).
+ *
+ * viridis and magma are matplotlib's, sampled at 9 stops and interpolated linearly in RGB, which
+ * stays within ~1% of the full 256-entry tables.
+ */
+export type ColormapName = 'viridis' | 'magma';
+
+type Rgb = readonly [number, number, number];
+
+export const COLORMAP_STOPS: Record<ColormapName, readonly Rgb[]> = {
+  viridis: [
+    [68, 1, 84],
+    [71, 44, 122],
+    [59, 81, 139],
+    [44, 113, 142],
+    [33, 144, 141],
+    [39, 173, 129],
+    [92, 200, 99],
+    [170, 220, 50],
+    [253, 231, 37],
+  ],
+  magma: [
+    [0, 0, 4],
+    [28, 16, 68],
+    [79, 18, 123],
+    [129, 37, 129],
+    [181, 54, 122],
+    [229, 80, 100],
+    [251, 135, 97],
+    [254, 194, 135],
+    [252, 253, 191],
+  ],
+};
+
+/** Colour at t in [0, 1] (clamped; NaN → 0) as unrounded 0–255 RGB. */
+export function colorAt(map: ColormapName, t: number): [number, number, number] {
+  const stops = COLORMAP_STOPS[map];
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = stops[i]!;
+  const b = stops[i + 1]!;
+  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
+}
+
+/**
+ * Categorical colours when a column has none of its own: scanpy's default for up to 20
+ * categories (matplotlib tab20 reordered, scanpy.plotting.palettes.default_20).
+ */
+export const DEFAULT_20: readonly string[] = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#279e68',
+  '#d62728',
+  '#aa40fc',
+  '#8c564b',
+  '#e377c2',
+  '#b5bd61',
+  '#17becf',
+  '#aec7e8',
+  '#ffbb78',
+  '#98df8a',
+  '#ff9896',
+  '#c5b0d5',
+  '#c49c94',
+  '#f7b6d2',
+  '#dbdb8d',
+  '#9edae5',
+  '#ad494a',
+  '#8c6d31',
+];
+
+export function categoricalColor(i: number): string {
+  const n = DEFAULT_20.length;
+  return DEFAULT_20[((i % n) + n) % n]!;
+}
