@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { clusterCommand } from './commands/cluster';
+import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { projectInfo } from './commands/project-info';
 import { exitCodeFor, makeOutput, UsageError } from './output';
@@ -22,6 +23,13 @@ Commands:
   cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
+  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
+      --format F               h5ad|csv|geojson (default: the file's ending)
+      --clustering ID          add that clustering's domains as a categorical column
+  figure SAMPLE --out F.png|svg  publication figure: spots over the slide with colour bar or
+                               legend, scale bar and title
+      --gene G | --clustering ID   what colours the spots
+      --width W --height H --title T
 
 Options for every command:
   --project DIR                project folder (created by commands that write, if missing)
@@ -43,6 +51,13 @@ async function main(argv: string[]): Promise<number> {
       image: { type: 'string' },
       'um-per-px': { type: 'string' },
       k: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      clustering: { type: 'string' },
+      gene: { type: 'string' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      title: { type: 'string' },
       seed: { type: 'string' },
     },
   });
@@ -65,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'cluster':
         await clusterCommand(projectDir, rest[0], values, out);
+        return 0;
+      case 'export':
+      case 'figure':
+        await exportCommand(projectDir, rest[0], values, out, command === 'figure');
         return 0;
       default:
         throw new UsageError(`Unknown command "${command}".`);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '../jobs/task';
 import type { ClusterSpotsParams } from './cluster-spots';
+import type { ExportSampleParams } from './export-sample';
 import type { ImportParams } from './import-sample';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
@@ -28,6 +29,15 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       module: taskModule('cluster-spots'),
       heavy: true,
       title: (p) => `Domains (k = ${(p as ClusterSpotsParams).k})`,
+    } satisfies TaskDefinition,
+  ],
+  [
+    'export.sample',
+    {
+      kind: 'export.sample',
+      module: taskModule('export-sample'),
+      heavy: false,
+      title: (p) => `Export ${(p as ExportSampleParams).format.toUpperCase()}`,
     } satisfies TaskDefinition,
   ],
 ]);

@@ -1,0 +1,59 @@
+import { extname, resolve } from 'node:path';
+import { openProject } from '../../engine/store/project';
+import type { ExportFormat, ExportSampleParams, ExportSampleResult } from '../../engine/tasks/export-sample';
+import { UsageError, type Output } from '../output';
+import { resolveSample } from '../resolve-sample';
+import { runJob } from '../run-job';
+
+const FORMATS: ExportFormat[] = ['h5ad', 'csv', 'geojson', 'png', 'svg'];
+
+function optionalInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive whole number, got "${v}".`);
+  return n;
+}
+
+/** `stsr export` and `stsr figure` share this: the format comes from --format or the file ending. */
+export async function exportCommand(
+  projectDir: string,
+  ref: string | undefined,
+  opts: {
+    format?: string;
+    out?: string;
+    clustering?: string;
+    gene?: string;
+    width?: string;
+    height?: string;
+    title?: string;
+  },
+  out: Output,
+  figure: boolean,
+): Promise<void> {
+  if (!opts.out) throw new UsageError('--out FILE is required.');
+  const format = (opts.format ?? extname(opts.out).slice(1).toLowerCase()) as ExportFormat;
+  const allowed = figure ? ['png', 'svg'] : FORMATS;
+  if (!allowed.includes(format)) {
+    throw new UsageError(
+      `Unknown format "${format}": use ${allowed.join(', ')} (--format or the --out file's ending).`,
+    );
+  }
+  const project = openProject(projectDir);
+  try {
+    const sample = resolveSample(project, ref);
+    const params: ExportSampleParams = { sampleId: sample.id, format, out: resolve(opts.out) };
+    const clusteringId = optionalInt('clustering', opts.clustering);
+    if (clusteringId !== undefined) params.clusteringId = clusteringId;
+    if (opts.gene) params.gene = opts.gene;
+    const width = optionalInt('width', opts.width);
+    const height = optionalInt('height', opts.height);
+    if (width !== undefined) params.width = width;
+    if (height !== undefined) params.height = height;
+    if (opts.title) params.title = opts.title;
+    const r = (await runJob(project, 'export.sample', params, out)) as ExportSampleResult;
+    out.result({ ...r }, `Wrote ${r.path} (${r.nObs} observations × ${r.nVars} variables)`);
+  } finally {
+    project.close();
+  }
+}
