@@ -6,6 +6,7 @@
  */
 import { throwIfAborted } from '../../errors';
 import type { Sample } from '../../io/sample';
+import type { FeatureMap } from '../../features';
 import { openSlide, readRegion } from '../../slide';
 
 export interface SuperpixelFeatures {
@@ -213,4 +214,39 @@ export function selectChannels(f: SuperpixelFeatures, keep: readonly number[]): 
   for (let s = 0; s < n; s++)
     for (let j = 0; j < keep.length; j++) data[s * keep.length + j] = f.data[s * f.dim + keep[j]!]!;
   return { ...f, dim: keep.length, data, channels: keep.map((k) => f.channels[k] ?? `c${k}`) };
+}
+
+/**
+ * HISTEX's input from a stored feature map (main/engine/features): his channels, then rgb (3) and
+ * pos (2), as Step4 concatenates them (F = 1024 + 3 + 2 with UNI).
+ */
+export function fromFeatureMap(map: FeatureMap): SuperpixelFeatures {
+  const his = map.readAll();
+  const rgb = map.rgb();
+  const pos = map.position();
+  const n = map.rows * map.cols;
+  const dim = map.dim + 5;
+  const data = new Float32Array(n * dim);
+  for (let s = 0; s < n; s++) {
+    data.set(his.subarray(s * map.dim, (s + 1) * map.dim), s * dim);
+    data.set(rgb.subarray(s * 3, s * 3 + 3), s * dim + map.dim);
+    data.set(pos.subarray(s * 2, s * 2 + 2), s * dim + map.dim + 3);
+  }
+  return {
+    rows: map.rows,
+    cols: map.cols,
+    dim,
+    data,
+    mask: map.mask(),
+    superpixelPx: map.fullResPerSuperpixel,
+    originPx: { x: 0, y: 0 },
+    channels: [
+      ...Array.from({ length: map.dim }, (_, i) => `his_${i}`),
+      'rgb_r',
+      'rgb_g',
+      'rgb_b',
+      'pos_row',
+      'pos_col',
+    ],
+  };
 }
