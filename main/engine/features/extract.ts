@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { EngineError, throwIfAborted } from '../errors';
 import { noProgress, type ProgressFn } from '../jobs/progress';
-import { openSlide, tissueMask, type Slide } from '../slide';
+import { openSlide, resampleRgb, tissueMask, type Slide } from '../slide';
 import { SHARP_INPUT } from '../slide/probe';
 import { tempPathFor, writeFileAtomic } from '../store/atomic-file';
 import { openArrayFile, readArrayFile, writeArrayFile } from '../store/array-file';
@@ -27,7 +27,7 @@ import {
   type FeatureGrid,
   type ImageMask,
 } from './geometry';
-import { readScaledWindow } from './resample';
+import { readScaledWindow, readSuperpixelRgb } from './resample';
 import {
   COMPLETE_FILE,
   MASK_FILE,
@@ -54,7 +54,7 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   progress?: ProgressFn;
   log?: (line: string) => void;
-  /** tiles per column block read at once (memory knob, default 16) */
+  /** tiles per column block read at once (default 4: blocks off the tissue skip the resampling) */
   blockTiles?: number;
 }
 
@@ -89,17 +89,35 @@ function fingerprint(o: ExtractOptions, grid: FeatureGrid, maskHash: string): st
     .digest('hex');
 }
 
+/** Decoded images up to this many bytes are kept in memory (C2: 9274 × 9911 × 3 = 276 MB). */
+const IN_MEMORY_BYTES = 400 * 2 ** 20;
+
 /**
  * JPEG/PNG decode sequentially, so reading tile rows from them would decode the image from the top
- * every time. They are converted once into an uncompressed tiled TIFF (libvips streams it, memory
- * stays bounded) in the feature folder's .work/, deleted when the set is complete.
+ * every time. An image up to IN_MEMORY_BYTES is decoded once into memory; a larger one is
+ * converted once into an uncompressed tiled TIFF (libvips streams it, memory stays bounded) in the
+ * feature folder's .work/, deleted when the set is complete.
  */
 async function randomAccess(slide: Slide, workDir: string, signal?: AbortSignal): Promise<Slide> {
   if (slide.backend === 'geotiff') return slide;
+  throwIfAborted(signal);
+  if (slide.width * slide.height * 3 <= IN_MEMORY_BYTES) {
+    const { data, info } = await sharp(slide.path, SHARP_INPUT)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== slide.width || info.height !== slide.height) {
+      throw new EngineError(
+        'INTERNAL',
+        `Decoding ${slide.path} gave ${info.width}×${info.height}×${info.channels}.`,
+      );
+    }
+    return inMemorySlide(slide, data);
+  }
   mkdirSync(workDir, { recursive: true });
   const base = join(workDir, 'base.tif');
   if (!existsSync(base)) {
-    throwIfAborted(signal);
     const tmp = tempPathFor(base);
     try {
       await sharp(slide.path, SHARP_INPUT)
@@ -121,6 +139,30 @@ async function randomAccess(slide: Slide, workDir: string, signal?: AbortSignal)
   }
   tiled.umPerPx = slide.umPerPx;
   return tiled;
+}
+
+/** A decoded RGB raster behind the Slide interface (native-size reads are row copies). */
+function inMemorySlide(like: Slide, data: Uint8Array): Slide {
+  const W = like.width;
+  const H = like.height;
+  return {
+    ...like,
+    async read(rect, outW, outH, signal) {
+      throwIfAborted(signal);
+      const x0 = Math.max(0, Math.floor(rect.x));
+      const y0 = Math.max(0, Math.floor(rect.y));
+      const x1 = Math.min(W, Math.ceil(rect.x + rect.w));
+      const y1 = Math.min(H, Math.ceil(rect.y + rect.h));
+      const w = x1 - x0;
+      const h = y1 - y0;
+      const out = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++)
+        out.set(data.subarray(((y0 + y) * W + x0) * 3, ((y0 + y) * W + x1) * 3), y * w * 3);
+      const img = { width: w, height: h, data: out };
+      return outW === w && outH === h ? img : resampleRgb(img, outW, outH);
+    },
+    async close() {},
+  };
 }
 
 interface PendingRow {
@@ -387,7 +429,7 @@ async function stage1(
     });
   };
 
-  const blockTiles = Math.max(1, o.blockTiles ?? 16);
+  const blockTiles = Math.max(1, o.blockTiles ?? 4);
   try {
     for (const ty of todo) {
       throwIfAborted(o.signal);
@@ -411,6 +453,29 @@ async function stage1(
       for (let bx = 0; bx < grid.tilesX; bx += blockTiles) {
         throwIfAborted(o.signal);
         const nt = Math.min(blockTiles, grid.tilesX - bx);
+        let nTissue = 0;
+        for (let j = 0; j < nt; j++) nTissue += tileMask[ty * grid.tilesX + bx + j]!;
+        if (nTissue < nt) {
+          // Tiles off the tissue need only their RGB means, taken straight from the source pixels.
+          // The rule is per tile (never per block), so the result does not depend on block size.
+          const sp = await readSuperpixelRgb(
+            slide,
+            grid,
+            bx * SP_PER_TILE,
+            ty * SP_PER_TILE,
+            nt * SP_PER_TILE,
+            SP_PER_TILE,
+            o.signal,
+          );
+          for (let j = 0; j < nt; j++) {
+            if (tileMask[ty * grid.tilesX + bx + j]) continue;
+            for (let r = 0; r < SP_PER_TILE; r++) {
+              const from = (r * nt * SP_PER_TILE + j * SP_PER_TILE) * 3;
+              row.rgb.set(sp.subarray(from, from + SP_PER_TILE * 3), (r * cols + (bx + j) * SP_PER_TILE) * 3);
+            }
+          }
+        }
+        if (nTissue === 0) continue;
         const winW = nt * TILE_PX + 2 * halo;
         const winH = TILE_PX + 2 * halo;
         const win = await readScaledWindow(
@@ -422,7 +487,7 @@ async function stage1(
           winH,
           o.signal,
         );
-        blockRgb(win, winW, halo, nt, bx, cols, row.rgb);
+        blockRgb(win, winW, halo, nt, bx, cols, row.rgb, (j) => tileMask[ty * grid.tilesX + bx + j] === 1);
         for (let j = 0; j < nt; j++) {
           const tx = bx + j;
           if (!tileMask[ty * grid.tilesX + tx]) continue;
@@ -447,7 +512,7 @@ async function stage1(
   return tilesDone;
 }
 
-/** Mean RGB ÷ 255 of every 16 × 16 superpixel of the block's tiles (halo excluded). */
+/** Mean RGB ÷ 255 of every 16 × 16 superpixel of the block's tissue tiles (halo excluded). */
 function blockRgb(
   win: Uint8Array,
   winW: number,
@@ -456,6 +521,7 @@ function blockRgb(
   bx: number,
   cols: number,
   out: Float32Array,
+  isTissue: (tile: number) => boolean,
 ): void {
   const spCols = nt * SP_PER_TILE;
   const acc = new Float64Array(SP_PER_TILE * spCols * 3);
@@ -473,6 +539,7 @@ function blockRgb(
   const norm = 1 / (SUPERPIXEL_PX * SUPERPIXEL_PX * 255);
   for (let r = 0; r < SP_PER_TILE; r++) {
     for (let c = 0; c < spCols; c++) {
+      if (!isTissue(Math.floor(c / SP_PER_TILE))) continue;
       const o = (r * cols + bx * SP_PER_TILE + c) * 3;
       const k = (r * spCols + c) * 3;
       out[o] = acc[k]! * norm;

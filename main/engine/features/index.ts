@@ -49,7 +49,7 @@ export {
   type OnnxExtractorOptions,
 } from './foundation';
 export { extractFeatures, type ExtractOptions, type ExtractResult } from './extract';
-export { readScaledWindow } from './resample';
+export { readScaledWindow, readSuperpixelRgb } from './resample';
 export { positionChannels } from './histex';
 export { decodeFloat16, encodeFloat16, fromFloat16Bits, toFloat16Bits } from './float16';
 export {

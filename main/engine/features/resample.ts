@@ -120,6 +120,19 @@ export async function readScaledWindow(
   for (let y = 0; y < py.srcCount; y++) {
     const rowIn = y * sw * 3;
     const rowOut = y * nx * 3;
+    if (tx === 2) {
+      // bilinear: two taps, unrolled (this loop is most of the resampling time)
+      for (let k = 0; k < nx; k++) {
+        const i = rowIn + px.first[k]! * 3;
+        const w0 = px.weights[2 * k]!;
+        const w1 = px.weights[2 * k + 1]!;
+        const j = i + (w1 !== 0 ? 3 : 0);
+        tmp[rowOut + k * 3] = sd[i]! * w0 + sd[j]! * w1;
+        tmp[rowOut + k * 3 + 1] = sd[i + 1]! * w0 + sd[j + 1]! * w1;
+        tmp[rowOut + k * 3 + 2] = sd[i + 2]! * w0 + sd[j + 2]! * w1;
+      }
+      continue;
+    }
     for (let k = 0; k < nx; k++) {
       const f = px.first[k]!;
       let r = 0;
@@ -144,6 +157,17 @@ export async function readScaledWindow(
   for (let k = 0; k < py.outCount; k++) {
     const f = py.first[k]!;
     const o = ((py.outStart + k) * w + px.outStart) * 3;
+    if (ty === 2) {
+      const w0 = py.weights[2 * k]!;
+      const w1 = py.weights[2 * k + 1]!;
+      const a = f * stride;
+      const b = w1 !== 0 ? a + stride : a;
+      for (let j = 0; j < stride; j++) {
+        const v = Math.round(tmp[a + j]! * w0 + tmp[b + j]! * w1);
+        out[o + j] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+      continue;
+    }
     for (let j = 0; j < stride; j++) {
       let acc = 0;
       for (let t = 0; t < ty; t++) {
@@ -152,6 +176,96 @@ export async function readScaledWindow(
       }
       const v = Math.round(acc);
       out[o + j] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Mean RGB ÷ 255 of superpixels [sx0, sx0+nw) × [sy0, sy0+nh) without materialising the 0.5-µm
+ * pixels: a superpixel's mean is linear in the source pixels, with per-axis weights equal to the
+ * sum of the resampling weights of its 16 output pixels (÷ 16); output pixels in the white padding
+ * contribute 255. Equal to averaging readScaledWindow's pixels up to their 8-bit rounding (≤ 0.5/255),
+ * and used for tiles off the tissue, where the model does not run.
+ */
+export async function readSuperpixelRgb(
+  slide: Slide,
+  g: FeatureGrid,
+  sx0: number,
+  sy0: number,
+  nw: number,
+  nh: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  throwIfAborted(signal);
+  const P = 16;
+  const axis = (srcSize: number, scaledSize: number, s0: number, n: number) => {
+    const plan = axisPlan(g.resampling, g.scale, srcSize, scaledSize, s0 * P, n * P);
+    // per superpixel: dense weights over [plan.srcStart, +srcCount) and the valid fraction
+    const len = plan ? plan.srcCount : 0;
+    const w = new Float64Array(n * Math.max(1, len));
+    const valid = new Float64Array(n);
+    // non-zero range of each superpixel's weights (about 16/s source px): keeps the sums sparse
+    const lo = new Int32Array(n).fill(len);
+    const hi = new Int32Array(n);
+    if (plan) {
+      for (let k = 0; k < plan.outCount; k++) {
+        const sp = Math.floor((plan.outStart + k) / P);
+        valid[sp] = valid[sp]! + 1 / P;
+        for (let t = 0; t < plan.taps; t++) {
+          const wt = plan.weights[k * plan.taps + t]!;
+          if (wt === 0) continue;
+          const i = plan.first[k]! + t;
+          w[sp * len + i] = w[sp * len + i]! + wt / P;
+          lo[sp] = Math.min(lo[sp]!, i);
+          hi[sp] = Math.max(hi[sp]!, i + 1);
+        }
+      }
+    }
+    return { plan, w, len, valid, lo, hi };
+  };
+  const ax = axis(g.imageWidth, g.scaledWidth, sx0, nw);
+  const ay = axis(g.imageHeight, g.scaledHeight, sy0, nh);
+  const out = new Float32Array(nw * nh * 3);
+  const tmp = new Float64Array(ay.len * nw * 3);
+  if (ax.plan && ay.plan) {
+    const src = await slide.read(
+      { x: ax.plan.srcStart, y: ay.plan.srcStart, w: ax.len, h: ay.len },
+      ax.len,
+      ay.len,
+      signal,
+    );
+    for (let y = 0; y < ay.len; y++) {
+      for (let c = 0; c < nw; c++) {
+        let r = 0;
+        let gg = 0;
+        let b = 0;
+        const wrow = c * ax.len;
+        for (let x = ax.lo[c]!; x < ax.hi[c]!; x++) {
+          const wt = ax.w[wrow + x]!;
+          if (wt === 0) continue;
+          const i = (y * ax.len + x) * 3;
+          r += src.data[i]! * wt;
+          gg += src.data[i + 1]! * wt;
+          b += src.data[i + 2]! * wt;
+        }
+        tmp[(y * nw + c) * 3] = r;
+        tmp[(y * nw + c) * 3 + 1] = gg;
+        tmp[(y * nw + c) * 3 + 2] = b;
+      }
+    }
+  }
+  for (let rr = 0; rr < nh; rr++) {
+    for (let c = 0; c < nw; c++) {
+      const white = 255 * (1 - ax.valid[c]! * ay.valid[rr]!);
+      for (let ch = 0; ch < 3; ch++) {
+        let acc = 0;
+        for (let y = ay.lo[rr]!; y < ay.hi[rr]!; y++) {
+          const wt = ay.w[rr * ay.len + y]!;
+          if (wt !== 0) acc += tmp[(y * nw + c) * 3 + ch]! * wt;
+        }
+        out[(rr * nw + c) * 3 + ch] = (acc + white) / 255;
+      }
     }
   }
   return out;
