@@ -1,0 +1,133 @@
+/**
+ * Job task: HISTEX (or its iStar-style ablation) on one stored sample. Trains on the sample's own
+ * spots, infers the latent of every tissue superpixel in blocks, and writes array files the viewer
+ * reads gene maps from lazily: per-model latents, the folded heads (latent+features → genes) and the
+ * count normalisation. Loss curve and cancellation through the job context.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { csrToDense } from '../analysis';
+import { throwIfAborted } from '../errors';
+import { subProgress } from '../jobs/progress';
+import type { TaskContext } from '../jobs/task';
+import {
+  builtinFeatures,
+  fitHistex,
+  foldHead,
+  inferLatent,
+  medianLatent,
+  PRESETS,
+  selectGenes,
+  type HistexOptions,
+} from '../methods/histex';
+import { writeArrayFile } from '../store/array-file';
+import { openProject } from '../store/project';
+import { loadSample } from '../store/sample-store';
+
+export interface HistexParams {
+  sampleId: number;
+  method?: 'histex' | 'istar';
+  preset?: 'default' | 'paper';
+  genes?: number;
+  epochs?: number;
+  seed?: number;
+  ensemble?: number;
+  /** ablations */
+  noHistology?: boolean;
+  noEnhancement?: boolean;
+}
+
+export interface HistexResult {
+  method: string;
+  genes: string[];
+  seconds: number;
+  finalLoss: number;
+  epochs: number[];
+  superpixels: number;
+  arrays: { index: string; latentMedian: string; latents: string[]; heads: string[]; norm: string };
+}
+
+export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResult> {
+  const t0 = performance.now();
+  const project = openProject(ctx.projectDir);
+  try {
+    const sample = loadSample(project, p.sampleId);
+    ctx.progress({ fraction: 0.01, message: 'Features' });
+    const features = await builtinFeatures(sample, ctx.signal);
+    throwIfAborted(ctx.signal);
+    const genes = selectGenes(sample, p.genes ?? 1000);
+    const o: HistexOptions = {
+      ...(p.method === 'istar' ? PRESETS.istar : PRESETS[p.preset ?? 'default']),
+      ...(p.epochs !== undefined ? { epochs: p.epochs } : {}),
+      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      ...(p.ensemble !== undefined ? { ensemble: p.ensemble } : {}),
+      ...(p.noHistology ? { histology: false } : {}),
+      ...(p.noEnhancement ? { enhancement: false } : {}),
+    };
+    const dense = csrToDense(sample.counts, { columns: genes });
+    const fit = await fitHistex(
+      {
+        features,
+        spots: sample.spots.map((s) => ({
+          x: s.x,
+          y: s.y,
+          disks: [{ x: s.x, y: s.y }],
+          ...(s.row !== undefined && s.col !== undefined ? { row: s.row, col: s.col } : {}),
+        })),
+        counts: Float64Array.from(dense.data),
+        genes: genes.length,
+        spotDiameterPx: sample.spotDiameterUm / sample.umPerPx,
+        lattice: sample.lattice,
+      },
+      o,
+      { onProgress: subProgress(ctx.progress, 0.05, 0.85), signal: ctx.signal },
+    );
+    const latent = await inferLatent(fit, {
+      onProgress: subProgress(ctx.progress, 0.85, 0.98),
+      signal: ctx.signal,
+    });
+    const id = randomUUID();
+    const file = (what: string) => `histex-${id}-${what}.arr`;
+    const put = (name: string, dtype: 'float32' | 'float64' | 'int32', shape: number[], data: never) =>
+      writeArrayFile(join(project.arraysDir, name), { dtype, shape, data });
+    const n = latent.index.length;
+    put(file('index'), 'int32', [n], latent.index as never);
+    put(file('latent-median'), 'float32', [n, latent.dim], medianLatent(latent) as never);
+    const latents = latent.latents.map((l, m) => {
+      put(file(`latent-${m}`), 'float32', [n, latent.dim], l as never);
+      return file(`latent-${m}`);
+    });
+    const heads = fit.params.map((pm, m) => {
+      const h = foldHead(fit.model, pm);
+      const rows = h.latentDim + h.featureDim;
+      const w = new Float64Array((rows + 1) * h.genes);
+      w.set(h.w);
+      w.set(h.b, rows * h.genes);
+      put(file(`head-${m}`), 'float64', [rows + 1, h.genes], w as never);
+      return file(`head-${m}`);
+    });
+    const norm = new Float64Array(2 * genes.length);
+    norm.set(fit.min);
+    norm.set(fit.max, genes.length);
+    put(file('norm'), 'float64', [2, genes.length], norm as never);
+    ctx.progress({ fraction: 1, message: 'HISTEX done' });
+    const losses = fit.history.map((h) => h[h.length - 1] ?? NaN);
+    return {
+      method: o.arch,
+      genes: genes.map((g) => sample.genes[g]?.symbol ?? String(g)),
+      seconds: (performance.now() - t0) / 1000,
+      finalLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
+      epochs: fit.history.map((h) => h.length),
+      superpixels: n,
+      arrays: {
+        index: file('index'),
+        latentMedian: file('latent-median'),
+        latents,
+        heads,
+        norm: file('norm'),
+      },
+    };
+  } finally {
+    project.close();
+  }
+}
