@@ -1,0 +1,116 @@
+/**
+ * `stsr bench --data PATH --protocol coarsen|holdout --methods m1,m2,… [--genes N] [--epochs N]
+ * [--seed S] [--gene-selection RULE] [--out DIR] [--json]` (benchmark.md "Commands").
+ *
+ * Reads the sample straight from PATH (any importer format; nothing is written to a project), runs
+ * the harness, writes JSON + Markdown + PNG into --out (default <project>/bench) and prints the
+ * result; with --json the last stdout line is the JSON object. Progress goes to stderr.
+ */
+import { resolve, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readSample } from '../../engine/io/index';
+import {
+  GENE_SELECTIONS,
+  listMethods,
+  runBench,
+  writeBenchReport,
+  type BenchOptions,
+  type GeneSelection,
+  type Protocol,
+} from '../../engine/bench/index';
+import { UsageError, type Output } from '../output';
+
+export const BENCH_HELP = `  bench --data PATH            benchmark SR methods on a sample where the truth is known
+      --protocol coarsen|holdout
+      --methods m1,m2,…        methods (${listMethods().join(', ')}); controls noise, <m>:permuted
+      --genes N                number of genes (default 100)
+      --gene-selection RULE    ${GENE_SELECTIONS.join(' | ')} (default seurat_v3)
+      --epochs N               training epochs for methods that train
+      --seed S                 seed of splits, controls and training (default 0)
+      --out DIR                where the JSON, Markdown and PNG go (default <project>/bench)
+`;
+
+function positiveInt(flag: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${v}".`);
+  return n;
+}
+
+/**
+ * `args` are the command-line words after "bench" (global flags such as --json and --project may be
+ * among them). Throws UsageError/EngineError for the caller's error handler (exit codes in output.ts).
+ */
+export async function benchCommand(
+  args: string[],
+  out: Output,
+  context: { projectDir?: string; signal?: AbortSignal } = {},
+): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      protocol: { type: 'string' },
+      methods: { type: 'string' },
+      genes: { type: 'string' },
+      'gene-selection': { type: 'string' },
+      epochs: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      project: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `stsr bench takes no positional arguments (got "${positionals.join(' ')}"); use --data PATH.`,
+    );
+  if (!values.data) throw new UsageError('stsr bench needs --data PATH (a sample folder or file).');
+  const protocol = values.protocol;
+  if (protocol !== 'coarsen' && protocol !== 'holdout')
+    throw new UsageError(`--protocol must be coarsen or holdout, got "${protocol ?? ''}".`);
+  if (!values.methods)
+    throw new UsageError(`stsr bench needs --methods (available: ${listMethods().join(', ')}).`);
+  const rule = values['gene-selection'] ?? 'seurat_v3';
+  if (!(GENE_SELECTIONS as readonly string[]).includes(rule))
+    throw new UsageError(`--gene-selection must be one of ${GENE_SELECTIONS.join(', ')}, got "${rule}".`);
+  const opts: BenchOptions = {
+    protocol: protocol as Protocol,
+    methods: values.methods.split(','),
+    geneSelection: rule as GeneSelection,
+  };
+  const genes = positiveInt('--genes', values.genes);
+  if (genes !== undefined) opts.genes = genes;
+  const epochs = positiveInt('--epochs', values.epochs);
+  if (epochs !== undefined) opts.epochs = epochs;
+  const seed = positiveInt('--seed', values.seed, 0);
+  if (seed !== undefined) opts.seed = seed;
+  if (context.signal) opts.signal = context.signal;
+  let lastPct = -1;
+  opts.progress = (u) => {
+    const pct = Math.round(u.fraction * 100);
+    if (pct === lastPct && !u.message) return;
+    lastPct = pct;
+    out.note(`[bench] ${String(pct).padStart(3)}%${u.message ? `  ${u.message}` : ''}`);
+  };
+  const dataPath = resolve(values.data);
+  out.note(`[bench] reading ${dataPath}`);
+  const sample = await readSample(dataPath);
+  const result = await runBench(sample, opts);
+  const projectDir = values.project ?? context.projectDir ?? process.env.STSR_PROJECT ?? process.cwd();
+  const outDir = resolve(values.out ?? join(projectDir, 'bench'));
+  const files = await writeBenchReport(result, outDir);
+  const rows = Object.entries(result.methods)
+    .map(
+      ([name, s]) =>
+        `  ${name.padEnd(20)} PCC ${s.pcc.toFixed(4)}  RMSE ${s.rmse.toFixed(4)}  SSIM ${s.ssim.toFixed(4)}  ${s.seconds.toFixed(2)} s`,
+    )
+    .join('\n');
+  out.result(
+    { ...result, reports: files },
+    `${result.protocol} on ${result.dataset}, ${result.genes} genes (${result.geneSelection}):\n${rows}\n` +
+      `Report: ${files.markdown}, ${files.png}`,
+  );
+}

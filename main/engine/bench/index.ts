@@ -1,0 +1,17 @@
+/**
+ * Public surface of the benchmark harness (benchmark.md): run a protocol on a sample, the method
+ * registry other methods join with registerMethod, and the report writers.
+ */
+export {
+  runBench,
+  selectGenes,
+  GENE_SELECTIONS,
+  parseMethodList,
+  type BenchOptions,
+  type BenchResult,
+  type GeneSelection,
+  type MethodScores,
+  type Protocol,
+} from './harness';
+export { registerMethod, getMethod, listMethods, CONTROL_NAMES } from './registry';
+export { benchMarkdown, benchChartSvg, writeBenchReport, type WrittenReport } from './report';
