@@ -76,11 +76,9 @@ export const PRESETS: Record<'paper' | 'default' | 'istar', HistexOptions> = {
   paper: { ...BASE },
   default: {
     ...BASE,
-    // Few pseudo-spots give few steps per epoch: a 10× step size reaches the paper's fit in budget.
-    lr: 1e-3,
     epochs: 300,
     ensemble: 2,
-    earlyStopping: { patience: 20, minDelta: 0.002 },
+    earlyStopping: { patience: 25, minDelta: 0.001 },
     timeBudgetSeconds: 420,
   },
   istar: { ...BASE, arch: 'istar', epochs: 400, shuffle: true },
