@@ -77,7 +77,7 @@ export function benchChartSvg(r: BenchResult): string {
   const names = Object.keys(r.methods);
   const panelW = 200;
   const panelH = 260;
-  const top = 50;
+  const top = 72;
   const left = 20;
   const legendH = 20 * Math.ceil(names.length / 3) + 10;
   const W = left + METRICS.length * panelW + 10;
@@ -96,7 +96,7 @@ export function benchChartSvg(r: BenchResult): string {
     const lo = Math.min(0, ...finite);
     const y = (v: number): number => top + panelH - ((v - lo) / (hi - lo)) * panelH;
     parts.push(
-      `<text x="${x0 + w / 2}" y="${top - 8}" font-size="13" text-anchor="middle">${metric.toUpperCase()} ${HIGHER_BETTER[metric] ? '↑' : '↓'}</text>`,
+      `<text x="${x0 + w / 2}" y="${top - 26}" font-size="13" text-anchor="middle">${metric.toUpperCase()} ${HIGHER_BETTER[metric] ? '↑' : '↓'}</text>`,
       `<line x1="${x0}" y1="${y(0)}" x2="${x0 + w}" y2="${y(0)}" stroke="#333"/>`,
       `<line x1="${x0}" y1="${top}" x2="${x0}" y2="${top + panelH}" stroke="#333"/>`,
       `<text x="${x0 - 4}" y="${top + 4}" font-size="10" text-anchor="end">${fmt(hi, 3)}</text>`,
