@@ -1,0 +1,107 @@
+/**
+ * Job: histology features for one stored sample. The folder is named after the job, so a resumed
+ * job (after a crash or cancel) continues its finished tile rows; the feature_sets row is written
+ * only when the set is complete, so an interrupted job leaves no half set visible.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineError } from '../errors';
+import {
+  createBuiltinExtractor,
+  extractFeatures,
+  insertFeatureSet,
+  loadOnnxExtractor,
+  sampleImageInputs,
+  type FeatureExtractor,
+} from '../features';
+import type { TaskContext } from '../jobs/task';
+import type { ProviderChoice } from '../onnx/session';
+import { openProject } from '../store/project';
+
+export interface ExtractFeaturesParams {
+  sampleId: number;
+  /** 'builtin' (default) or the path of a user ONNX model */
+  extractor?: string;
+  batchSize?: number;
+  provider?: ProviderChoice;
+}
+
+export interface ExtractFeaturesResult {
+  featureSetId: number;
+  extractor: string;
+  superpixels: number;
+  tissueSuperpixels: number;
+  dim: number;
+  seconds: number;
+  provider: string;
+  warning?: string;
+}
+
+export async function run(params: ExtractFeaturesParams, ctx: TaskContext): Promise<ExtractFeaturesResult> {
+  const t0 = performance.now();
+  const arrayName = `features-job-${ctx.jobId}`;
+  const project = openProject(ctx.projectDir);
+  let inputs;
+  let outDir: string;
+  try {
+    inputs = sampleImageInputs(project, params.sampleId);
+    outDir = join(project.arraysDir, arrayName);
+  } finally {
+    project.close();
+  }
+  const which = params.extractor ?? 'builtin';
+  let ex: FeatureExtractor;
+  ctx.progress({ fraction: 0, message: `Opening ${which === 'builtin' ? 'the built-in extractor' : which}` });
+  if (which === 'builtin') {
+    ex = await createBuiltinExtractor({
+      ...(params.batchSize ? { batchSize: params.batchSize } : {}),
+      provider: params.provider ?? 'auto',
+    });
+  } else {
+    ex = await loadOnnxExtractor(which, {
+      ...(params.batchSize ? { batchSize: params.batchSize } : {}),
+      provider: params.provider ?? 'auto',
+    });
+  }
+  try {
+    const r = await extractFeatures({
+      imagePath: inputs.imagePath,
+      imageUmPerPx: inputs.imageUmPerPx,
+      scaleToFullRes: inputs.scaleToFullRes,
+      ...(inputs.mask ? { mask: inputs.mask } : {}),
+      extractor: ex,
+      outDir,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    });
+    const p2 = openProject(ctx.projectDir);
+    try {
+      const featureSetId = insertFeatureSet(p2, {
+        sampleId: params.sampleId,
+        extractor: ex.manifest.id,
+        dim: r.dim,
+        manifest: ex.manifest,
+        arrayName,
+      });
+      return {
+        featureSetId,
+        extractor: ex.manifest.id,
+        superpixels: r.superpixels,
+        tissueSuperpixels: r.tissueSuperpixels,
+        dim: r.dim,
+        seconds: (performance.now() - t0) / 1000,
+        provider: ex.provider,
+        ...(r.warning ? { warning: r.warning } : {}),
+      };
+    } finally {
+      p2.close();
+    }
+  } catch (err) {
+    // A cancelled job keeps its chunks for resuming; a failed one leaves nothing behind.
+    if (!(err instanceof EngineError && err.code === 'CANCELLED'))
+      rmSync(outDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await ex.close();
+  }
+}
