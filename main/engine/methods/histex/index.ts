@@ -36,3 +36,4 @@ export {
   type RunHooks,
 } from './pipeline';
 export { predictAtSpots, pseudoSpotInput, runCoarsen, selectGenes, type CoarsenReport } from './coarsen';
+export { histexMethod, istarMethod } from './sr-method';

@@ -1,0 +1,120 @@
+/**
+ * HISTEX and its iStar-style ablation as SrMethods for the benchmark harness and the app.
+ * The harness calls predict() with (pseudo-)spots and targets; we train on the spots and return the
+ * superpixel map over the superpixels inside the target disks (`present` marks them; pass
+ * `options.everySuperpixel = true` for every tissue superpixel).
+ */
+import type { Sample } from '../../io/sample';
+import type { SrInput, SrMethod, SrOutput, SrRunOptions } from '../types';
+import { builtinFeatures, type SuperpixelFeatures } from './features';
+import { footprint } from './geometry';
+import { PRESETS, fitHistex, geneValues, inferLatent, tissueIndex, type HistexOptions } from './pipeline';
+
+async function featuresFor(input: SrInput, signal?: AbortSignal): Promise<SuperpixelFeatures> {
+  const provided = await input.features?.getSuperpixelFeatures?.(signal);
+  if (provided) {
+    const n = provided.grid.width * provided.grid.height;
+    return {
+      rows: provided.grid.height,
+      cols: provided.grid.width,
+      dim: provided.dim,
+      data: provided.data,
+      mask: new Uint8Array(n).fill(1),
+      superpixelPx: provided.grid.sizePx,
+      originPx: { x: provided.grid.originX, y: provided.grid.originY },
+      channels: Array.from({ length: provided.dim }, (_, i) => `his_${i}`),
+    };
+  }
+  if (!input.image) throw new Error(`${input.sample} has no image: HISTEX needs the H&E.`);
+  const pseudoSample = {
+    name: input.sample,
+    umPerPx: input.umPerPx,
+    image: { ...input.image, scaleToFullRes: 1 },
+  } as unknown as Sample;
+  return builtinFeatures(pseudoSample, signal);
+}
+
+function optionsFrom(base: HistexOptions, o: SrRunOptions): HistexOptions {
+  const out: HistexOptions = { ...base, seed: o.seed };
+  if (o.epochs !== undefined) out.epochs = o.epochs;
+  for (const k of ['ensemble', 'lr', 'k', 'batchSize', 'loss', 'scale', 'timeBudgetSeconds'] as const)
+    if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
+  if (o['noHistology'] === true) out.histology = false;
+  if (o['noEnhancement'] === true) out.enhancement = false;
+  return out;
+}
+
+function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
+  return {
+    name,
+    kind: 'superpixel',
+    description,
+    needsImage: true,
+    async predict(input, options, progress, signal): Promise<SrOutput> {
+      const f = await featuresFor(input, signal);
+      const preset = (options['preset'] as keyof typeof PRESETS | undefined) ?? 'default';
+      const base = name === 'istar' ? PRESETS.istar : (PRESETS[preset] ?? PRESETS.default);
+      const o = optionsFrom(base, options);
+      const G = input.genes.length;
+      const fit = await fitHistex(
+        {
+          features: f,
+          spots: input.spots.map((s) => ({
+            x: s.x,
+            y: s.y,
+            disks: [...s.members],
+            ...(s.lattice ? { row: s.lattice.b, col: s.lattice.a } : {}),
+          })),
+          counts: Float64Array.from(input.counts.data),
+          genes: G,
+          spotDiameterPx: input.spotDiameterPx,
+          lattice: input.lattice,
+        },
+        o,
+        { onProgress: (u) => progress({ ...u, fraction: 0.9 * u.fraction }), ...(signal ? { signal } : {}) },
+      );
+      const wanted =
+        options['everySuperpixel'] === true
+          ? tissueIndex(fit.features)
+          : Int32Array.from(
+              new Set(input.targets.flatMap((t) => footprint(fit.features, [t], input.spotDiameterPx / 2))),
+            ).sort();
+      const latent = await inferLatent(fit, { superpixels: wanted, ...(signal ? { signal } : {}) });
+      const vals = geneValues(
+        fit,
+        latent,
+        Array.from({ length: G }, (_, i) => i),
+      );
+      const n = f.rows * f.cols;
+      const values = new Float32Array(n * G);
+      const present = new Uint8Array(n);
+      latent.index.forEach((sp, i) => {
+        values.set(vals.subarray(i * G, (i + 1) * G), sp * G);
+        present[sp] = 1;
+      });
+      progress({ fraction: 1, message: `${name} done` });
+      return {
+        kind: 'superpixel',
+        grid: {
+          originX: f.originPx.x,
+          originY: f.originPx.y,
+          sizePx: f.superpixelPx,
+          width: f.cols,
+          height: f.rows,
+        },
+        nGenes: G,
+        values,
+        present,
+      };
+    },
+  };
+}
+
+export const histexMethod = makeMethod(
+  'histex',
+  'HISTEX: enhanced spot expression + histology fused by two BCA layers, MIL-trained ensemble (ONNX)',
+);
+export const istarMethod = makeMethod(
+  'istar',
+  'iStar-style pointwise MLP on histology, MIL-trained (HISTEX without BCA)',
+);
