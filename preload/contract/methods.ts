@@ -18,6 +18,7 @@ export const METHOD_NAMES = [
   'clusterings.labels',
   'clusterings.setDomains',
   'clusterings.markers',
+  'exports.run',
   'jobs.list',
   'jobs.cancel',
   'jobs.resume',

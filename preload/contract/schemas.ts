@@ -59,6 +59,8 @@ export const SampleDetail = z.object({
   /** project-relative .dzi of the slide pyramid, when there is an image */
   slide: z.object({ dzi: z.string(), width: z.number(), height: z.number() }).nullable(),
   annotations: z.array(z.string()),
+  /** labelled classes of the first annotation ('' and 'undetermined' not counted): a default k */
+  annotationClasses: z.number().int(),
   reader: z.string(),
   warnings: z.array(z.string()),
 });
@@ -147,6 +149,15 @@ export const Inputs = {
   'clusterings.markers': z
     .object({ clusteringId: id, n: z.number().int().min(1).max(100).optional() })
     .strict(),
+  /** writes into the project's exports/ folder; the job's result names the file */
+  'exports.run': z
+    .object({
+      sampleId: id,
+      format: z.enum(['h5ad', 'csv', 'geojson', 'png', 'svg']),
+      clusteringId: id.optional(),
+      gene: z.string().min(1).max(100).optional(),
+    })
+    .strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -177,6 +188,7 @@ export const Outputs = {
   'clusterings.markers': z.array(
     z.object({ label: z.number().int(), name: z.string(), genes: z.array(MarkerGene) }),
   ),
+  'exports.run': z.object({ jobId: z.number().int(), path: z.string() }),
   'jobs.list': z.array(JobInfo),
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,

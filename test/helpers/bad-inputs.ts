@@ -46,6 +46,11 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
     { clusteringId: 1, domains: [{ label: 0, name: '', color: '#112233', mergedInto: null }] },
   ],
   'clusterings.markers': [{}, { clusteringId: 1, n: 0 }],
+  'exports.run': [
+    { sampleId: 1 },
+    { sampleId: 1, format: 'xlsx' },
+    { sampleId: 1, format: 'h5ad', out: '/etc/x' },
+  ],
   'jobs.list': [{ all: true }, 0],
   'jobs.cancel': [{}, { jobId: 'x' }, { jobId: -1 }, { jobId: 1.5 }],
   'jobs.resume': [{}, { jobId: null }, { jobId: 0 }],

@@ -19,7 +19,7 @@ import {
 import { EngineError } from '../errors';
 import { JobRunner } from '../jobs/runner';
 import { createProject, openProject, type Project } from '../store/project';
-import { DB_FILE, resolveInsideProject } from '../store/project-paths';
+import { DB_FILE, EXPORTS_DIR, resolveInsideProject } from '../store/project-paths';
 import { countRows } from '../store/repos/counts';
 import type { JobRow } from '../store/repos/jobs';
 import { getSample, listSamples, type SampleRow } from '../store/repos/samples';
@@ -125,8 +125,14 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     this.runner = new JobRunner(next, TASKS, { maxHeavy: this.options.maxHeavyJobs ?? 1 });
     this.runner.on('job', (row) => {
       this.emit('event', { type: 'job', job: jobInfo(row) });
-      if (row.state === 'done' && row.kind === 'sample.import')
-        this.emit('event', { type: 'samples-changed' });
+      if (row.state !== 'done') return;
+      if (row.kind === 'sample.import') this.emit('event', { type: 'samples-changed' });
+      if (row.kind === 'cluster.spots') {
+        this.emit('event', {
+          type: 'clusterings-changed',
+          sampleId: (row.params as { sampleId: number }).sampleId,
+        });
+      }
     });
     rememberProject(next.dir, next.name());
     const info = this.projectInfo();
@@ -218,6 +224,9 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         spotIds: sample.spots.map((s) => s.id),
         slide: slide ? (slide.settings as { dzi: string; width: number; height: number }) : null,
         annotations: Object.keys(sample.annotations ?? {}),
+        annotationClasses: new Set(
+          (Object.values(sample.annotations ?? {})[0] ?? []).filter((l) => l !== '' && l !== 'undetermined'),
+        ).size,
         reader: row.provenance.reader,
         warnings: row.provenance.warnings,
       };
@@ -272,6 +281,16 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         name: row.domains.find((d) => d.label === label)?.name ?? `Domain ${label + 1}`,
         genes: genes.map((g) => ({ ...g, symbol: sample.genes[g.gene]!.symbol })),
       }));
+    },
+    'exports.run': (i) => {
+      const { project, runner } = this.requireProject();
+      const row = this.sampleRow(i.sampleId);
+      // The UI may only write inside the project: browser mode must not let a page pick paths.
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const safeName = row.name.replace(/[^A-Za-z0-9._-]+/g, '_');
+      const rel = `${EXPORTS_DIR}/${safeName}-${stamp}.${i.format}`;
+      const job = runner.submit('export.sample', { ...i, out: join(project.dir, rel) });
+      return { jobId: job.id, path: rel };
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),
     'jobs.cancel': (i) => jobInfo(this.requireProject().runner.cancel(i.jobId)),

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { effectiveLabels } from '../analysis';
 import { badInput } from '../errors';
 import {
@@ -35,6 +35,8 @@ export interface ExportSampleParams {
 
 export interface ExportSampleResult {
   path: string;
+  /** project-relative path when the file is inside the project (the UI links to it) */
+  relPath: string | null;
   nObs: number;
   nVars: number;
   format: ExportFormat;
@@ -115,7 +117,9 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
       }
     }
     ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });
-    return { path: p.out, nObs, nVars, format: p.format };
+    const rel = relative(project.dir, p.out);
+    const relPath = rel.startsWith('..') || isAbsolute(rel) ? null : rel.split(sep).join('/');
+    return { path: p.out, relPath, nObs, nVars, format: p.format };
   } finally {
     project.close();
   }

@@ -1,9 +1,15 @@
 import type { JobInfo } from '../../../../preload/contract';
-import { api } from '../../api';
+import { api, projectFileUrl } from '../../api';
 import { useToasts } from '../../components/toasts';
 import { formatEta } from '../../lib/format';
 
 const ACTIVE = new Set(['queued', 'running']);
+
+/** The project file a finished job produced (exports), if any. */
+function fileOf(j: JobInfo): string | null {
+  const r = j.result as { relPath?: unknown } | null;
+  return r && typeof r.relPath === 'string' ? r.relPath : null;
+}
 const RESUMABLE = new Set(['interrupted', 'failed', 'cancelled']);
 
 /** Every job of the project with its progress, ETA and what can be done with it. */
@@ -37,6 +43,11 @@ export function JobsDrawer({ jobs, onClose }: { jobs: JobInfo[]; onClose: () => 
               <span className="job-message">{j.error ? j.error.message : j.message}</span>
             </div>
             {j.error?.hint && <div className="job-hint">{j.error.hint}</div>}
+            {j.state === 'done' && fileOf(j) && (
+              <a className="job-file" href={projectFileUrl(fileOf(j)!)} download>
+                Download {fileOf(j)!.split('/').pop()}
+              </a>
+            )}
             <div className="job-actions">
               {ACTIVE.has(j.state) && (
                 <button onClick={() => void act(api['jobs.cancel']({ jobId: j.id }))}>Cancel</button>

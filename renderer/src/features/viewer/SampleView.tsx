@@ -7,7 +7,9 @@ import { formatCount } from '../../lib/format';
 import { quantile } from '../../lib/spot-index';
 import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
-import { SlideViewer, type SpotColouring } from './SlideViewer';
+import { DomainsPanel } from '../domains/DomainsPanel';
+import { ExportMenu } from './ExportMenu';
+import { SlideViewer, type SpotCategories, type SpotColouring } from './SlideViewer';
 
 /** A sample over its slide: gene colouring, colour range, opacity, colour map. */
 export function SampleView({ sampleId }: { sampleId: number }) {
@@ -17,6 +19,18 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [colouring, setColouring] = useState<SpotColouring | null>(null);
   const [opacity, setOpacity] = useState(0.85);
   const [colormap, setColormap] = useState<ColormapName>('viridis');
+  const [categories, setCategories] = useState<SpotCategories | null>(null);
+  const [domainsOpen, setDomainsOpen] = useState(false);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName)) return;
+      if (e.key === 'd' && !e.ctrlKey && !e.metaKey) setDomainsOpen((o) => !o);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
 
   useEffect(() => {
     // The parent keys this view by sample, so state starts fresh for each sample.
@@ -54,6 +68,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
 
   if (!detail) return <div className="empty-state muted">Loading sample…</div>;
   const s = detail.summary;
+  const showCategories = domainsOpen && categories !== null;
   const setRange = (i: 0 | 1, v: number) =>
     colouring &&
     Number.isFinite(v) &&
@@ -90,10 +105,30 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           <option value="viridis">viridis</option>
           <option value="magma">magma</option>
         </select>
+        <ExportMenu sampleId={sampleId} gene={gene?.symbol ?? null} />
+        <button
+          onClick={() => setDomainsOpen((o) => !o)}
+          aria-expanded={domainsOpen}
+          title="Tissue domains (D)"
+        >
+          Domains
+        </button>
       </div>
-      <div className="viewer-area">
-        <SlideViewer detail={detail} colouring={colouring} opacity={opacity} />
-        {colouring && (
+      <div className={domainsOpen ? 'viewer-area with-side' : 'viewer-area'}>
+        <SlideViewer
+          detail={detail}
+          colouring={showCategories ? null : colouring}
+          categories={showCategories ? categories : null}
+          opacity={opacity}
+        />
+        {domainsOpen && (
+          <DomainsPanel
+            sampleId={sampleId}
+            defaultK={Math.max(2, detail.annotationClasses || 5)}
+            onCategories={setCategories}
+          />
+        )}
+        {colouring && !showCategories && (
           <div className="legend">
             <ColorBar label={colouring.label} range={colouring.range} colormap={colouring.colormap} />
             <div className="range-inputs">

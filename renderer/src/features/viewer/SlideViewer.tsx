@@ -16,6 +16,12 @@ export interface SpotColouring {
   colormap: ColormapName;
 }
 
+/** Categorical colouring: one colour and one label per spot. */
+export interface SpotCategories {
+  colors: string[];
+  labels: string[];
+}
+
 /**
  * The one OpenSeadragon wrapper: the slide pyramid as the base layer and the spots drawn at their
  * true diameter on top. Without an image the spots are shown on white at the same scale.
@@ -23,10 +29,12 @@ export interface SpotColouring {
 export function SlideViewer({
   detail,
   colouring,
+  categories,
   opacity,
 }: {
   detail: SampleDetail;
   colouring: SpotColouring | null;
+  categories: SpotCategories | null;
   opacity: number;
 }) {
   const host = useRef<HTMLDivElement>(null);
@@ -99,12 +107,13 @@ export function SlideViewer({
 
   useEffect(() => {
     overlay.current?.setStyle({
+      colors: categories?.colors ?? null,
       values: colouring?.values ?? null,
       range: colouring?.range ?? [0, 1],
       colormap: colouring?.colormap ?? 'viridis',
       opacity,
     });
-  }, [colouring, opacity, detail]);
+  }, [colouring, categories, opacity, detail]);
 
   return (
     <div className="viewer-host">
@@ -116,10 +125,14 @@ export function SlideViewer({
           data-testid="hover-tip"
         >
           <div>{detail.spotIds[hover.i]}</div>
-          {colouring && (
-            <div>
-              {colouring.label}: {colouring.values[hover.i]!.toFixed(3)}
-            </div>
+          {categories ? (
+            <div>{categories.labels[hover.i]}</div>
+          ) : (
+            colouring && (
+              <div>
+                {colouring.label}: {colouring.values[hover.i]!.toFixed(3)}
+              </div>
+            )
           )}
         </div>
       )}

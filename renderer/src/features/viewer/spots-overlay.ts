@@ -4,6 +4,8 @@ import { niceScaleBar } from '../../lib/scale-bar';
 
 export interface SpotStyle {
   values: readonly number[] | null;
+  /** per-spot CSS colours (domains); wins over values */
+  colors: readonly string[] | null;
   range: [number, number];
   colormap: ColormapName;
   opacity: number;
@@ -19,6 +21,7 @@ export class SpotsOverlay {
   private readonly canvas: HTMLCanvasElement;
   private style: SpotStyle = {
     values: null,
+    colors: null,
     range: [0, 1],
     colormap: 'viridis',
     opacity: 0.85,
@@ -85,7 +88,7 @@ export class SpotsOverlay {
     ctx.clearRect(0, 0, w, h);
     const { ox, oy, scale } = this.transform();
     const r = Math.max(0.75, (this.spots.diameterPx * scale) / 2);
-    const { values, range, colormap, opacity, highlight } = this.style;
+    const { values, colors, range, colormap, opacity, highlight } = this.style;
     const span = range[1] - range[0] || 1;
     ctx.globalAlpha = opacity;
     const { x, y } = this.spots;
@@ -93,7 +96,8 @@ export class SpotsOverlay {
       const sx = ox + x[i]! * scale;
       const sy = oy + y[i]! * scale;
       if (sx < -r || sy < -r || sx > w + r || sy > h + r) continue;
-      if (values) {
+      if (colors) ctx.fillStyle = colors[i] ?? '#888';
+      else if (values) {
         const [cr, cg, cb] = colorAt(colormap, (values[i]! - range[0]) / span);
         ctx.fillStyle = `rgb(${cr | 0},${cg | 0},${cb | 0})`;
       } else ctx.fillStyle = 'rgb(122,46,90)';
