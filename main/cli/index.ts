@@ -7,7 +7,10 @@ import { clusterCommand } from './commands/cluster';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { projectInfo } from './commands/project-info';
-import { exitCodeFor, makeOutput, UsageError } from './output';
+import '../engine/methods/histex/register';
+import { BENCH_HELP, benchCommand } from './commands/bench';
+import { featuresCommand } from './commands/features';
+import { exitCodeFor, makeOutput, UsageError, type Output } from './output';
 
 const HELP = `stsr — STSR Studio on the command line
 
@@ -23,6 +26,9 @@ Commands:
   cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
+  features SAMPLE              histology features for every 8 µm superpixel
+      --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
+      --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson (default: the file's ending)
       --clustering ID          add that clustering's domains as a categorical column
@@ -31,6 +37,7 @@ Commands:
       --gene G | --clustering ID   what colours the spots
       --width W --height H --title T
 
+${BENCH_HELP}
 Options for every command:
   --project DIR                project folder (created by commands that write, if missing)
   --json                       print one JSON object as the last line of stdout
@@ -40,6 +47,20 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 cancelled.
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // bench has its own flags (--data, --protocol, …): it parses its own arguments.
+  if (argv[0] === 'bench') {
+    const out = makeOutput(argv.includes('--json'));
+    try {
+      await benchCommand(
+        argv.slice(1),
+        out,
+        process.env.STSR_PROJECT ? { projectDir: process.env.STSR_PROJECT } : {},
+      );
+      return 0;
+    } catch (err) {
+      return reportError(err, out, argv.includes('--json'));
+    }
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -58,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
       width: { type: 'string' },
       height: { type: 'string' },
       title: { type: 'string' },
+      extractor: { type: 'string' },
+      provider: { type: 'string' },
       seed: { type: 'string' },
     },
   });
@@ -81,6 +104,9 @@ async function main(argv: string[]): Promise<number> {
       case 'cluster':
         await clusterCommand(projectDir, rest[0], values, out);
         return 0;
+      case 'features':
+        await featuresCommand(projectDir, rest[0], values, out);
+        return 0;
       case 'export':
       case 'figure':
         await exportCommand(projectDir, rest[0], values, out, command === 'figure');
@@ -89,14 +115,18 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (err) {
-    const e = err as Error & { hint?: string; code?: string };
-    out.note(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
-    if (values.json)
-      process.stdout.write(
-        `${JSON.stringify({ error: { code: e.code ?? 'INTERNAL', message: e.message } })}\n`,
-      );
-    return exitCodeFor(err);
+    return reportError(err, out, values.json);
   }
+}
+
+function reportError(err: unknown, out: Output, json: boolean): number {
+  const e = err as Error & { hint?: string; code?: string };
+  out.note(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: e.code ?? 'INTERNAL', message: e.message } })}\n`,
+    );
+  return exitCodeFor(err);
 }
 
 let code: number;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '../jobs/task';
 import type { ClusterSpotsParams } from './cluster-spots';
 import type { ExportSampleParams } from './export-sample';
+import type { ExtractFeaturesParams } from './extract-features';
 import type { ImportParams } from './import-sample';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
@@ -38,6 +39,18 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       module: taskModule('export-sample'),
       heavy: false,
       title: (p) => `Export ${(p as ExportSampleParams).format.toUpperCase()}`,
+    } satisfies TaskDefinition,
+  ],
+  [
+    'features.extract',
+    {
+      kind: 'features.extract',
+      module: taskModule('extract-features'),
+      heavy: true,
+      title: (p) => {
+        const e = (p as ExtractFeaturesParams).extractor ?? 'builtin';
+        return `Features (${e === 'builtin' ? 'built-in' : e.split(/[\\/]/).pop()})`;
+      },
     } satisfies TaskDefinition,
   ],
 ]);

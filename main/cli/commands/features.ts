@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ProviderChoice } from '../../engine/onnx';
+import { openProject } from '../../engine/store/project';
+import type { ExtractFeaturesParams, ExtractFeaturesResult } from '../../engine/tasks/extract-features';
+import { UsageError, type Output } from '../output';
+import { resolveSample } from '../resolve-sample';
+import { runJob } from '../run-job';
+
+const PROVIDERS: ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml'];
+
+export async function featuresCommand(
+  projectDir: string,
+  ref: string | undefined,
+  opts: { extractor?: string; provider?: string },
+  out: Output,
+): Promise<void> {
+  const params: Omit<ExtractFeaturesParams, 'sampleId'> = {};
+  if (opts.extractor && opts.extractor !== 'builtin') {
+    const file = resolve(opts.extractor);
+    if (!existsSync(file)) throw new UsageError(`--extractor ${opts.extractor}: no such ONNX file.`);
+    params.extractor = file;
+  }
+  if (opts.provider) {
+    if (!PROVIDERS.includes(opts.provider as ProviderChoice)) {
+      throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got "${opts.provider}".`);
+    }
+    params.provider = opts.provider as ProviderChoice;
+  }
+  const project = openProject(projectDir);
+  try {
+    const sample = resolveSample(project, ref);
+    const r = (await runJob(
+      project,
+      'features.extract',
+      { ...params, sampleId: sample.id },
+      out,
+    )) as ExtractFeaturesResult;
+    if (r.warning) out.note(`warning: ${r.warning}`);
+    out.result(
+      { ...r },
+      `Feature set ${r.featureSetId} of ${sample.name}: ${r.superpixels} superpixels (${r.tissueSuperpixels} on tissue) × ${r.dim} (${r.extractor}, ${r.provider}) in ${r.seconds.toFixed(1)} s`,
+    );
+  } finally {
+    project.close();
+  }
+}
