@@ -5,4 +5,6 @@ export type ApiEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'project'; project: ProjectInfo | null }
   | { type: 'samples-changed' }
-  | { type: 'clusterings-changed'; sampleId: number };
+  | { type: 'clusterings-changed'; sampleId: number }
+  | { type: 'layers-changed'; sampleId: number }
+  | { type: 'runs-changed'; sampleId: number };

@@ -100,6 +100,29 @@ export const MarkerGene = z.object({
 });
 export type MarkerGene = z.infer<typeof MarkerGene>;
 
+export const RasterLayer = z.object({
+  /** project-relative PNG, one pixel per superpixel */
+  path: z.string(),
+  /** placement on the slide in full-resolution pixels */
+  x: z.number(),
+  y: z.number(),
+  width: z.number(),
+  height: z.number(),
+  label: z.string(),
+  range: z.tuple([z.number(), z.number()]).nullable(),
+});
+export type RasterLayer = z.infer<typeof RasterLayer>;
+
+export const RunInfo = z.object({
+  id: z.number().int(),
+  sampleId: z.number().int(),
+  method: z.string(),
+  genes: z.array(GeneHit),
+  losses: z.array(z.number()),
+  createdAt: z.string(),
+});
+export type RunInfo = z.infer<typeof RunInfo>;
+
 export const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
 export type RecentProject = z.infer<typeof RecentProject>;
 
@@ -158,6 +181,19 @@ export const Inputs = {
       gene: z.string().min(1).max(100).optional(),
     })
     .strict(),
+  'features.run': z.object({ sampleId: id }).strict(),
+  'layers.featuresPca': z.object({ sampleId: id }).strict(),
+  'runs.start': z
+    .object({
+      sampleId: id,
+      method: z.enum(['histex', 'istar']),
+      genes: z.number().int().min(1).max(5000).optional(),
+      epochs: z.number().int().min(1).max(5000).optional(),
+      seed: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  'runs.list': z.object({ sampleId: id }).strict(),
+  'layers.srGene': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -189,6 +225,11 @@ export const Outputs = {
     z.object({ label: z.number().int(), name: z.string(), genes: z.array(MarkerGene) }),
   ),
   'exports.run': z.object({ jobId: z.number().int(), path: z.string() }),
+  'features.run': z.object({ jobId: z.number().int() }),
+  'layers.featuresPca': RasterLayer,
+  'runs.start': z.object({ jobId: z.number().int() }),
+  'runs.list': z.array(RunInfo),
+  'layers.srGene': RasterLayer,
   'jobs.list': z.array(JobInfo),
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,

@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { openSampleFeatures } from '../features';
+import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
+import { storedGeneMap } from '../methods/histex';
+import { getRun, listRuns } from '../store/repos/runs';
+import { writeFileAtomic } from '../store/atomic-file';
 import { basename, join } from 'node:path';
 import { effectiveLabels, rankGenesGroups, validateDomains } from '../analysis';
 import { readArrayFile } from '../store/array-file';
@@ -19,7 +24,7 @@ import {
 import { EngineError } from '../errors';
 import { JobRunner } from '../jobs/runner';
 import { createProject, openProject, type Project } from '../store/project';
-import { DB_FILE, EXPORTS_DIR, resolveInsideProject } from '../store/project-paths';
+import { DB_FILE, EXPORTS_DIR, LAYERS_DIR, resolveInsideProject } from '../store/project-paths';
 import { countRows } from '../store/repos/counts';
 import type { JobRow } from '../store/repos/jobs';
 import { getSample, listSamples, type SampleRow } from '../store/repos/samples';
@@ -127,6 +132,15 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.emit('event', { type: 'job', job: jobInfo(row) });
       if (row.state !== 'done') return;
       if (row.kind === 'sample.import') this.emit('event', { type: 'samples-changed' });
+      if (row.kind === 'sr.histex') {
+        this.emit('event', { type: 'runs-changed', sampleId: (row.params as { sampleId: number }).sampleId });
+      }
+      if (row.kind === 'features.extract') {
+        this.emit('event', {
+          type: 'layers-changed',
+          sampleId: (row.params as { sampleId: number }).sampleId,
+        });
+      }
       if (row.kind === 'cluster.spots') {
         this.emit('event', {
           type: 'clusterings-changed',
@@ -291,6 +305,77 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const rel = `${EXPORTS_DIR}/${safeName}-${stamp}.${i.format}`;
       const job = runner.submit('export.sample', { ...i, out: join(project.dir, rel) });
       return { jobId: job.id, path: rel };
+    },
+    'features.run': (i) => {
+      this.sampleRow(i.sampleId);
+      return { jobId: this.requireProject().runner.submit('features.extract', { sampleId: i.sampleId }).id };
+    },
+    'layers.featuresPca': async (i) => {
+      const { project } = this.requireProject();
+      this.sampleRow(i.sampleId);
+      const { row, map } = openSampleFeatures(project, i.sampleId);
+      try {
+        const rel = `${LAYERS_DIR}/features-pca-${row.id}.png`;
+        const meta = `${LAYERS_DIR}/features-pca-${row.id}.json`;
+        const file = join(project.dir, rel);
+        let placement: GridPlacement;
+        if (existsSync(file) && existsSync(join(project.dir, meta))) {
+          placement = JSON.parse(readFileSync(join(project.dir, meta), 'utf8')) as GridPlacement;
+        } else {
+          const r = await featuresPcaPng(map);
+          placement = r.placement;
+          mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
+          writeFileAtomic(file, r.png);
+          writeFileAtomic(join(project.dir, meta), Buffer.from(JSON.stringify(placement)));
+        }
+        return { path: rel, ...placement, label: `Features (${row.extractor}) PCA 1–3 as RGB`, range: null };
+      } finally {
+        map.close();
+      }
+    },
+    'runs.start': (i) => {
+      this.sampleRow(i.sampleId);
+      return { jobId: this.requireProject().runner.submit('sr.histex', i).id };
+    },
+    'runs.list': (i) => {
+      this.sampleRow(i.sampleId);
+      const { sample } = this.cachedSample(i.sampleId);
+      return listRuns(this.requireProject().project.db, i.sampleId).map((r) => ({
+        id: r.id,
+        sampleId: r.sampleId,
+        method: r.method,
+        genes: ((r.result.genes as number[] | undefined) ?? []).map((g) => ({
+          index: g,
+          id: sample.genes[g]?.id ?? String(g),
+          symbol: sample.genes[g]?.symbol ?? String(g),
+        })),
+        losses: (r.result.losses as number[] | undefined) ?? [],
+        createdAt: r.createdAt,
+      }));
+    },
+    'layers.srGene': async (i) => {
+      const { project } = this.requireProject();
+      const run = getRun(project.db, i.runId);
+      if (!run) throw new EngineError('NOT_FOUND', `No SR run with id ${i.runId} in this project.`);
+      const { sample } = this.cachedSample(run.sampleId);
+      const map = storedGeneMap(project.arraysDir, run, sample, i.gene);
+      const range: [number, number] = [0, maskedQuantile(map.values, map.present, 0.99) || 1];
+      const rel = `${LAYERS_DIR}/sr-${run.id}-${i.gene}.png`;
+      mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
+      writeFileAtomic(
+        join(project.dir, rel),
+        await gridPng(map.grid.rows, map.grid.cols, scalarColour(map.values, map.present, range)),
+      );
+      const k = map.grid.superpixelPx;
+      return {
+        path: rel,
+        x: map.grid.originPx.x,
+        y: map.grid.originPx.y,
+        width: map.grid.cols * k,
+        height: map.grid.rows * k,
+        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.method} SR, counts per 8 µm)`,
+        range,
+      };
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),
     'jobs.cancel': (i) => jobInfo(this.requireProject().runner.cancel(i.jobId)),

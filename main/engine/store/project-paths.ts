@@ -5,6 +5,7 @@ export const DB_FILE = 'project.sqlite';
 export const ARRAYS_DIR = 'arrays';
 export const PYRAMIDS_DIR = 'pyramids';
 export const EXPORTS_DIR = 'exports';
+export const LAYERS_DIR = 'layers';
 
 /**
  * Resolves a project-relative path, refusing anything that escapes the project folder

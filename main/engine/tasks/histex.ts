@@ -22,6 +22,7 @@ import {
 } from '../methods/histex';
 import { writeArrayFile } from '../store/array-file';
 import { openProject } from '../store/project';
+import { insertRun } from '../store/repos/runs';
 import { loadSample } from '../store/sample-store';
 
 export interface HistexParams {
@@ -38,13 +39,21 @@ export interface HistexParams {
 }
 
 export interface HistexResult {
+  runId: number;
   method: string;
   genes: string[];
   seconds: number;
   finalLoss: number;
   epochs: number[];
   superpixels: number;
-  arrays: { index: string; latentMedian: string; latents: string[]; heads: string[]; norm: string };
+  arrays: {
+    index: string;
+    latentMedian: string;
+    latents: string[];
+    heads: string[];
+    features: string;
+    norm: string;
+  };
 }
 
 export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResult> {
@@ -106,26 +115,51 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
       put(file(`head-${m}`), 'float64', [rows + 1, h.genes], w as never);
       return file(`head-${m}`);
     });
+    // The folded head reads latent AND features: keep the features of the inferred superpixels so
+    // any gene's map can be computed later without re-extracting them.
+    const F = fit.features.dim;
+    const feats = new Float32Array(n * F);
+    latent.index.forEach((sp, i) => feats.set(fit.features.data.subarray(sp * F, (sp + 1) * F), i * F));
+    put(file('features'), 'float32', [n, F], feats as never);
     const norm = new Float64Array(2 * genes.length);
     norm.set(fit.min);
     norm.set(fit.max, genes.length);
     put(file('norm'), 'float64', [2, genes.length], norm as never);
     ctx.progress({ fraction: 1, message: 'HISTEX done' });
     const losses = fit.history.map((h) => h[h.length - 1] ?? NaN);
+    const grid = {
+      rows: fit.features.rows,
+      cols: fit.features.cols,
+      superpixelPx: fit.features.superpixelPx,
+      originPx: fit.features.originPx,
+    };
+    const arrays = {
+      index: file('index'),
+      latentMedian: file('latent-median'),
+      latents,
+      heads,
+      features: file('features'),
+      norm: file('norm'),
+    };
+    const geneIndices = Array.from(genes);
+    const runId = project.db.transaction(() =>
+      insertRun(project.db, {
+        sampleId: p.sampleId,
+        method: o.arch,
+        params: { ...p, options: o },
+        result: { genes: geneIndices, grid, epochs: fit.history.map((h) => h.length), losses },
+        arrays,
+      }),
+    )();
     return {
+      runId,
       method: o.arch,
       genes: genes.map((g) => sample.genes[g]?.symbol ?? String(g)),
       seconds: (performance.now() - t0) / 1000,
       finalLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
       epochs: fit.history.map((h) => h.length),
       superpixels: n,
-      arrays: {
-        index: file('index'),
-        latentMedian: file('latent-median'),
-        latents,
-        heads,
-        norm: file('norm'),
-      },
+      arrays,
     };
   } finally {
     project.close();

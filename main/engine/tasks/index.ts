@@ -4,6 +4,7 @@ import type { TaskDefinition } from '../jobs/task';
 import type { ClusterSpotsParams } from './cluster-spots';
 import type { ExportSampleParams } from './export-sample';
 import type { ExtractFeaturesParams } from './extract-features';
+import type { HistexParams } from './histex';
 import type { ImportParams } from './import-sample';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
@@ -51,6 +52,15 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
         const e = (p as ExtractFeaturesParams).extractor ?? 'builtin';
         return `Features (${e === 'builtin' ? 'built-in' : e.split(/[\\/]/).pop()})`;
       },
+    } satisfies TaskDefinition,
+  ],
+  [
+    'sr.histex',
+    {
+      kind: 'sr.histex',
+      module: taskModule('histex'),
+      heavy: true,
+      title: (p) => `${(p as HistexParams).method === 'istar' ? 'iStar' : 'HISTEX'} super-resolution`,
     } satisfies TaskDefinition,
   ],
 ]);

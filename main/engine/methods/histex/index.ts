@@ -37,3 +37,4 @@ export {
 } from './pipeline';
 export { predictAtSpots, pseudoSpotInput, runCoarsen, selectGenes, type CoarsenReport } from './coarsen';
 export { histexMethod, istarMethod } from './sr-method';
+export { storedGeneMap, type StoredGrid } from './stored-run';

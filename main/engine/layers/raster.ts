@@ -1,0 +1,58 @@
+import sharp from 'sharp';
+import { colorAt, type ColormapName } from '../../../preload/contract/colormaps';
+
+/** A raster over the superpixel grid, placed on the slide in full-resolution pixels. */
+export interface GridPlacement {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * One pixel per superpixel, RGBA: masked-out superpixels are transparent so the slide shows
+ * through. The viewer scales it up with nearest-neighbour sampling, so each 8 µm square stays
+ * a square.
+ */
+export async function gridPng(
+  rows: number,
+  cols: number,
+  colour: (i: number) => readonly [number, number, number] | null,
+): Promise<Buffer> {
+  const rgba = Buffer.alloc(rows * cols * 4);
+  for (let i = 0; i < rows * cols; i++) {
+    const c = colour(i);
+    if (!c) continue;
+    rgba[4 * i] = c[0];
+    rgba[4 * i + 1] = c[1];
+    rgba[4 * i + 2] = c[2];
+    rgba[4 * i + 3] = 255;
+  }
+  return sharp(rgba, { raw: { width: cols, height: rows, channels: 4 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
+
+/** A scalar map (e.g. one gene's SR expression) through a colour map over [lo, hi]. */
+export function scalarColour(
+  values: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  range: [number, number],
+  map: ColormapName = 'viridis',
+): (i: number) => [number, number, number] | null {
+  const span = range[1] - range[0] || 1;
+  return (i) => {
+    if (!mask[i]) return null;
+    const [r, g, b] = colorAt(map, (values[i]! - range[0]) / span);
+    return [Math.round(r), Math.round(g), Math.round(b)];
+  };
+}
+
+/** The q-quantile of the values where mask is set (for robust colour ranges). */
+export function maskedQuantile(values: ArrayLike<number>, mask: ArrayLike<number>, q: number): number {
+  const v: number[] = [];
+  for (let i = 0; i < values.length; i++) if (mask[i] && Number.isFinite(values[i]!)) v.push(values[i]!);
+  if (v.length === 0) return 0;
+  v.sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.max(0, Math.round(q * (v.length - 1))))]!;
+}
