@@ -6,7 +6,14 @@
  *   const values = await predictAt(fit, points);                       // points × genes
  *   const dense = await generate(fit, 4);                              // measured + new spots
  */
-export { inTissue, inputDim, openSpotSource, spotInputs, type SourceOptions, type SpotSource } from './inputs';
+export {
+  inTissue,
+  inputDim,
+  openSpotSource,
+  spotInputs,
+  type SourceOptions,
+  type SpotSource,
+} from './inputs';
 export {
   cellOffsets,
   chunks,

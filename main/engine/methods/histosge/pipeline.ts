@@ -13,11 +13,7 @@ import { buildInference } from '../../onnx/model';
 import { createSession, toOrt, type OrtTensor } from '../../onnx/session';
 import { train, type Dataset } from '../../onnx/trainer';
 import type { FloatArray } from '../../onnx/train-session';
-import {
-  PAPER_MODEL,
-  histosgeDefinition,
-  type HistosgeModelOptions,
-} from '../../../../models/histosge';
+import { PAPER_MODEL, histosgeDefinition, type HistosgeModelOptions } from '../../../../models/histosge';
 import type { SpotLattice } from '../types';
 import { inTissue, inputDim, spotInputs, type SpotSource } from './inputs';
 import {
@@ -278,7 +274,11 @@ export interface GeneratedSpots {
 }
 
 /** N-fold generation: the measured spots plus the new lattice points on tissue, all predicted. */
-export async function generate(fit: HistosgeFit, fold: number, hooks: RunHooks = {}): Promise<GeneratedSpots> {
+export async function generate(
+  fit: HistosgeFit,
+  fold: number,
+  hooks: RunHooks = {},
+): Promise<GeneratedSpots> {
   const src = fit.data.source;
   const spots = generatePositions(fit.data.spots, fit.data.lattice, fold, (x, y) => inTissue(src, x, y));
   const values = await predictAt(fit, spots, hooks);

@@ -47,7 +47,9 @@ export const histosgeMethod: SrMethod = {
       image: input.image,
       umPerPx: input.umPerPx,
       ...(input.features ? { features: input.features } : {}),
-      ...(typeof options['featureCacheDir'] === 'string' ? { featureCacheDir: options['featureCacheDir'] } : {}),
+      ...(typeof options['featureCacheDir'] === 'string'
+        ? { featureCacheDir: options['featureCacheDir'] }
+        : {}),
       ...(signal ? { signal } : {}),
     });
     const { spots, targets } = points(input);
@@ -68,6 +70,9 @@ export const histosgeMethod: SrMethod = {
     );
     const pred = await predictAt(fit, targets, signal ? { signal } : {});
     progress({ fraction: 1, message: `histosge done (final loss ${fit.history.at(-1)?.toPrecision(4)})` });
-    return { kind: 'spot', values: { nRows: targets.length, nCols: input.genes.length, data: Float64Array.from(pred) } };
+    return {
+      kind: 'spot',
+      values: { nRows: targets.length, nCols: input.genes.length, data: Float64Array.from(pred) },
+    };
   },
 };
