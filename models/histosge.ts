@@ -84,7 +84,9 @@ function embed(g: Graph, table: Tensor, idx: Tensor, w: Tensor): Tensor {
 /** Forward pass; inputs as in histosgeDefinition. Returns ŷ [B, L, genes]. */
 export function histosgeForward(g: Graph, inp: Record<string, Tensor>, o: HistosgeModelOptions): Tensor {
   const x = inp['x']!;
-  const pos = inp['pos']!; // [B, L, 4] int64: x lo, x hi, y lo, y hi
+  // [B, L, 4] x lo, x hi, y lo, y hi as floats (exact integers < 2²⁴): the trainer's batch buffers
+  // zero-fill with a number, which BigInt64Array refuses, so the indices are cast inside the graph.
+  const pos = g.cast(inp['pos']!, 'int64');
   const posW = inp['posW']!; // [B, L, 2]: fraction towards x hi, y hi
   const keyMask = inp['valid']!; // [B, L]
   const d = o.inDim;
@@ -119,7 +121,7 @@ export function histosgeDefinition(o: HistosgeModelOptions): ModelDefinition {
     dtype: 'float32',
     inputs: {
       x: { shape: [L, o.inDim] },
-      pos: { shape: [L, 4], dtype: 'int64' },
+      pos: { shape: [L, 4] },
       posW: { shape: [L, 2] },
       valid: { shape: [L] },
     },

@@ -100,7 +100,7 @@ export interface RunHooks {
 /** Packed model inputs (and targets) for a list of chunks. */
 interface Packed {
   x: Float32Array;
-  pos: BigInt64Array;
+  pos: Float32Array;
   posW: Float32Array;
   valid: Float32Array;
   y?: Float32Array;
@@ -118,7 +118,7 @@ function pack(
   const n = list.length;
   const p: Packed = {
     x: new Float32Array(n * L * D),
-    pos: new BigInt64Array(n * L * 4),
+    pos: new Float32Array(n * L * 4),
     posW: new Float32Array(n * L * 2),
     valid: new Float32Array(n * L),
   };
@@ -133,7 +133,7 @@ function pack(
       const pt = pts[i]!;
       const [xl, xh, fx] = peIndex(pt.a, fit.frame.aMin, embeddings);
       const [yl, yh, fy] = peIndex(pt.b, fit.frame.bMin, embeddings);
-      p.pos.set([BigInt(xl), BigInt(xh), BigInt(yl), BigInt(yh)], r * 4);
+      p.pos.set([xl, xh, yl, yh], r * 4);
       p.posW[r * 2] = fx;
       p.posW[r * 2 + 1] = fy;
       p.valid[r] = 1;
@@ -153,7 +153,7 @@ function chunkDataset(p: Packed, n: number, L: number, D: number, G: number): Da
     fill(indices, out) {
       indices.forEach((c, r) => {
         (out['x'] as Float32Array).set(p.x.subarray(c * L * D, (c + 1) * L * D), r * L * D);
-        (out['pos'] as BigInt64Array).set(p.pos.subarray(c * L * 4, (c + 1) * L * 4), r * L * 4);
+        (out['pos'] as Float32Array).set(p.pos.subarray(c * L * 4, (c + 1) * L * 4), r * L * 4);
         (out['posW'] as Float32Array).set(p.posW.subarray(c * L * 2, (c + 1) * L * 2), r * L * 2);
         (out['valid'] as Float32Array).set(p.valid.subarray(c * L, (c + 1) * L), r * L);
         (out['y'] as Float32Array).set(p.y!.subarray(c * L * G, (c + 1) * L * G), r * L * G);
@@ -248,7 +248,7 @@ export async function predictAt(
       const B = part.length;
       const feeds: Record<string, OrtTensor> = {
         x: toOrt('float32', p.x, [B, L, model.inDim]),
-        pos: toOrt('int64', p.pos, [B, L, 4]),
+        pos: toOrt('float32', p.pos, [B, L, 4]),
         posW: toOrt('float32', p.posW, [B, L, 2]),
         valid: toOrt('float32', p.valid, [B, L]),
       };

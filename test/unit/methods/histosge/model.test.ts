@@ -43,7 +43,7 @@ async function runGraph(params: Map<string, Float32Array>, batch: RefSpot[][], g
   const D = dims.inDim;
   const B = batch.length;
   const x = new Float32Array(B * L * D);
-  const pos = new BigInt64Array(B * L * 4);
+  const pos = new Float32Array(B * L * 4);
   const posW = new Float32Array(B * L * 2);
   const valid = new Float32Array(B * L);
   batch.forEach((chunk, c) => {
@@ -52,13 +52,13 @@ async function runGraph(params: Map<string, Float32Array>, batch: RefSpot[][], g
       const s = chunk[t];
       if (s) {
         x.set(s.x, r * D);
-        pos.set(s.pos.map(BigInt), r * 4);
+        pos.set(s.pos, r * 4);
         posW.set(s.posW, r * 2);
         valid[r] = 1;
       } else {
         // Padding with arbitrary content: the mask must make it irrelevant to the real spots.
         for (let k = 0; k < D; k++) x[r * D + k] = 5 * garbage.normal();
-        pos.set([3n, 4n, 1n, 2n], r * 4);
+        pos.set([3, 4, 1, 2], r * 4);
       }
     }
   });
@@ -67,7 +67,7 @@ async function runGraph(params: Map<string, Float32Array>, batch: RefSpot[][], g
   try {
     const res = await session.run({
       x: toOrt('float32', x, [B, L, D]),
-      pos: toOrt('int64', pos, [B, L, 4]),
+      pos: toOrt('float32', pos, [B, L, 4]),
       posW: toOrt('float32', posW, [B, L, 2]),
       valid: toOrt('float32', valid, [B, L]),
     });
