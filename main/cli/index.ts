@@ -10,6 +10,7 @@ import { projectInfo } from './commands/project-info';
 import '../engine/methods/histex/register';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { featuresCommand } from './commands/features';
+import { srCommand } from './commands/sr';
 import { exitCodeFor, makeOutput, UsageError, type Output } from './output';
 
 const HELP = `stsr — STSR Studio on the command line
@@ -29,6 +30,9 @@ Commands:
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
+  sr SAMPLE                    super-resolution run stored in the project (latents for any gene)
+      --method histex|istar    (default histex)
+      --genes N --epochs N --seed S --ensemble K --preset default|paper
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson (default: the file's ending)
       --clustering ID          add that clustering's domains as a categorical column
@@ -80,6 +84,11 @@ async function main(argv: string[]): Promise<number> {
       height: { type: 'string' },
       title: { type: 'string' },
       extractor: { type: 'string' },
+      method: { type: 'string' },
+      genes: { type: 'string' },
+      epochs: { type: 'string' },
+      ensemble: { type: 'string' },
+      preset: { type: 'string' },
       provider: { type: 'string' },
       seed: { type: 'string' },
     },
@@ -106,6 +115,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'features':
         await featuresCommand(projectDir, rest[0], values, out);
+        return 0;
+      case 'sr':
+        await srCommand(projectDir, rest[0], values, out);
         return 0;
       case 'export':
       case 'figure':

@@ -190,6 +190,8 @@ export const Inputs = {
       genes: z.number().int().min(1).max(5000).optional(),
       epochs: z.number().int().min(1).max(5000).optional(),
       seed: z.number().int().min(0).optional(),
+      /** gene indices to model besides the highly variable ones (e.g. the one on screen) */
+      include: z.array(z.number().int().min(0)).max(100).optional(),
     })
     .strict(),
   'runs.list': z.object({ sampleId: id }).strict(),

@@ -33,6 +33,8 @@ export interface HistexParams {
   epochs?: number;
   seed?: number;
   ensemble?: number;
+  /** extra gene indices to model besides the highly variable ones */
+  include?: number[];
   /** ablations */
   noHistology?: boolean;
   noEnhancement?: boolean;
@@ -64,7 +66,12 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
     ctx.progress({ fraction: 0.01, message: 'Features' });
     const features = await builtinFeatures(sample, ctx.signal);
     throwIfAborted(ctx.signal);
-    const genes = selectGenes(sample, p.genes ?? 1000);
+    // Genes the user asked for by name are modelled on top of the highly variable ones.
+    const hvg = Array.from(selectGenes(sample, p.genes ?? 1000));
+    const genes = [
+      ...hvg,
+      ...(p.include ?? []).filter((g) => g >= 0 && g < sample.genes.length && !hvg.includes(g)),
+    ];
     const o: HistexOptions = {
       ...(p.method === 'istar' ? PRESETS.istar : PRESETS[p.preset ?? 'default']),
       ...(p.epochs !== undefined ? { epochs: p.epochs } : {}),

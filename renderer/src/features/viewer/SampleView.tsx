@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { GeneHit, SampleDetail } from '../../../../preload/contract';
+import type { GeneHit, RasterLayer, SampleDetail } from '../../../../preload/contract';
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
 import type { ColormapName } from '../../lib/colormaps';
@@ -8,6 +8,7 @@ import { quantile } from '../../lib/spot-index';
 import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
 import { DomainsPanel } from '../domains/DomainsPanel';
+import { SrPanel } from '../runs/SrPanel';
 import { ExportMenu } from './ExportMenu';
 import { SlideViewer, type SpotCategories, type SpotColouring } from './SlideViewer';
 
@@ -20,13 +21,16 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [opacity, setOpacity] = useState(0.85);
   const [colormap, setColormap] = useState<ColormapName>('viridis');
   const [categories, setCategories] = useState<SpotCategories | null>(null);
-  const [domainsOpen, setDomainsOpen] = useState(false);
+  const [side, setSide] = useState<'domains' | 'sr' | null>(null);
+  const [rasters, setRasters] = useState<RasterLayer[]>([]);
+  const domainsOpen = side === 'domains';
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
       if (t && ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName)) return;
-      if (e.key === 'd' && !e.ctrlKey && !e.metaKey) setDomainsOpen((o) => !o);
+      if (e.key === 'd' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'domains' ? null : 'domains'));
+      if (e.key === 's' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'sr' ? null : 'sr'));
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -107,20 +111,29 @@ export function SampleView({ sampleId }: { sampleId: number }) {
         </select>
         <ExportMenu sampleId={sampleId} gene={gene?.symbol ?? null} />
         <button
-          onClick={() => setDomainsOpen((o) => !o)}
+          onClick={() => setSide((o) => (o === 'domains' ? null : 'domains'))}
           aria-expanded={domainsOpen}
           title="Tissue domains (D)"
         >
           Domains
         </button>
+        <button
+          onClick={() => setSide((o) => (o === 'sr' ? null : 'sr'))}
+          aria-expanded={side === 'sr'}
+          title="Super-resolution (S)"
+        >
+          SR
+        </button>
       </div>
-      <div className={domainsOpen ? 'viewer-area with-side' : 'viewer-area'}>
+      <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
         <SlideViewer
           detail={detail}
           colouring={showCategories ? null : colouring}
           categories={showCategories ? categories : null}
           opacity={opacity}
+          rasters={side === 'sr' ? rasters : []}
         />
+        {side === 'sr' && <SrPanel sampleId={sampleId} gene={gene} onRasters={setRasters} />}
         {domainsOpen && (
           <DomainsPanel
             sampleId={sampleId}

@@ -1,6 +1,6 @@
 import OpenSeadragon from 'openseadragon';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { SampleDetail } from '../../../../preload/contract';
+import type { RasterLayer, SampleDetail } from '../../../../preload/contract';
 import { projectFileUrl } from '../../api';
 import type { ColormapName } from '../../lib/colormaps';
 import { SpotIndex } from '../../lib/spot-index';
@@ -31,13 +31,19 @@ export function SlideViewer({
   colouring,
   categories,
   opacity,
+  rasters = [],
+  showSpots = true,
 }: {
   detail: SampleDetail;
   colouring: SpotColouring | null;
   categories: SpotCategories | null;
   opacity: number;
+  /** superpixel rasters (SR gene maps, feature PCA) drawn over the slide, under the spots */
+  rasters?: RasterLayer[];
+  showSpots?: boolean;
 }) {
   const host = useRef<HTMLDivElement>(null);
+  const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);
   const overlay = useRef<SpotsOverlay | null>(null);
   const [hover, setHover] = useState<{ i: number; ex: number; ey: number } | null>(null);
   const diameterPx = detail.spotDiameterUm / detail.summary.umPerPx;
@@ -59,6 +65,7 @@ export function SlideViewer({
       crossOriginPolicy: false,
       preserveImageSizeOnResize: true,
     });
+    viewerRef.current = viewer;
     const o = new SpotsOverlay(viewer, {
       x: detail.x,
       y: detail.y,
@@ -101,9 +108,35 @@ export function SlideViewer({
       track.destroy();
       o.destroy();
       overlay.current = null;
+      viewerRef.current = null;
       viewer.destroy();
     };
   }, [detail, diameterPx, worldWidthPx, index]);
+
+  useEffect(() => {
+    const viewer = viewerRef.current;
+    if (!viewer) return;
+    const added: OpenSeadragon.TiledImage[] = [];
+    let live = true;
+    for (const r of rasters) {
+      viewer.addTiledImage({
+        tileSource: { type: 'image', url: projectFileUrl(r.path) },
+        x: r.x / worldWidthPx,
+        y: r.y / worldWidthPx,
+        width: r.width / worldWidthPx,
+        opacity: 0.85,
+        success: (e) => {
+          const item = (e as unknown as { item: OpenSeadragon.TiledImage }).item;
+          if (live) added.push(item);
+          else viewer.world.removeItem(item);
+        },
+      });
+    }
+    return () => {
+      live = false;
+      for (const item of added) viewer.world.removeItem(item);
+    };
+  }, [rasters, worldWidthPx]);
 
   useEffect(() => {
     overlay.current?.setStyle({
@@ -111,9 +144,9 @@ export function SlideViewer({
       values: colouring?.values ?? null,
       range: colouring?.range ?? [0, 1],
       colormap: colouring?.colormap ?? 'viridis',
-      opacity,
+      opacity: showSpots ? opacity : 0,
     });
-  }, [colouring, categories, opacity, detail]);
+  }, [colouring, categories, opacity, detail, showSpots]);
 
   return (
     <div className="viewer-host">

@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { GeneHit, RasterLayer, RunInfo } from '../../../../preload/contract';
+import { api } from '../../api';
+import { useToasts } from '../../components/toasts';
+import { LossChart } from './LossChart';
+
+/**
+ * Super-resolution for a sample: start HISTEX (or its iStar ablation), watch the loss, and choose
+ * which raster layers sit over the slide (the SR map of the selected gene, the feature PCA).
+ */
+export function SrPanel({
+  sampleId,
+  gene,
+  onRasters,
+}: {
+  sampleId: number;
+  gene: GeneHit | null;
+  onRasters: (layers: RasterLayer[]) => void;
+}) {
+  const toasts = useToasts();
+  const [runs, setRuns] = useState<RunInfo[]>([]);
+  const [runId, setRunId] = useState<number | null>(null);
+  const [epochs, setEpochs] = useState(20);
+  const [method, setMethod] = useState<'histex' | 'istar'>('histex');
+  const [showSr, setShowSr] = useState(true);
+  const [showFeatures, setShowFeatures] = useState(false);
+  const [srLayer, setSrLayer] = useState<RasterLayer | null>(null);
+  const [featLayer, setFeatLayer] = useState<RasterLayer | null>(null);
+  const [live, setLive] = useState<{ jobId: number; losses: number[] } | null>(null);
+
+  const reload = useCallback(
+    (newest: boolean) =>
+      api['runs.list']({ sampleId }).then((r) => {
+        setRuns(r);
+        if (r[0]) setRunId((id) => (newest || id === null ? r[0]!.id : id));
+      }, toasts.error),
+    [sampleId, toasts],
+  );
+  useEffect(() => {
+    void reload(false);
+    return api.onEvent((e) => {
+      if (e.type === 'runs-changed' && e.sampleId === sampleId) void reload(true);
+      if (e.type === 'job' && e.job.kind === 'sr.histex') {
+        const loss = e.job.metrics['loss'];
+        setLive((l) =>
+          l && l.jobId === e.job.id && loss !== undefined && l.losses.at(-1) !== loss
+            ? { ...l, losses: [...l.losses, loss] }
+            : l,
+        );
+      }
+    });
+  }, [reload, sampleId]);
+
+  const run = runs.find((r) => r.id === runId) ?? null;
+  const modelled = run !== null && gene !== null && run.genes.some((g) => g.index === gene.index);
+
+  useEffect(() => {
+    if (!run || !gene || !showSr || !modelled) return;
+    let on = true;
+    api['layers.srGene']({ runId: run.id, gene: gene.index }).then((l) => on && setSrLayer(l), toasts.error);
+    return () => {
+      on = false;
+      setSrLayer(null);
+    };
+  }, [run, gene, showSr, modelled, toasts]);
+
+  useEffect(() => {
+    if (!showFeatures) return;
+    let on = true;
+    api['layers.featuresPca']({ sampleId }).then(
+      (l) => on && setFeatLayer(l),
+      (e: unknown) => {
+        toasts.error(e);
+        setShowFeatures(false);
+      },
+    );
+    return () => {
+      on = false;
+      setFeatLayer(null);
+    };
+  }, [showFeatures, sampleId, toasts]);
+
+  useEffect(() => {
+    onRasters([...(featLayer ? [featLayer] : []), ...(srLayer ? [srLayer] : [])]);
+  }, [featLayer, srLayer, onRasters]);
+
+  const start = async () => {
+    try {
+      const { jobId } = await api['runs.start']({
+        sampleId,
+        method,
+        epochs,
+        genes: 200,
+        ...(gene ? { include: [gene.index] } : {}),
+      });
+      setLive({ jobId, losses: [] });
+      toasts.info(`${method === 'histex' ? 'HISTEX' : 'iStar'} started (${epochs} epochs)`);
+    } catch (e) {
+      toasts.error(e);
+    }
+  };
+  const extract = async () => {
+    try {
+      await api['features.run']({ sampleId });
+      toasts.info('Extracting histology features; tick "Features" again when the job is done.');
+    } catch (e) {
+      toasts.error(e);
+    }
+  };
+
+  return (
+    <aside className="sr-panel" aria-label="Super-resolution">
+      <h2>Super-resolution</h2>
+      <div className="row">
+        <select
+          aria-label="SR method"
+          value={method}
+          onChange={(e) => setMethod(e.target.value as 'histex' | 'istar')}
+        >
+          <option value="histex">HISTEX</option>
+          <option value="istar">iStar (HISTEX without BCA)</option>
+        </select>
+        <label className="inline">
+          epochs
+          <input
+            type="number"
+            min={1}
+            max={5000}
+            value={epochs}
+            aria-label="Epochs"
+            onChange={(e) => setEpochs(Math.max(1, Number(e.target.value) || 1))}
+          />
+        </label>
+        <button onClick={() => void start()}>Train</button>
+      </div>
+      {live && <LossChart losses={live.losses} />}
+      {runs.length > 0 && (
+        <div className="row">
+          <select aria-label="SR run" value={runId ?? ''} onChange={(e) => setRunId(Number(e.target.value))}>
+            {runs.map((r) => (
+              <option key={r.id} value={r.id}>
+                #{r.id} {r.method}: {r.genes.length} genes
+              </option>
+            ))}
+          </select>
+          <label className="inline">
+            <input type="checkbox" checked={showSr} onChange={(e) => setShowSr(e.target.checked)} /> SR layer
+          </label>
+        </div>
+      )}
+      {run && gene && !modelled && (
+        <p className="small muted">
+          {gene.symbol} was not among the genes of run #{run.id}; pick one of its genes.
+        </p>
+      )}
+      {run && !gene && <p className="small muted">Pick a gene above to see its SR map.</p>}
+      <div className="row">
+        <label className="inline">
+          <input type="checkbox" checked={showFeatures} onChange={(e) => setShowFeatures(e.target.checked)} />{' '}
+          Features (PCA)
+        </label>
+        <button className="link" onClick={() => void extract()}>
+          extract features
+        </button>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { sharedData } from '../helpers/paths';
+import { expect, test } from './serve-fixture';
+
+test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over the slide', async ({
+  page,
+  served,
+}) => {
+  test.setTimeout(420_000);
+  await page.goto(served.url);
+  const create = page.getByRole('form', { name: 'Create project' });
+  await create.getByLabel('Folder').fill(join(served.workDir, 'c2'));
+  await create.getByRole('button', { name: 'Create project' }).click();
+  const form = page.getByRole('form', { name: 'Import sample' });
+  await form.getByPlaceholder('Folder or .h5ad file').fill(sharedData('her2st', 'C2'));
+  await form.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: /C2/ }).click({ timeout: 240_000 });
+  await page.keyboard.press('Escape');
+
+  await page.getByLabel('Gene').fill('ERBB2');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByRole('button', { name: 'SR', exact: true }).click();
+  const panel = page.getByRole('complementary', { name: 'Super-resolution' });
+  await panel.getByLabel('Epochs').fill('3');
+  await panel.getByRole('button', { name: 'Train' }).click();
+  await expect(panel.getByTestId('loss-chart')).toBeVisible();
+  await expect(panel.getByRole('img', { name: /Training loss/ })).toBeVisible({ timeout: 240_000 });
+  await page.screenshot({ path: 'test-results/screenshots/c2-histex-training.png' });
+
+  const srTile = page.waitForResponse(
+    (r) => /\/files\/layers\/sr-\d+-\d+\.png$/.test(r.url()) && r.status() === 200,
+    {
+      timeout: 240_000,
+    },
+  );
+  await expect(panel.getByLabel('SR run')).toBeVisible({ timeout: 240_000 });
+  await srTile;
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: 'test-results/screenshots/c2-histex-erbb2-sr.png' });
+});
