@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- histex [--presets default,paper] [--sections B4,C2,C3] [--genes 100]
- *  [--epochs N] [--ensemble K] [--lr X]`: HISTEX under the coarsen protocol on HER2ST, per preset
- * and section: wall time (features + training + inference), peak RSS, and the coarsen metrics of
- * coarse, noise, histex and histex:permuted. Defaults: the `default` preset on B4, C2, C3.
+ *  [--epochs N] [--ensemble K] [--gene-selection seurat_v3|log1p-cp10k-variance]`: HISTEX under the
+ * coarsen protocol on HER2ST through the same harness as `stsr bench` (controls included), per preset
+ * and section: wall time, peak RSS and the metrics of coarse, interp, noise, histex, histex:permuted.
  */
-import { readSample } from '../main/engine/io/index';
-import { builtinFeatures, PRESETS, runCoarsen, type HistexOptions } from '../main/engine/methods/histex';
+import { runBench, type GeneSelection } from '../main/engine/bench';
+import { readSample } from '../main/engine/io';
+import '../main/engine/methods/histex/register';
 import { sharedData } from '../test/helpers/paths';
 import { trackPeakRss } from './_peak-memory';
 
@@ -14,58 +15,47 @@ function arg(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+const METHODS = ['coarse', 'interp', 'noise', 'histex', 'histex:permuted'];
+
 export default async function histexBench(args: string[]) {
-  const presets = (arg(args, 'presets') ?? 'default').split(',') as (keyof typeof PRESETS)[];
+  const presets = (arg(args, 'presets') ?? 'default').split(',');
   const sections = (arg(args, 'sections') ?? 'B4,C2,C3').split(',');
   const genes = Number(arg(args, 'genes') ?? 100);
-  const results: Record<string, Record<string, unknown>> = {};
+  const geneSelection = (arg(args, 'gene-selection') ?? 'seurat_v3') as GeneSelection;
+  const results: Record<string, unknown> = {};
   for (const preset of presets) {
-    const base = PRESETS[preset];
-    if (!base) throw new Error(`unknown preset ${preset}`);
-    const o: HistexOptions = { ...base };
+    const histexOptions: Record<string, unknown> = { preset };
     const e = arg(args, 'epochs');
-    if (e) o.epochs = Number(e);
+    if (e) histexOptions.epochs = Number(e);
     const k = arg(args, 'ensemble');
-    if (k) o.ensemble = Number(k);
-    const lr = arg(args, 'lr');
-    if (lr) o.lr = Number(lr);
+    if (k) histexOptions.ensemble = Number(k);
     const perSection: Record<string, unknown> = {};
+    const mean: Record<string, Record<string, number>> = {};
     for (const section of sections) {
       const peak = trackPeakRss();
       const t0 = performance.now();
       const sample = await readSample(sharedData('her2st', section));
-      const features = await builtinFeatures(sample);
-      const featureSeconds = (performance.now() - t0) / 1000;
-      let last = 0;
-      const report = await runCoarsen(sample, features, o, genes, {
-        onProgress: (u) => {
-          if (performance.now() - last > 15_000) {
-            last = performance.now();
-            process.stderr.write(`[histex ${preset} ${section}] ${u.message ?? ''}\n`);
-          }
-        },
+      const r = await runBench(sample, {
+        protocol: 'coarsen',
+        methods: ['coarse', 'interp', 'histex'],
+        genes,
+        geneSelection,
+        methodOptions: { histex: histexOptions },
+        progress: (u) => u.message && process.stderr.write(`[histex ${preset} ${section}] ${u.message}\n`),
       });
       const seconds = (performance.now() - t0) / 1000;
-      perSection[section] = { ...report, seconds, featureSeconds, peakRssMB: peak.stop() / 2 ** 20 };
-      process.stderr.write(`[histex ${preset} ${section}] ${JSON.stringify(perSection[section])}\n`);
+      const methods = Object.fromEntries(
+        METHODS.filter((m) => r.methods[m]).map((m) => {
+          const s = r.methods[m]!;
+          return [m, { pcc: s.pcc, rmse: s.rmse, ssim: s.ssim, mae: s.mae, mse: s.mse, seconds: s.seconds }];
+        }),
+      );
+      perSection[section] = { seconds, peakRssMB: Math.round(peak.stop() / 2 ** 20), methods };
+      for (const [m, s] of Object.entries(methods))
+        for (const metric of ['pcc', 'rmse', 'ssim'] as const)
+          (mean[m] ??= {})[metric] = ((mean[m]![metric] ?? 0) as number) + s[metric] / sections.length;
     }
-    const names = ['coarse', 'noise', 'histex', 'histex:permuted'];
-    const mean: Record<string, Record<string, number>> = {};
-    for (const n of names)
-      for (const metric of ['rmse', 'ssim', 'pcc'] as const) {
-        const vals = sections.map(
-          (s) =>
-            (perSection[s] as { methods: Record<string, Record<string, number>> }).methods[n]?.[metric] ??
-            NaN,
-        );
-        (mean[n] ??= {})[metric] = vals.reduce((a, b) => a + b, 0) / vals.length;
-      }
-    results[preset] = { options: o, sections: perSection, mean };
+    results[preset] = { options: histexOptions, sections: perSection, mean };
   }
-  return {
-    genes,
-    protocol: 'coarsen',
-    features: 'histex builtinFeatures (16 weights-free channels)',
-    presets: results,
-  };
+  return { genes, geneSelection, protocol: 'coarsen', presets: results };
 }

@@ -35,6 +35,6 @@ export {
   type LatentMap,
   type RunHooks,
 } from './pipeline';
-export { predictAtSpots, pseudoSpotInput, runCoarsen, selectGenes, type CoarsenReport } from './coarsen';
+export { pseudoSpotInput, selectGenes } from './coarsen';
 export { histexMethod, istarMethod } from './sr-method';
 export { storedGeneMap, type StoredGrid } from './stored-run';
