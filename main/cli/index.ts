@@ -8,6 +8,7 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { projectInfo } from './commands/project-info';
 import '../engine/methods/histex/register';
+import '../engine/methods/histosge/register';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { featuresCommand } from './commands/features';
 import { srCommand } from './commands/sr';
@@ -31,7 +32,8 @@ Commands:
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
   sr SAMPLE                    super-resolution run stored in the project (latents for any gene)
-      --method histex|istar    (default histex)
+      --method histex|istar|histosge   (default histex; histosge generates denser spots)
+      --fold 2|4|8|9|16        HisToSGE: spots per measured spot's neighbourhood (default 4)
       --genes N --epochs N --seed S --ensemble K --preset default|paper
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson (default: the file's ending)
@@ -89,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       epochs: { type: 'string' },
       ensemble: { type: 'string' },
       preset: { type: 'string' },
+      fold: { type: 'string' },
       provider: { type: 'string' },
       seed: { type: 'string' },
     },

@@ -24,6 +24,7 @@ export const METHOD_NAMES = [
   'runs.start',
   'runs.list',
   'layers.srGene',
+  'layers.spotSet',
   'jobs.list',
   'jobs.cancel',
   'jobs.resume',

@@ -117,6 +117,8 @@ export const RunInfo = z.object({
   id: z.number().int(),
   sampleId: z.number().int(),
   method: z.string(),
+  /** 'superpixels' (an SR map) or 'spots' (a generated denser spot set) */
+  output: z.enum(['superpixels', 'spots']),
   genes: z.array(GeneHit),
   losses: z.array(z.number()),
   createdAt: z.string(),
@@ -186,7 +188,9 @@ export const Inputs = {
   'runs.start': z
     .object({
       sampleId: id,
-      method: z.enum(['histex', 'istar']),
+      method: z.enum(['histex', 'istar', 'histosge']),
+      /** HisToSGE: how many times denser than the measured lattice (4, 9, 16 any lattice; 2, 8 square) */
+      fold: z.union([z.literal(2), z.literal(4), z.literal(8), z.literal(9), z.literal(16)]).optional(),
       genes: z.number().int().min(1).max(5000).optional(),
       epochs: z.number().int().min(1).max(5000).optional(),
       seed: z.number().int().min(0).optional(),
@@ -196,6 +200,7 @@ export const Inputs = {
     .strict(),
   'runs.list': z.object({ sampleId: id }).strict(),
   'layers.srGene': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
+  'layers.spotSet': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -232,6 +237,14 @@ export const Outputs = {
   'runs.start': z.object({ jobId: z.number().int() }),
   'runs.list': z.array(RunInfo),
   'layers.srGene': RasterLayer,
+  'layers.spotSet': z.object({
+    x: z.array(z.number()),
+    y: z.array(z.number()),
+    measured: z.array(z.number().int()),
+    values: z.array(z.number()),
+    diameterUm: z.number(),
+    label: z.string(),
+  }),
   'jobs.list': z.array(JobInfo),
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,

@@ -132,7 +132,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.emit('event', { type: 'job', job: jobInfo(row) });
       if (row.state !== 'done') return;
       if (row.kind === 'sample.import') this.emit('event', { type: 'samples-changed' });
-      if (row.kind === 'sr.histex') {
+      if (row.kind === 'sr.histex' || row.kind === 'sr.histosge') {
         this.emit('event', { type: 'runs-changed', sampleId: (row.params as { sampleId: number }).sampleId });
       }
       if (row.kind === 'features.extract') {
@@ -335,7 +335,12 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     },
     'runs.start': (i) => {
       this.sampleRow(i.sampleId);
-      return { jobId: this.requireProject().runner.submit('sr.histex', i).id };
+      const { runner } = this.requireProject();
+      if (i.method === 'histosge') {
+        const { sampleId, genes, epochs, seed, fold } = i;
+        return { jobId: runner.submit('sr.histosge', { sampleId, genes, epochs, seed, fold }).id };
+      }
+      return { jobId: runner.submit('sr.histex', i).id };
     },
     'runs.list': (i) => {
       this.sampleRow(i.sampleId);
@@ -344,6 +349,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         id: r.id,
         sampleId: r.sampleId,
         method: r.method,
+        output: r.result.kind === 'spots' ? ('spots' as const) : ('superpixels' as const),
         genes: ((r.result.genes as number[] | undefined) ?? []).map((g) => ({
           index: g,
           id: sample.genes[g]?.id ?? String(g),
@@ -375,6 +381,35 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         height: map.grid.rows * k,
         label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.method} SR, counts per 8 µm)`,
         range,
+      };
+    },
+    'layers.spotSet': (i) => {
+      const { project } = this.requireProject();
+      const run = getRun(project.db, i.runId);
+      if (!run || run.result.kind !== 'spots')
+        throw new EngineError('NOT_FOUND', `No generated spot set with run id ${i.runId}.`);
+      const genes = run.result.genes as number[];
+      const q = genes.indexOf(i.gene);
+      const { sample } = this.cachedSample(run.sampleId);
+      if (q < 0) {
+        throw new EngineError(
+          'NOT_FOUND',
+          `${sample.genes[i.gene]?.symbol ?? i.gene} was not modelled in run ${run.id}.`,
+        );
+      }
+      const a = run.arrays as { xy: string; measured: string; values: string };
+      const xy = readArrayFile(join(project.arraysDir, a.xy)).data as Float64Array;
+      const values = readArrayFile(join(project.arraysDir, a.values));
+      const G = values.shape[1]!;
+      const n = values.shape[0]!;
+      const v = values.data as Float32Array;
+      return {
+        x: Array.from({ length: n }, (_, k) => xy[2 * k]!),
+        y: Array.from({ length: n }, (_, k) => xy[2 * k + 1]!),
+        measured: Array.from(readArrayFile(join(project.arraysDir, a.measured)).data),
+        values: Array.from({ length: n }, (_, k) => v[k * G + q]!),
+        diameterUm: run.result.spotDiameterUm as number,
+        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (HisToSGE ${String(run.result.fold)}×, log1p CP10k)`,
       };
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),

@@ -5,7 +5,7 @@
  * storing it as a layer is left to the caller (the lead's layer store), which gets the paths back.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { csrToDense } from '../analysis/matrix';
 import { logNormalize } from '../analysis/normalise';
 import { seuratV3Hvg } from '../analysis/hvg';
@@ -14,6 +14,7 @@ import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
 import { latticeCoordsOf } from '../methods/baselines/lattice';
 import { PRESETS, fitHistosge, generate, openSpotSource, optionsFrom } from '../methods/histosge';
+import { insertRun } from '../store/repos/runs';
 import { writeArrayFile } from '../store/array-file';
 import { openProject } from '../store/project';
 import { ARRAYS_DIR } from '../store/project-paths';
@@ -33,6 +34,7 @@ export interface HistosgeParams {
 }
 
 export interface HistosgeResult {
+  runId: number;
   sampleId: number;
   genes: string[];
   fold: number;
@@ -112,8 +114,25 @@ export async function run(p: HistosgeParams, ctx: TaskContext): Promise<Histosge
       data: Uint8Array.from(dense.spots, (s) => (s.measured ? 1 : 0)),
     });
     writeArrayFile(files.values, { dtype: 'float32', shape: [n, idx.length], data: dense.values });
+    const rel = (f: string) => relative(project.arraysDir, f).split(sep).join('/');
+    const runId = project.db.transaction(() =>
+      insertRun(project.db, {
+        sampleId: p.sampleId,
+        method: 'histosge',
+        params: { ...p, options: o },
+        result: {
+          kind: 'spots',
+          genes: Array.from(idx),
+          fold,
+          losses: fit.history,
+          spotDiameterUm: sample.spotDiameterUm / Math.sqrt(fold),
+        },
+        arrays: { xy: rel(files.xy), measured: rel(files.measured), values: rel(files.values) },
+      }),
+    )();
     ctx.progress({ fraction: 1, message: `${n} spots (${fold}×)` });
     return {
+      runId,
       sampleId: p.sampleId,
       genes: Array.from(idx, (j) => sample.genes[j]!.symbol),
       fold,

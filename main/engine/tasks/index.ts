@@ -5,6 +5,7 @@ import type { ClusterSpotsParams } from './cluster-spots';
 import type { ExportSampleParams } from './export-sample';
 import type { ExtractFeaturesParams } from './extract-features';
 import type { HistexParams } from './histex';
+import type { HistosgeParams } from './histosge';
 import type { ImportParams } from './import-sample';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
@@ -61,6 +62,15 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       module: taskModule('histex'),
       heavy: true,
       title: (p) => `${(p as HistexParams).method === 'istar' ? 'iStar' : 'HISTEX'} super-resolution`,
+    } satisfies TaskDefinition,
+  ],
+  [
+    'sr.histosge',
+    {
+      kind: 'sr.histosge',
+      module: taskModule('histosge'),
+      heavy: true,
+      title: (p) => `HisToSGE ${(p as HistosgeParams).fold ?? 4}× spots`,
     } satisfies TaskDefinition,
   ],
 ]);

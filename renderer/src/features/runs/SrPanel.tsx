@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { GeneHit, RasterLayer, RunInfo } from '../../../../preload/contract';
+import type { GeneHit, MethodOutput, RasterLayer, RunInfo } from '../../../../preload/contract';
+
+export type SpotSet = MethodOutput<'layers.spotSet'>;
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
 import { LossChart } from './LossChart';
@@ -12,16 +14,20 @@ export function SrPanel({
   sampleId,
   gene,
   onRasters,
+  onSpotSet,
 }: {
   sampleId: number;
   gene: GeneHit | null;
   onRasters: (layers: RasterLayer[]) => void;
+  /** a generated denser spot set (HisToSGE) to draw instead of the measured spots, or null */
+  onSpotSet: (set: SpotSet | null) => void;
 }) {
   const toasts = useToasts();
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [runId, setRunId] = useState<number | null>(null);
   const [epochs, setEpochs] = useState(20);
-  const [method, setMethod] = useState<'histex' | 'istar'>('histex');
+  const [method, setMethod] = useState<'histex' | 'istar' | 'histosge'>('histex');
+  const [fold, setFold] = useState<4 | 9 | 16>(4);
   const [showSr, setShowSr] = useState(true);
   const [showFeatures, setShowFeatures] = useState(false);
   const [srLayer, setSrLayer] = useState<RasterLayer | null>(null);
@@ -55,7 +61,17 @@ export function SrPanel({
   const modelled = run !== null && gene !== null && run.genes.some((g) => g.index === gene.index);
 
   useEffect(() => {
-    if (!run || !gene || !showSr || !modelled) return;
+    if (!run || !gene || !showSr || !modelled || run.output !== 'spots') return;
+    let on = true;
+    api['layers.spotSet']({ runId: run.id, gene: gene.index }).then((s) => on && onSpotSet(s), toasts.error);
+    return () => {
+      on = false;
+      onSpotSet(null);
+    };
+  }, [run, gene, showSr, modelled, toasts, onSpotSet]);
+
+  useEffect(() => {
+    if (!run || !gene || !showSr || !modelled || run.output !== 'superpixels') return;
     let on = true;
     api['layers.srGene']({ runId: run.id, gene: gene.index }).then((l) => on && setSrLayer(l), toasts.error);
     return () => {
@@ -86,13 +102,11 @@ export function SrPanel({
 
   const start = async () => {
     try {
-      const { jobId } = await api['runs.start']({
-        sampleId,
-        method,
-        epochs,
-        genes: 200,
-        ...(gene ? { include: [gene.index] } : {}),
-      });
+      const { jobId } = await api['runs.start'](
+        method === 'histosge'
+          ? { sampleId, method, epochs, genes: 100, fold }
+          : { sampleId, method, epochs, genes: 200, ...(gene ? { include: [gene.index] } : {}) },
+      );
       setLive({ jobId, losses: [] });
       toasts.info(`${method === 'histex' ? 'HISTEX' : 'iStar'} started (${epochs} epochs)`);
     } catch (e) {
@@ -119,7 +133,19 @@ export function SrPanel({
         >
           <option value="histex">HISTEX</option>
           <option value="istar">iStar (HISTEX without BCA)</option>
+          <option value="histosge">HisToSGE (denser spots)</option>
         </select>
+        {method === 'histosge' && (
+          <select
+            aria-label="Fold"
+            value={fold}
+            onChange={(e) => setFold(Number(e.target.value) as 4 | 9 | 16)}
+          >
+            <option value={4}>4×</option>
+            <option value={9}>9×</option>
+            <option value={16}>16×</option>
+          </select>
+        )}
         <label className="inline">
           epochs
           <input
@@ -139,7 +165,8 @@ export function SrPanel({
           <select aria-label="SR run" value={runId ?? ''} onChange={(e) => setRunId(Number(e.target.value))}>
             {runs.map((r) => (
               <option key={r.id} value={r.id}>
-                #{r.id} {r.method}: {r.genes.length} genes
+                #{r.id} {r.method}
+                {r.output === 'spots' ? ' spots' : ''}: {r.genes.length} genes
               </option>
             ))}
           </select>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { GeneHit, RasterLayer, SampleDetail } from '../../../../preload/contract';
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
@@ -8,7 +8,7 @@ import { quantile } from '../../lib/spot-index';
 import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
 import { DomainsPanel } from '../domains/DomainsPanel';
-import { SrPanel } from '../runs/SrPanel';
+import { SrPanel, type SpotSet } from '../runs/SrPanel';
 import { ExportMenu } from './ExportMenu';
 import { SlideViewer, type SpotCategories, type SpotColouring } from './SlideViewer';
 
@@ -23,6 +23,23 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [categories, setCategories] = useState<SpotCategories | null>(null);
   const [side, setSide] = useState<'domains' | 'sr' | null>(null);
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
+  const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
+  // A generated spot set (HisToSGE) is drawn in place of the measured spots, coloured by its values.
+  const shownDetail = useMemo<SampleDetail | null>(() => {
+    if (!detail || !spotSet || side !== 'sr') return detail;
+    return {
+      ...detail,
+      x: spotSet.x,
+      y: spotSet.y,
+      spotIds: spotSet.measured.map((m, i) => (m ? `measured ${i}` : `generated ${i}`)),
+      spotDiameterUm: spotSet.diameterUm,
+    };
+  }, [detail, spotSet, side]);
+  const spotSetColouring = useMemo<SpotColouring | null>(() => {
+    if (!spotSet || side !== 'sr') return null;
+    const hi = quantile(spotSet.values, 0.99) || 1;
+    return { label: spotSet.label, values: spotSet.values, range: [0, hi], colormap };
+  }, [spotSet, side, colormap]);
   const domainsOpen = side === 'domains';
 
   useEffect(() => {
@@ -73,6 +90,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   if (!detail) return <div className="empty-state muted">Loading sample…</div>;
   const s = detail.summary;
   const showCategories = domainsOpen && categories !== null;
+  const legendColouring = spotSetColouring ?? colouring;
+  // The range inputs edit the gene colouring; a spot set's range follows its values.
+  const setRangeShown = (i: 0 | 1, v: number) => (spotSetColouring ? undefined : setRange(i, v));
   const setRange = (i: 0 | 1, v: number) =>
     colouring &&
     Number.isFinite(v) &&
@@ -127,13 +147,15 @@ export function SampleView({ sampleId }: { sampleId: number }) {
       </div>
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
         <SlideViewer
-          detail={detail}
-          colouring={showCategories ? null : colouring}
+          detail={shownDetail ?? detail}
+          colouring={showCategories ? null : (spotSetColouring ?? colouring)}
           categories={showCategories ? categories : null}
           opacity={opacity}
           rasters={side === 'sr' ? rasters : []}
         />
-        {side === 'sr' && <SrPanel sampleId={sampleId} gene={gene} onRasters={setRasters} />}
+        {side === 'sr' && (
+          <SrPanel sampleId={sampleId} gene={gene} onRasters={setRasters} onSpotSet={setSpotSet} />
+        )}
         {domainsOpen && (
           <DomainsPanel
             sampleId={sampleId}
@@ -141,23 +163,27 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             onCategories={setCategories}
           />
         )}
-        {colouring && !showCategories && (
+        {legendColouring && !showCategories && (
           <div className="legend">
-            <ColorBar label={colouring.label} range={colouring.range} colormap={colouring.colormap} />
+            <ColorBar
+              label={legendColouring.label}
+              range={legendColouring.range}
+              colormap={legendColouring.colormap}
+            />
             <div className="range-inputs">
               <input
                 type="number"
                 aria-label="Colour range minimum"
                 step="any"
-                value={colouring.range[0]}
-                onChange={(e) => setRange(0, Number(e.target.value))}
+                value={legendColouring.range[0]}
+                onChange={(e) => setRangeShown(0, Number(e.target.value))}
               />
               <input
                 type="number"
                 aria-label="Colour range maximum"
                 step="any"
-                value={colouring.range[1]}
-                onChange={(e) => setRange(1, Number(e.target.value))}
+                value={legendColouring.range[1]}
+                onChange={(e) => setRangeShown(1, Number(e.target.value))}
               />
             </div>
           </div>
