@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- histex [--presets default,paper] [--sections B4,C2,C3] [--genes 100]
- *  [--epochs N] [--ensemble K] [--gene-selection seurat_v3|log1p-cp10k-variance]`: HISTEX under the
+ *  [--epochs N] [--ensemble K] [--gene-selection seurat_v3|log1p-cp10k-variance]
+ *  [--features builtin|standin|rgb]`: HISTEX under the
  * coarsen protocol on HER2ST through the same harness as `stsr bench` (controls included), per preset
  * and section: wall time, peak RSS and the metrics of coarse, interp, noise, histex, histex:permuted.
  */
@@ -29,6 +30,8 @@ export default async function histexBench(args: string[]) {
     if (e) histexOptions.epochs = Number(e);
     const k = arg(args, 'ensemble');
     if (k) histexOptions.ensemble = Number(k);
+    const features = arg(args, 'features');
+    if (features) histexOptions.features = features;
     const perSection: Record<string, unknown> = {};
     const mean: Record<string, Record<string, number>> = {};
     for (const section of sections) {

@@ -71,3 +71,4 @@ export {
   type SampleImageInputs,
 } from './project';
 export { buildVit, type VitOptions } from './vit';
+export { cachedBuiltinFeatureMap } from './cached';

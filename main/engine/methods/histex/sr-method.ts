@@ -6,11 +6,23 @@
  */
 import type { Sample } from '../../io/sample';
 import type { SrInput, SrMethod, SrOutput, SrRunOptions } from '../types';
-import { builtinFeatures, type SuperpixelFeatures } from './features';
+import { cachedBuiltinFeatureMap } from '../../features';
+import { builtinFeatures, fromFeatureMap, type SuperpixelFeatures } from './features';
 import { footprint } from './geometry';
 import { PRESETS, fitHistex, geneValues, inferLatent, tissueIndex, type HistexOptions } from './pipeline';
 
-async function featuresFor(input: SrInput, signal?: AbortSignal): Promise<SuperpixelFeatures> {
+/**
+ * Which histology features HISTEX reads when the caller provides none: 'builtin' (default) is the
+ * features module's 66-channel weights-free extractor; 'standin' the quick 16-channel map of
+ * features.ts; 'rgb' only RGB means + position (TESLA's input), the comparison issue 5 asks for.
+ */
+type FeatureChoice = 'builtin' | 'standin' | 'rgb';
+
+async function featuresFor(
+  input: SrInput,
+  choice: FeatureChoice,
+  signal?: AbortSignal,
+): Promise<SuperpixelFeatures> {
   const provided = await input.features?.getSuperpixelFeatures?.(signal);
   if (provided) {
     const n = provided.grid.width * provided.grid.height;
@@ -26,12 +38,33 @@ async function featuresFor(input: SrInput, signal?: AbortSignal): Promise<Superp
     };
   }
   if (!input.image) throw new Error(`${input.sample} has no image: HISTEX needs the H&E.`);
+  if (choice !== 'standin') {
+    const map = await cachedBuiltinFeatureMap({
+      imagePath: input.image.path,
+      umPerPx: input.umPerPx,
+      ...(signal ? { signal } : {}),
+    });
+    try {
+      const f = fromFeatureMap(map);
+      return choice === 'rgb' ? keepChannels(f, ['rgb_r', 'rgb_g', 'rgb_b', 'pos_row', 'pos_col']) : f;
+    } finally {
+      map.close();
+    }
+  }
   const pseudoSample = {
     name: input.sample,
     umPerPx: input.umPerPx,
     image: { ...input.image, scaleToFullRes: 1 },
   } as unknown as Sample;
   return builtinFeatures(pseudoSample, signal);
+}
+
+function keepChannels(f: SuperpixelFeatures, names: string[]): SuperpixelFeatures {
+  const idx = names.map((n) => f.channels.indexOf(n));
+  const n = f.rows * f.cols;
+  const data = new Float32Array(n * idx.length);
+  for (let s = 0; s < n; s++) idx.forEach((c, j) => (data[s * idx.length + j] = f.data[s * f.dim + c]!));
+  return { ...f, dim: idx.length, data, channels: names };
 }
 
 function optionsFrom(base: HistexOptions, o: SrRunOptions): HistexOptions {
@@ -82,7 +115,11 @@ function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
     description,
     needsImage: true,
     async predict(input, options, progress, signal): Promise<SrOutput> {
-      const f = await featuresFor(input, signal);
+      const f = await featuresFor(
+        input,
+        (options['features'] as FeatureChoice | undefined) ?? 'builtin',
+        signal,
+      );
       const preset = (options['preset'] as keyof typeof PRESETS | undefined) ?? 'default';
       const base = name === 'istar' ? PRESETS.istar : (PRESETS[preset] ?? PRESETS.default);
       const o = optionsFrom(base, options);

@@ -9,11 +9,8 @@
  * T: mean RGB ÷ 255 over the patch, read from the slide at 2 µm/px. L: (x / width, y / height) of
  * the full-res image, so it stays in [0, 1] whatever the slide size (the paper feeds raw pixels).
  */
-import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { badInput, throwIfAborted } from '../../errors';
-import { createBuiltinExtractor, extractFeatures, openFeatureMap } from '../../features';
+import { cachedBuiltinFeatureMap } from '../../features';
 import type { ProgressFn } from '../../jobs/progress';
 import { openSlide, readRegion, tissueMask, type TissueMask } from '../../slide';
 import type { FeatureProvider, SuperpixelGrid } from '../types';
@@ -58,25 +55,13 @@ export async function openSpotSource(o: SourceOptions): Promise<SpotSource> {
     ({ grid, data, dim } = provided);
     extractor = 'provided';
   } else {
-    const key = createHash('sha256')
-      .update(`${resolve(o.image.path)}|${o.umPerPx}`)
-      .digest('hex')
-      .slice(0, 16);
-    const dir = o.featureCacheDir ?? join(tmpdir(), 'stsr-histosge-features', key);
     progress({ fraction: 0, message: 'built-in features (cached per image)' });
-    const ex = await createBuiltinExtractor();
-    try {
-      await extractFeatures({
-        imagePath: o.image.path,
-        imageUmPerPx: o.umPerPx,
-        extractor: ex,
-        outDir: dir,
-        ...(o.signal ? { signal: o.signal } : {}),
-      });
-    } finally {
-      await ex.close();
-    }
-    const map = openFeatureMap(dir);
+    const map = await cachedBuiltinFeatureMap({
+      imagePath: o.image.path,
+      umPerPx: o.umPerPx,
+      ...(o.featureCacheDir ? { cacheDir: o.featureCacheDir } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
     try {
       data = map.readAll();
       dim = map.dim;
