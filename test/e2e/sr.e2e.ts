@@ -37,4 +37,21 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   await srTile;
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'test-results/screenshots/c2-histex-erbb2-sr.png' });
+
+  // HisToSGE 4×: the generated spots replace the measured ones in the viewer.
+  await panel.getByLabel('SR method').selectOption('histosge');
+  await panel.getByLabel('Epochs').fill('10');
+  const spotSet = page.waitForResponse((r) => r.url().endsWith('/api/layers.spotSet') && r.status() === 200, {
+    timeout: 240_000,
+  });
+  await panel.getByRole('button', { name: 'Train' }).click();
+  await expect(panel.getByLabel('SR run').locator('option', { hasText: 'histosge spots' })).toHaveCount(1, {
+    timeout: 240_000,
+  });
+  const set = (await (await spotSet).json()) as { ok: boolean; value: { x: number[]; measured: number[] } };
+  expect(set.ok).toBe(true);
+  const generated = set.value.measured.filter((m) => m === 0).length;
+  expect(generated).toBeGreaterThan(set.value.measured.length / 2);
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: 'test-results/screenshots/c2-histosge-4x.png' });
 });

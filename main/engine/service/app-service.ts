@@ -337,8 +337,8 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.sampleRow(i.sampleId);
       const { runner } = this.requireProject();
       if (i.method === 'histosge') {
-        const { sampleId, genes, epochs, seed, fold } = i;
-        return { jobId: runner.submit('sr.histosge', { sampleId, genes, epochs, seed, fold }).id };
+        const { sampleId, genes, epochs, seed, fold, include } = i;
+        return { jobId: runner.submit('sr.histosge', { sampleId, genes, epochs, seed, fold, include }).id };
       }
       return { jobId: runner.submit('sr.histex', i).id };
     },

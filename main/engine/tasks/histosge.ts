@@ -29,6 +29,8 @@ export interface HistosgeParams {
   preset?: keyof typeof PRESETS;
   epochs?: number;
   seed?: number;
+  /** extra gene indices to model besides the highly variable ones */
+  include?: number[];
   /** a stored feature folder (arrays/features-job-N) is not read yet: built-in features are cached per image */
   featureCacheDir?: string;
 }
@@ -70,7 +72,12 @@ export async function run(p: HistosgeParams, ctx: TaskContext): Promise<Histosge
       progress: subProgress(ctx.progress, 0.02, 0.2),
       ...(p.featureCacheDir ? { featureCacheDir: p.featureCacheDir } : {}),
     });
-    const idx = seuratV3Hvg(sample.counts, { nTopGenes: p.genes ?? 100 }).ranked;
+    const hvg = Array.from(seuratV3Hvg(sample.counts, { nTopGenes: p.genes ?? 100 }).ranked);
+    // Genes asked for by name (the one on screen) are modelled besides the highly variable ones.
+    const idx = [
+      ...hvg,
+      ...(p.include ?? []).filter((g) => g >= 0 && g < sample.genes.length && !hvg.includes(g)),
+    ];
     const values = csrToDense(logNormalize(sample.counts, 1e4), { columns: idx });
     const coords = latticeCoordsOf(sample.spots, lattice).coords;
     const spots = sample.spots.map((s, i) => ({ x: s.x, y: s.y, a: coords[i]!.a, b: coords[i]!.b }));

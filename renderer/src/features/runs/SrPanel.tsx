@@ -104,7 +104,7 @@ export function SrPanel({
     try {
       const { jobId } = await api['runs.start'](
         method === 'histosge'
-          ? { sampleId, method, epochs, genes: 100, fold }
+          ? { sampleId, method, epochs, genes: 100, fold, ...(gene ? { include: [gene.index] } : {}) }
           : { sampleId, method, epochs, genes: 200, ...(gene ? { include: [gene.index] } : {}) },
       );
       setLive({ jobId, losses: [] });
