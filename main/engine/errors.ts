@@ -1,19 +1,12 @@
+import type { ApiErrorCode } from '../../preload/contract/errors';
+
 /**
  * Errors the engine raises on purpose. Every one says what is wrong and, where it can, which file
  * and what to do: front doors (IPC, HTTP, CLI) show `message` to the user as it is and keep `code`
  * for programs.
  */
-export type ErrorCode =
-  | 'BAD_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'CANCELLED'
-  | 'UNSUPPORTED'
-  | 'CORRUPT'
-  | 'SCHEMA_TOO_NEW'
-  | 'FORBIDDEN'
-  | 'NO_PROJECT'
-  | 'INTERNAL';
+/** The contract's codes minus the ones only a transport produces. */
+export type ErrorCode = Exclude<ApiErrorCode, 'UNKNOWN_METHOD'>;
 
 export class EngineError extends Error {
   readonly code: ErrorCode;

@@ -1,21 +1,12 @@
-import { join } from 'node:path';
 import { sharedData } from '../helpers/paths';
-import { expect, test } from './serve-fixture';
+import { createProjectAndImport, expect, test } from './serve-fixture';
 
 test('domains on HER2ST B1: cluster, see ARI, rename, merge and undo, markers chart, export h5ad', async ({
   page,
   served,
 }) => {
   test.setTimeout(240_000);
-  await page.goto(served.url);
-  const create = page.getByRole('form', { name: 'Create project' });
-  await create.getByLabel('Folder').fill(join(served.workDir, 'b1'));
-  await create.getByRole('button', { name: 'Create project' }).click();
-  const form = page.getByRole('form', { name: 'Import sample' });
-  await form.getByPlaceholder('Folder or .h5ad file').fill(sharedData('her2st', 'B1'));
-  await form.getByRole('button', { name: 'Import' }).click();
-  await page.getByRole('button', { name: /B1/ }).click({ timeout: 120_000 });
-  await page.keyboard.press('Escape');
+  await createProjectAndImport(page, served, 'b1', sharedData('her2st', 'B1'), /B1/);
 
   await page.getByRole('button', { name: 'Domains' }).click();
   const panel = page.getByRole('complementary', { name: 'Domains' });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test as base } from '@playwright/test';
+import { test as base, type Page } from '@playwright/test';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -66,3 +66,22 @@ export const test = base.extend<{ served: Served }>({
   },
 });
 export { expect } from '@playwright/test';
+
+/** The first minute of every workflow: open the served app, create a project, import a sample, select it. */
+export async function createProjectAndImport(
+  page: Page,
+  served: Served,
+  project: string,
+  samplePath: string,
+  sampleName: RegExp,
+) {
+  await page.goto(served.url);
+  const create = page.getByRole('form', { name: 'Create project' });
+  await create.getByLabel('Folder').fill(join(served.workDir, project));
+  await create.getByRole('button', { name: 'Create project' }).click();
+  const form = page.getByRole('form', { name: 'Import sample' });
+  await form.getByPlaceholder('Folder or .h5ad file').fill(samplePath);
+  await form.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('button', { name: sampleName }).click({ timeout: 240_000 });
+  await page.keyboard.press('Escape');
+}

@@ -1,21 +1,12 @@
-import { join } from 'node:path';
 import { sharedData } from '../helpers/paths';
-import { expect, test } from './serve-fixture';
+import { createProjectAndImport, expect, test } from './serve-fixture';
 
 test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over the slide', async ({
   page,
   served,
 }) => {
   test.setTimeout(420_000);
-  await page.goto(served.url);
-  const create = page.getByRole('form', { name: 'Create project' });
-  await create.getByLabel('Folder').fill(join(served.workDir, 'c2'));
-  await create.getByRole('button', { name: 'Create project' }).click();
-  const form = page.getByRole('form', { name: 'Import sample' });
-  await form.getByPlaceholder('Folder or .h5ad file').fill(sharedData('her2st', 'C2'));
-  await form.getByRole('button', { name: 'Import' }).click();
-  await page.getByRole('button', { name: /C2/ }).click({ timeout: 240_000 });
-  await page.keyboard.press('Escape');
+  await createProjectAndImport(page, served, 'c2', sharedData('her2st', 'C2'), /C2/);
 
   await page.getByLabel('Gene').fill('ERBB2');
   await page.getByRole('button', { name: 'Show' }).click();

@@ -7,7 +7,7 @@
 import { throwIfAborted } from '../../errors';
 import type { Sample } from '../../io/sample';
 import type { FeatureMap } from '../../features';
-import { openSlide, readRegion } from '../../slide';
+import { openSlide, otsu, readRegion } from '../../slide';
 
 export interface SuperpixelFeatures {
   rows: number;
@@ -47,29 +47,7 @@ function uniform4(src: Float32Array, rows: number, cols: number): Float32Array {
 function otsu01(values: Float32Array): number {
   const hist = new Float64Array(256);
   for (const v of values) hist[Math.max(0, Math.min(255, Math.round(v * 255)))]! += 1;
-  let total = 0;
-  let sum = 0;
-  for (let i = 0; i < 256; i++) {
-    total += hist[i]!;
-    sum += i * hist[i]!;
-  }
-  let wB = 0;
-  let sB = 0;
-  let best = 0;
-  let bestVar = -1;
-  for (let t = 0; t < 256; t++) {
-    wB += hist[t]!;
-    if (wB === 0) continue;
-    const wF = total - wB;
-    if (wF === 0) break;
-    sB += t * hist[t]!;
-    const v = wB * wF * (sB / wB - (sum - sB) / wF) ** 2;
-    if (v > bestVar) {
-      bestVar = v;
-      best = t;
-    }
-  }
-  return best / 255;
+  return otsu(hist) / 255;
 }
 
 /**
