@@ -197,7 +197,10 @@ class BatchBuffers {
 
   load(data: Dataset, indices: readonly number[]): void {
     // BigInt64Array (int64 inputs such as Gather indices) only takes bigint zeros.
-    for (const a of Object.values(this.arrays)) a instanceof BigInt64Array ? a.fill(0n) : a.fill(0);
+    for (const a of Object.values(this.arrays)) {
+      if (a instanceof BigInt64Array) a.fill(0n);
+      else a.fill(0);
+    }
     data.fill(indices, this.arrays);
     this.mask.fill(0);
     this.mask.fill(1, 0, indices.length);
