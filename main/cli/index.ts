@@ -28,6 +28,7 @@ Commands:
   cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
+      --run ID                 cluster the superpixel latent of SR run ID instead (SR domains)
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
@@ -92,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       ensemble: { type: 'string' },
       preset: { type: 'string' },
       fold: { type: 'string' },
+      run: { type: 'string' },
       provider: { type: 'string' },
       seed: { type: 'string' },
     },

@@ -18,6 +18,7 @@ export const METHOD_NAMES = [
   'clusterings.labels',
   'clusterings.setDomains',
   'clusterings.markers',
+  'layers.domains',
   'exports.run',
   'features.run',
   'layers.featuresPca',

@@ -166,8 +166,15 @@ export const Inputs = {
     })
     .strict(),
   'clusterings.run': z
-    .object({ sampleId: id, k: z.number().int().min(2).max(30), seed: z.number().int().min(0).optional() })
+    .object({
+      sampleId: id,
+      k: z.number().int().min(2).max(30),
+      seed: z.number().int().min(0).optional(),
+      /** cluster this SR run's superpixel latent instead of the spots */
+      runId: id.optional(),
+    })
     .strict(),
+  'layers.domains': z.object({ clusteringId: id }).strict(),
   'clusterings.list': z.object({ sampleId: id }).strict(),
   'clusterings.labels': z.object({ clusteringId: id }).strict(),
   'clusterings.setDomains': z.object({ clusteringId: id, domains: z.array(Domain).min(1).max(30) }).strict(),
@@ -225,6 +232,7 @@ export const Outputs = {
     max: z.number(),
   }),
   'clusterings.run': z.object({ jobId: z.number().int() }),
+  'layers.domains': RasterLayer,
   'clusterings.list': z.array(ClusteringInfo),
   'clusterings.labels': z.object({ labels: z.array(z.number().int()) }),
   'clusterings.setDomains': ClusteringInfo,

@@ -29,6 +29,23 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'test-results/screenshots/c2-histex-erbb2-sr.png' });
 
+  // SR domains: k-means on the run's superpixel latent, drawn as a layer.
+  await page.getByRole('button', { name: 'Domains' }).click();
+  const domains = page.getByRole('complementary', { name: 'Domains' });
+  await domains.getByLabel('Cluster what').selectOption({ index: 1 });
+  const layer = page.waitForResponse(
+    (r) => /\/files\/layers\/domains-\d+-\w+\.png$/.test(r.url()) && r.status() === 200,
+    {
+      timeout: 240_000,
+    },
+  );
+  await domains.getByRole('button', { name: 'Run' }).click();
+  await layer;
+  await expect(domains.getByLabel('Clustering')).toContainText('superpixel');
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: 'test-results/screenshots/c2-sr-domains.png' });
+  await page.getByRole('button', { name: 'SR', exact: true }).click();
+
   // HisToSGE 4×: the generated spots replace the measured ones in the viewer.
   await panel.getByLabel('SR method').selectOption('histosge');
   await panel.getByLabel('Epochs').fill('10');

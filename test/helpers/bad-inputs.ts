@@ -37,6 +37,7 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
     { sampleId: 1, k: 31 },
     { sampleId: 1, k: 2.5 },
   ],
+  'layers.domains': [{}, { clusteringId: 0 }],
   'clusterings.list': [{}, { sampleId: '1' }],
   'clusterings.labels': [{}, { clusteringId: -2 }],
   'clusterings.setDomains': [

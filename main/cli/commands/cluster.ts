@@ -1,5 +1,6 @@
 import { openProject } from '../../engine/store/project';
 import type { ClusterSpotsParams, ClusterSpotsResult } from '../../engine/tasks/cluster-spots';
+import type { ClusterSuperpixelsResult } from '../../engine/tasks/cluster-superpixels';
 import { UsageError, type Output } from '../output';
 import { resolveSample } from '../resolve-sample';
 import { runJob } from '../run-job';
@@ -17,7 +18,7 @@ function positiveInt(name: string, v: string | undefined, fallback?: number): nu
 export async function clusterCommand(
   projectDir: string,
   ref: string | undefined,
-  opts: { k?: string; seed?: string },
+  opts: { k?: string; seed?: string; run?: string },
   out: Output,
 ): Promise<void> {
   const k = positiveInt('k', opts.k);
@@ -25,6 +26,26 @@ export async function clusterCommand(
   const project = openProject(projectDir);
   try {
     const sample = resolveSample(project, ref);
+    if (opts.run !== undefined) {
+      const runId = positiveInt('run', opts.run);
+      const r = (await runJob(
+        project,
+        'cluster.superpixels',
+        { runId, sampleId: sample.id, k, seed: positiveInt('seed', opts.seed, 0) },
+        out,
+      )) as ClusterSuperpixelsResult;
+      out.result(
+        {
+          clusteringId: r.clusteringId,
+          k: r.k,
+          sizes: r.sizes,
+          superpixels: r.superpixels,
+          level: 'superpixel',
+        },
+        `Clustering ${r.clusteringId} of run ${runId}: k = ${r.k} over ${r.superpixels} superpixels, sizes ${r.sizes.join(', ')}`,
+      );
+      return;
+    }
     const params: ClusterSpotsParams = { sampleId: sample.id, k, seed: positiveInt('seed', opts.seed, 0) };
     const r = (await runJob(project, 'cluster.spots', params, out)) as ClusterSpotsResult;
     const agree = Object.entries(r.agreement)

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { parseHex } from '../export';
 import { openSampleFeatures } from '../features';
 import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
 import { storedGeneMap } from '../methods/histex';
 import { getRun, listRuns } from '../store/repos/runs';
 import { writeFileAtomic } from '../store/atomic-file';
+import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { effectiveLabels, rankGenesGroups, validateDomains } from '../analysis';
 import { readArrayFile } from '../store/array-file';
@@ -141,6 +143,12 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
           sampleId: (row.params as { sampleId: number }).sampleId,
         });
       }
+      if (row.kind === 'cluster.superpixels') {
+        this.emit('event', {
+          type: 'clusterings-changed',
+          sampleId: (row.params as { sampleId: number }).sampleId,
+        });
+      }
       if (row.kind === 'cluster.spots') {
         this.emit('event', {
           type: 'clusterings-changed',
@@ -269,7 +277,54 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     },
     'clusterings.run': (i) => {
       this.sampleRow(i.sampleId);
-      return { jobId: this.requireProject().runner.submit('cluster.spots', i).id };
+      const { project, runner } = this.requireProject();
+      if (i.runId !== undefined) {
+        const run = getRun(project.db, i.runId);
+        if (!run || run.sampleId !== i.sampleId) {
+          throw new EngineError('NOT_FOUND', `Run ${i.runId} is not an SR run of sample ${i.sampleId}.`);
+        }
+        return { jobId: runner.submit('cluster.superpixels', { ...i, runId: i.runId }).id };
+      }
+      return { jobId: runner.submit('cluster.spots', i).id };
+    },
+    'layers.domains': async (i) => {
+      const { project } = this.requireProject();
+      const c = this.clusteringRow(i.clusteringId);
+      const run = c.runId !== null ? getRun(project.db, c.runId) : undefined;
+      if (!run)
+        throw new EngineError(
+          'BAD_INPUT',
+          `Clustering ${c.id} is of spots: it is drawn on the spots, not as a layer.`,
+        );
+      const grid = run.result.grid as {
+        rows: number;
+        cols: number;
+        superpixelPx: number;
+        originPx: { x: number; y: number };
+      };
+      const index = readArrayFile(join(project.arraysDir, (run.arrays as { index: string }).index))
+        .data as Int32Array;
+      const labels = effectiveLabels(c.domains, this.clusteringLabels(c));
+      const colour = new Map(c.domains.map((d) => [d.label, parseHex(d.color)]));
+      const at = new Int32Array(grid.rows * grid.cols).fill(-1);
+      index.forEach((sp, k) => (at[sp] = labels[k]!));
+      const key = createHash('sha1').update(JSON.stringify(c.domains)).digest('hex').slice(0, 10);
+      const rel = `${LAYERS_DIR}/domains-${c.id}-${key}.png`;
+      mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
+      writeFileAtomic(
+        join(project.dir, rel),
+        await gridPng(grid.rows, grid.cols, (sp) => (at[sp]! >= 0 ? (colour.get(at[sp]!) ?? null) : null)),
+      );
+      const s = grid.superpixelPx;
+      return {
+        path: rel,
+        x: grid.originPx.x,
+        y: grid.originPx.y,
+        width: grid.cols * s,
+        height: grid.rows * s,
+        label: `SR domains (k = ${c.k})`,
+        range: null,
+      };
     },
     'clusterings.list': (i) => {
       this.sampleRow(i.sampleId);
@@ -287,6 +342,8 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     },
     'clusterings.markers': (i) => {
       const row = this.clusteringRow(i.clusteringId);
+      // Marker genes are ranked on measured spots; SR domains have no spot labels of their own.
+      if (row.runId !== null) return [];
       const { sample } = this.cachedSample(row.sampleId);
       const labels = effectiveLabels(row.domains, this.clusteringLabels(row));
       const ranked = rankGenesGroups(sample.counts, labels, i.n ?? 20);

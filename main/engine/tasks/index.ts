@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TaskDefinition } from '../jobs/task';
 import type { ClusterSpotsParams } from './cluster-spots';
+import type { ClusterSuperpixelsParams } from './cluster-superpixels';
 import type { ExportSampleParams } from './export-sample';
 import type { ExtractFeaturesParams } from './extract-features';
 import type { HistexParams } from './histex';
@@ -71,6 +72,15 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       module: taskModule('histosge'),
       heavy: true,
       title: (p) => `HisToSGE ${(p as HistosgeParams).fold ?? 4}× spots`,
+    } satisfies TaskDefinition,
+  ],
+  [
+    'cluster.superpixels',
+    {
+      kind: 'cluster.superpixels',
+      module: taskModule('cluster-superpixels'),
+      heavy: true,
+      title: (p) => `SR domains (k = ${(p as ClusterSuperpixelsParams).k})`,
     } satisfies TaskDefinition,
   ],
 ]);

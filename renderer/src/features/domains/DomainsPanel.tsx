@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ClusteringInfo, Domain, MarkerGene } from '../../../../preload/contract';
+import type { ClusteringInfo, Domain, MarkerGene, RasterLayer, RunInfo } from '../../../../preload/contract';
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
 import type { SpotCategories } from '../viewer/SlideViewer';
@@ -21,10 +21,13 @@ export function DomainsPanel({
   sampleId,
   defaultK,
   onCategories,
+  onRaster,
 }: {
   sampleId: number;
   defaultK: number;
   onCategories: (c: SpotCategories | null) => void;
+  /** SR-level domains are a raster over the slide */
+  onRaster: (layer: RasterLayer | null) => void;
 }) {
   const toasts = useToasts();
   const [list, setList] = useState<ClusteringInfo[]>([]);
@@ -36,6 +39,15 @@ export function DomainsPanel({
   const [markers, setMarkers] = useState<{ label: number; name: string; genes: MarkerGene[] }[]>([]);
   const { canUndo, push: pushUndo, undo: popUndo, clear: clearUndo } = useUndo<Domain[]>();
   const current = list.find((c) => c.id === selectedId) ?? null;
+  const [srRuns, setSrRuns] = useState<RunInfo[]>([]);
+  const [target, setTarget] = useState<number | null>(null);
+
+  useEffect(() => {
+    api['runs.list']({ sampleId }).then(
+      (r) => setSrRuns(r.filter((x) => x.output === 'superpixels')),
+      toasts.error,
+    );
+  }, [sampleId, toasts]);
 
   const reload = useCallback(
     (selectNewest: boolean) =>
@@ -80,11 +92,23 @@ export function DomainsPanel({
   }, [selectedId, domainsKey, toasts]);
 
   const categories = useMemo<SpotCategories | null>(() => {
-    if (!current || !labels || !show) return null;
+    if (!current || !labels || !show || current.level !== 'spot') return null;
     const shown = labels.map((l) => resolve(current.domains, l));
     return { colors: shown.map((d) => d?.color ?? '#888888'), labels: shown.map((d) => d?.name ?? '') };
   }, [current, labels, show]);
   useEffect(() => onCategories(categories), [categories, onCategories]);
+
+  useEffect(() => {
+    if (!current || current.level !== 'superpixel' || !show) {
+      onRaster(null);
+      return;
+    }
+    let on = true;
+    api['layers.domains']({ clusteringId: current.id }).then((l) => on && onRaster(l), toasts.error);
+    return () => {
+      on = false;
+    };
+  }, [current, show, onRaster, toasts]);
 
   const save = useCallback(
     async (next: Domain[], recordUndo = true) => {
@@ -120,7 +144,7 @@ export function DomainsPanel({
 
   const run = async () => {
     try {
-      await api['clusterings.run']({ sampleId, k });
+      await api['clusterings.run']({ sampleId, k, ...(target !== null ? { runId: target } : {}) });
       toasts.info(`Clustering with k = ${k} started`);
     } catch (e) {
       toasts.error(e);
@@ -152,6 +176,22 @@ export function DomainsPanel({
         </label>
         <button onClick={() => void run()}>Run</button>
       </div>
+      {srRuns.length > 0 && (
+        <div className="row">
+          <select
+            aria-label="Cluster what"
+            value={target ?? ''}
+            onChange={(e) => setTarget(e.target.value === '' ? null : Number(e.target.value))}
+          >
+            <option value="">spots (expression)</option>
+            {srRuns.map((r) => (
+              <option key={r.id} value={r.id}>
+                superpixels of SR run #{r.id} ({r.method} latent)
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       {list.length > 0 && (
         <div className="row">
           <select

@@ -24,6 +24,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [side, setSide] = useState<'domains' | 'sr' | null>(null);
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
+  const [domainsRaster, setDomainsRaster] = useState<RasterLayer | null>(null);
   // A generated spot set (HisToSGE) is drawn in place of the measured spots, coloured by its values.
   const shownDetail = useMemo<SampleDetail | null>(() => {
     if (!detail || !spotSet || side !== 'sr') return detail;
@@ -151,7 +152,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           colouring={showCategories ? null : (spotSetColouring ?? colouring)}
           categories={showCategories ? categories : null}
           opacity={opacity}
-          rasters={side === 'sr' ? rasters : []}
+          rasters={side === 'sr' ? rasters : side === 'domains' && domainsRaster ? [domainsRaster] : []}
         />
         {side === 'sr' && (
           <SrPanel sampleId={sampleId} gene={gene} onRasters={setRasters} onSpotSet={setSpotSet} />
@@ -161,6 +162,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             sampleId={sampleId}
             defaultK={Math.max(2, detail.annotationClasses || 5)}
             onCategories={setCategories}
+            onRaster={setDomainsRaster}
           />
         )}
         {legendColouring && !showCategories && (
