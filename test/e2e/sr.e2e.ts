@@ -28,6 +28,11 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   await srTile;
   await page.waitForTimeout(1500);
   await page.screenshot({ path: 'test-results/screenshots/c2-histex-erbb2-sr.png' });
+  await panel.getByLabel('side by side').check();
+  await expect(page.getByTestId('split-view').getByTestId('slide-viewer')).toHaveCount(2);
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: 'test-results/screenshots/c2-observed-vs-sr.png' });
+  await panel.getByLabel('side by side').uncheck();
 
   // SR domains: k-means on the run's superpixel latent, drawn as a layer.
   await page.getByRole('button', { name: 'Domains' }).click();

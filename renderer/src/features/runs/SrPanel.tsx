@@ -15,12 +15,16 @@ export function SrPanel({
   gene,
   onRasters,
   onSpotSet,
+  split,
+  onSplit,
 }: {
   sampleId: number;
   gene: GeneHit | null;
   onRasters: (layers: RasterLayer[]) => void;
   /** a generated denser spot set (HisToSGE) to draw instead of the measured spots, or null */
   onSpotSet: (set: SpotSet | null) => void;
+  split: boolean;
+  onSplit: (on: boolean) => void;
 }) {
   const toasts = useToasts();
   const [runs, setRuns] = useState<RunInfo[]>([]);
@@ -172,6 +176,9 @@ export function SrPanel({
           </select>
           <label className="inline">
             <input type="checkbox" checked={showSr} onChange={(e) => setShowSr(e.target.checked)} /> SR layer
+          </label>
+          <label className="inline">
+            <input type="checkbox" checked={split} onChange={(e) => onSplit(e.target.checked)} /> side by side
           </label>
         </div>
       )}

@@ -9,6 +9,7 @@ import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
 import { DomainsPanel } from '../domains/DomainsPanel';
 import { SrPanel, type SpotSet } from '../runs/SrPanel';
+import { ViewLink } from './view-link';
 import { ExportMenu } from './ExportMenu';
 import { SlideViewer, type SpotCategories, type SpotColouring } from './SlideViewer';
 
@@ -25,6 +26,8 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
   const [domainsRaster, setDomainsRaster] = useState<RasterLayer | null>(null);
+  const [split, setSplit] = useState(false);
+  const [link] = useState(() => new ViewLink());
   // A generated spot set (HisToSGE) is drawn in place of the measured spots, coloured by its values.
   const shownDetail = useMemo<SampleDetail | null>(() => {
     if (!detail || !spotSet || side !== 'sr') return detail;
@@ -147,15 +150,51 @@ export function SampleView({ sampleId }: { sampleId: number }) {
         </button>
       </div>
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
-        <SlideViewer
-          detail={shownDetail ?? detail}
-          colouring={showCategories ? null : (spotSetColouring ?? colouring)}
-          categories={showCategories ? categories : null}
-          opacity={opacity}
-          rasters={side === 'sr' ? rasters : side === 'domains' && domainsRaster ? [domainsRaster] : []}
-        />
+        {split && side === 'sr' && rasters.length > 0 ? (
+          <div className="viewer-split" data-testid="split-view">
+            <div className="viewer-half">
+              <SlideViewer
+                detail={detail}
+                colouring={colouring}
+                categories={null}
+                opacity={opacity}
+                link={link}
+                linkId="observed"
+              />
+              <span className="half-label">Observed spots</span>
+            </div>
+            <div className="viewer-half">
+              <SlideViewer
+                detail={detail}
+                colouring={null}
+                categories={null}
+                opacity={opacity}
+                rasters={rasters}
+                showSpots={false}
+                link={link}
+                linkId="sr"
+              />
+              <span className="half-label">{rasters.at(-1)?.label ?? 'SR'}</span>
+            </div>
+          </div>
+        ) : (
+          <SlideViewer
+            detail={shownDetail ?? detail}
+            colouring={showCategories ? null : (spotSetColouring ?? colouring)}
+            categories={showCategories ? categories : null}
+            opacity={opacity}
+            rasters={side === 'sr' ? rasters : side === 'domains' && domainsRaster ? [domainsRaster] : []}
+          />
+        )}
         {side === 'sr' && (
-          <SrPanel sampleId={sampleId} gene={gene} onRasters={setRasters} onSpotSet={setSpotSet} />
+          <SrPanel
+            split={split}
+            onSplit={setSplit}
+            sampleId={sampleId}
+            gene={gene}
+            onRasters={setRasters}
+            onSpotSet={setSpotSet}
+          />
         )}
         {domainsOpen && (
           <DomainsPanel

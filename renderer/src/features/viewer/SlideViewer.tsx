@@ -5,6 +5,7 @@ import { projectFileUrl } from '../../api';
 import type { ColormapName } from '../../lib/colormaps';
 import { SpotIndex } from '../../lib/spot-index';
 import { SpotsOverlay } from './spots-overlay';
+import type { ViewLink } from './view-link';
 
 const BLANK_PNG =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mP8/x8AAwMCAO+ip1sAAAAASUVORK5CYII=';
@@ -33,6 +34,8 @@ export function SlideViewer({
   opacity,
   rasters = [],
   showSpots = true,
+  link,
+  linkId = 'main',
 }: {
   detail: SampleDetail;
   colouring: SpotColouring | null;
@@ -41,6 +44,9 @@ export function SlideViewer({
   /** superpixel rasters (SR gene maps, feature PCA) drawn over the slide, under the spots */
   rasters?: RasterLayer[];
   showSpots?: boolean;
+  /** viewers sharing a link pan and zoom together */
+  link?: ViewLink;
+  linkId?: string;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);
@@ -112,6 +118,27 @@ export function SlideViewer({
       viewer.destroy();
     };
   }, [detail, diameterPx, worldWidthPx, index]);
+
+  useEffect(() => {
+    const viewer = viewerRef.current;
+    if (!viewer || !link) return;
+    let applying = false;
+    const publish = () => {
+      if (applying) return;
+      const b = viewer.viewport.getBounds(true);
+      link.publish(linkId, { x: b.x, y: b.y, width: b.width, height: b.height });
+    };
+    viewer.addHandler('viewport-change', publish);
+    const unsubscribe = link.subscribe(linkId, (b) => {
+      applying = true;
+      viewer.viewport.fitBounds(new OpenSeadragon.Rect(b.x, b.y, b.width, b.height), true);
+      applying = false;
+    });
+    return () => {
+      unsubscribe();
+      viewer.removeHandler('viewport-change', publish);
+    };
+  }, [link, linkId, detail]);
 
   useEffect(() => {
     const viewer = viewerRef.current;
