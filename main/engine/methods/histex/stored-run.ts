@@ -6,7 +6,6 @@ import type { RunRow } from '../../store/repos/runs';
 import type { SuperpixelFeatures } from './features';
 import { footprint } from './geometry';
 import { medianOf } from './pipeline';
-import { calibrateToSpots } from './sr-method';
 
 export interface StoredGrid {
   rows: number;
@@ -96,6 +95,77 @@ export function storedGeneMap(
       if (sample.counts.indices[k] === sampleGene) observed[r] = sample.counts.data[k]!;
     }
   }
-  calibrateToSpots(values, present, 1, bags, observed);
+  smoothCalibration(values, present, grid, sample, bags, observed);
   return { values, present, grid };
+}
+
+/** Spots whose factors blend into a superpixel outside every footprint. */
+const BLEND_NEIGHBOURS = 4;
+
+/**
+ * calibrateToSpots' constraint for a map that is looked at, not only scored: inside each measured
+ * spot the predictions are scaled so their mean equals the measurement (exactly as in the
+ * benchmark); between spots the scale factor is the inverse-distance blend of the nearest spots'
+ * factors, so the map has no seams at spot borders.
+ */
+function smoothCalibration(
+  values: Float32Array,
+  present: Uint8Array,
+  grid: StoredGrid,
+  sample: Sample,
+  bags: readonly (readonly number[])[],
+  observed: Float64Array,
+): void {
+  const factor = new Float64Array(bags.length);
+  const inBag = new Int32Array(values.length).fill(-1);
+  bags.forEach((bag, s) => {
+    const own = bag.filter((sp) => present[sp] && inBag[sp]! < 0);
+    if (own.length === 0) return;
+    let mean = 0;
+    for (const sp of own) mean += values[sp]!;
+    mean /= own.length;
+    factor[s] = mean > 1e-12 ? observed[s]! / bag.length / mean : 1;
+    for (const sp of own) inBag[sp] = s;
+  });
+  const k = grid.superpixelPx;
+  const sx = sample.spots.map((s) => s.x);
+  const sy = sample.spots.map((s) => s.y);
+  // Bucket the spots on a coarse grid so each superpixel looks at a handful of them.
+  const cell = Math.max(k, (sample.spotDiameterUm / sample.umPerPx) * 2);
+  const buckets = new Map<string, number[]>();
+  sx.forEach((x, s) => {
+    const key = `${Math.floor(x / cell)},${Math.floor(sy[s]! / cell)}`;
+    (buckets.get(key) ?? buckets.set(key, []).get(key)!).push(s);
+  });
+  for (let sp = 0; sp < values.length; sp++) {
+    if (!present[sp]) continue;
+    const own = inBag[sp]!;
+    if (own >= 0) {
+      values[sp] = values[sp]! * factor[own]!;
+      continue;
+    }
+    const cx = grid.originPx.x + ((sp % grid.cols) + 0.5) * k;
+    const cy = grid.originPx.y + (Math.floor(sp / grid.cols) + 0.5) * k;
+    const bx = Math.floor(cx / cell);
+    const by = Math.floor(cy / cell);
+    let near: { s: number; d: number }[] = [];
+    for (let ring = 1; ring <= 64 && near.length < BLEND_NEIGHBOURS; ring *= 2) {
+      near = [];
+      for (let dx = -ring; dx <= ring; dx++) {
+        for (let dy = -ring; dy <= ring; dy++) {
+          for (const s of buckets.get(`${bx + dx},${by + dy}`) ?? [])
+            near.push({ s, d: Math.hypot(sx[s]! - cx, sy[s]! - cy) });
+        }
+      }
+    }
+    near.sort((a, b) => a.d - b.d);
+    let w = 0;
+    let f = 0;
+    for (const { s, d } of near.slice(0, BLEND_NEIGHBOURS)) {
+      const wi = 1 / Math.max(d, k) ** 2;
+      w += wi;
+      f += wi * factor[s]!;
+    }
+    if (w > 0) values[sp] = values[sp]! * (f / w);
+  }
 }
