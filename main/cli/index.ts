@@ -39,6 +39,7 @@ Commands:
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson (default: the file's ending)
       --clustering ID          add that clustering's domains as a categorical column
+      --run ID                 export SR run ID's superpixels (h5ad or csv; X = SR counts, obsm X_latent)
   figure SAMPLE --out F.png|svg  publication figure: spots over the slide with colour bar or
                                legend, scale bar and title
       --gene G | --clustering ID   what colours the spots

@@ -187,6 +187,8 @@ export const Inputs = {
       sampleId: id,
       format: z.enum(['h5ad', 'csv', 'geojson', 'png', 'svg']),
       clusteringId: id.optional(),
+      /** export an SR run's superpixels (h5ad, csv) */
+      runId: id.optional(),
       gene: z.string().min(1).max(100).optional(),
     })
     .strict(),

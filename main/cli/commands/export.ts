@@ -23,6 +23,7 @@ export async function exportCommand(
     format?: string;
     out?: string;
     clustering?: string;
+    run?: string;
     gene?: string;
     width?: string;
     height?: string;
@@ -45,6 +46,14 @@ export async function exportCommand(
     const params: ExportSampleParams = { sampleId: sample.id, format, out: resolve(opts.out) };
     const clusteringId = optionalInt('clustering', opts.clustering);
     if (clusteringId !== undefined) params.clusteringId = clusteringId;
+    const runId = optionalInt('run', opts.run);
+    if (runId !== undefined) {
+      if (figure)
+        throw new UsageError(
+          'Figures of SR runs are not available from the CLI yet: use the app, or export the run.',
+        );
+      params.runId = runId;
+    }
     if (opts.gene) params.gene = opts.gene;
     const width = optionalInt('width', opts.width);
     const height = optionalInt('height', opts.height);

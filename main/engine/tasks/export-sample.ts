@@ -10,8 +10,15 @@ import {
   writeGeoJson,
   writeSpotCsv,
   writeSpotH5ad,
+  writeSrCsv,
+  writeSrH5ad,
+  rowSourceFromArray,
   type CategoricalColumn,
+  type SrExportInput,
 } from '../export';
+import type { Sample } from '../io/sample';
+import { StoredRun } from '../methods/histex';
+import { getRun } from '../store/repos/runs';
 import type { TaskContext } from '../jobs/task';
 import { readArrayFile } from '../store/array-file';
 import { openProject, type Project } from '../store/project';
@@ -26,6 +33,8 @@ export interface ExportSampleParams {
   /** absolute output path */
   out: string;
   clusteringId?: number;
+  /** export this SR run's superpixels (h5ad, csv) instead of the spots */
+  runId?: number;
   /** for figures: colour spots by this gene instead of the domains */
   gene?: string;
   width?: number;
@@ -54,6 +63,59 @@ function domainColumn(project: Project, c: ClusteringRow): CategoricalColumn {
   );
 }
 
+/**
+ * SR-level export of a stored HISTEX/iStar run: obs = its tissue superpixels (full-res centres,
+ * 8 µm), X = calibrated SR counts of every modelled gene computed block by block (memory stays
+ * bounded), obsm['X_latent'] = the median latent, plus a superpixel clustering's domains.
+ */
+async function exportRun(
+  project: Project,
+  sample: Sample,
+  p: ExportSampleParams,
+  domains: Record<string, CategoricalColumn>,
+  ctx: TaskContext,
+): Promise<ExportSampleResult> {
+  const run = getRun(project.db, p.runId!);
+  if (!run || run.sampleId !== p.sampleId || run.result.kind === 'spots') {
+    throw badInput(`Run ${p.runId} is not a superpixel SR run of sample ${sample.name}.`);
+  }
+  if (p.format !== 'h5ad' && p.format !== 'csv') throw badInput('SR runs export as h5ad or csv.');
+  const stored = new StoredRun(project.arraysDir, run, sample);
+  const c = stored.centres();
+  const n = stored.index.length;
+  const latent = readArrayFile(
+    join(project.arraysDir, (run.arrays as { latentMedian: string }).latentMedian),
+  );
+  const G = stored.genes.length;
+  const input: SrExportInput = {
+    name: sample.name,
+    superpixels: { x: c.x, y: c.y, row: c.row, col: c.col, sizeUm: 8 },
+    genes: stored.genes.map((g) => sample.genes[g]!),
+    expression: {
+      nRows: n,
+      nCols: G,
+      readRows: (start, end) => {
+        ctx.progress({ fraction: 0.2 + (0.75 * end) / n, message: `SR expression ${end}/${n}` });
+        return stored.rows(start, end);
+      },
+    },
+    latent: rowSourceFromArray(latent.data as Float32Array, latent.shape[1]!),
+    umPerPx: sample.umPerPx,
+    method: run.method,
+  };
+  if (sample.image) input.image = sample.image;
+  if (Object.keys(domains).length > 0) input.domains = domains;
+  if (p.format === 'h5ad') await writeSrH5ad(input, p.out);
+  else await writeSrCsv(input, p.out);
+  return resultFor(project, p, n, G);
+}
+
+function resultFor(project: Project, p: ExportSampleParams, nObs: number, nVars: number): ExportSampleResult {
+  const rel = relative(project.dir, p.out);
+  const relPath = rel.startsWith('..') || isAbsolute(rel) ? null : rel.split(sep).join('/');
+  return { path: p.out, relPath, nObs, nVars, format: p.format };
+}
+
 /** Exports one sample (spot level) as AnnData, CSV, GeoJSON or a figure, with its domains. */
 export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<ExportSampleResult> {
   const project = openProject(ctx.projectDir);
@@ -67,9 +129,17 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
       if (!clustering || clustering.sampleId !== p.sampleId) {
         throw badInput(`Clustering ${p.clusteringId} does not belong to sample ${sample.name}.`);
       }
+      if ((clustering.runId ?? undefined) !== p.runId) {
+        throw badInput(
+          clustering.runId === null
+            ? `Clustering ${clustering.id} labels spots; export the spots (no --run) to include it.`
+            : `Clustering ${clustering.id} labels the superpixels of run ${clustering.runId}; export that run (--run ${clustering.runId}).`,
+        );
+      }
       domains = { domain: domainColumn(project, clustering) };
     }
     mkdirSync(dirname(p.out), { recursive: true });
+    if (p.runId !== undefined) return await exportRun(project, sample, p, domains, ctx);
     ctx.progress({ fraction: 0.2, message: `Writing ${p.out}` });
     const nObs = sample.spots.length;
     let nVars = sample.genes.length;
@@ -117,9 +187,7 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
       }
     }
     ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });
-    const rel = relative(project.dir, p.out);
-    const relPath = rel.startsWith('..') || isAbsolute(rel) ? null : rel.split(sep).join('/');
-    return { path: p.out, relPath, nObs, nVars, format: p.format };
+    return resultFor(project, p, nObs, nVars);
   } finally {
     project.close();
   }

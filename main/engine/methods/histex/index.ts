@@ -37,4 +37,4 @@ export {
 } from './pipeline';
 export { pseudoSpotInput, selectGenes } from './coarsen';
 export { histexMethod, istarMethod } from './sr-method';
-export { storedGeneMap, type StoredGrid } from './stored-run';
+export { StoredRun, storedGeneMap, type StoredGrid } from './stored-run';

@@ -22,150 +22,264 @@ interface StoredArrays {
   norm: string;
 }
 
+/** Spots whose factors blend into a superpixel outside every footprint. */
+const BLEND_NEIGHBOURS = 4;
+
 /**
- * One gene's SR map from a stored HISTEX run, computed from the latents: per model
- * ELU₀.₀₁(b + z·W_z + f·W_f) + 0.01 with the folded head, median over models, back to counts per
- * superpixel, then scaled within each measured spot to its measured value (MIL's constraint, as in
- * the benchmark). Returns values over the run's superpixel grid (rows·cols) and the mask of
- * superpixels that have a value.
+ * A stored HISTEX/iStar run read back: any genes' SR values for any block of its superpixels,
+ * computed from the latents (per model ELU₀.₀₁(b + z·W_z + f·W_f) + 0.01 with the folded head,
+ * median over models, back to counts per superpixel) and then calibrated to the measured spots
+ * (MIL's constraint made exact: inside each spot the mean equals the measurement; between spots
+ * the factor is an inverse-distance blend of the nearest spots' factors, so maps have no seams).
+ * The viewer asks for one gene over all superpixels, the export for all genes block by block.
  */
+export class StoredRun {
+  readonly grid: StoredGrid;
+  /** flat superpixel index (r·cols + c) of each stored row */
+  readonly index: Int32Array;
+  /** sample gene index of each modelled gene */
+  readonly genes: number[];
+  private readonly latents: { d: number; z: Float32Array; head: Float64Array }[];
+  private readonly feats: Float32Array;
+  private readonly F: number;
+  private readonly norm: Float64Array;
+  /** per stored row: the spot whose footprint holds it (≥ 0) or −1, and its blend neighbours */
+  private readonly owner: Int32Array;
+  private readonly blend: { s: Int32Array; w: Float64Array };
+  /** spots × genes calibration factors, filled lazily per gene */
+  private readonly factors = new Map<number, Float64Array>();
+
+  constructor(
+    arraysDir: string,
+    private readonly run: RunRow,
+    private readonly sample: Sample,
+  ) {
+    const a = run.arrays as unknown as StoredArrays;
+    const at = (f: string) => join(arraysDir, f);
+    this.grid = run.result.grid as StoredGrid;
+    this.genes = run.result.genes as number[];
+    this.index = readArrayFile(at(a.index)).data as Int32Array;
+    const feats = readArrayFile(at(a.features));
+    this.F = feats.shape[1]!;
+    this.feats = feats.data as Float32Array;
+    this.norm = readArrayFile(at(a.norm)).data as Float64Array;
+    this.latents = a.latents.map((lf, m) => {
+      const z = readArrayFile(at(lf));
+      return {
+        d: z.shape[1]!,
+        z: z.data as Float32Array,
+        head: readArrayFile(at(a.heads[m]!)).data as Float64Array,
+      };
+    });
+    const { owner, blend } = this.spotGeometry();
+    this.owner = owner;
+    this.blend = blend;
+  }
+
+  /** Column q (position in `genes`) of a sample gene, or a clear error. */
+  column(sampleGene: number): number {
+    const q = this.genes.indexOf(sampleGene);
+    if (q < 0) {
+      throw new EngineError(
+        'NOT_FOUND',
+        `Gene ${this.sample.genes[sampleGene]?.symbol ?? sampleGene} was not modelled in run ${this.run.id}.`,
+        {
+          hint: `Run ${this.run.id} modelled ${this.genes.length} genes; choose one of them or run SR with more genes.`,
+        },
+      );
+    }
+    return q;
+  }
+
+  /** Uncalibrated counts per superpixel: (end − start) × cols.length, rows in stored order. */
+  private raw(start: number, end: number, cols: readonly number[]): Float32Array {
+    const G = this.genes.length;
+    const F = this.F;
+    const n = end - start;
+    const nc = cols.length;
+    const perModel = this.latents.map(({ d, z, head }) => {
+      const rows = d + F;
+      const out = new Float32Array(n * nc);
+      for (let i = 0; i < n; i++) {
+        const r = start + i;
+        cols.forEach((q, c) => {
+          let v = head[rows * G + q]!;
+          for (let j = 0; j < d; j++) v += z[r * d + j]! * head[j * G + q]!;
+          for (let j = 0; j < F; j++) v += this.feats[r * F + j]! * head[(d + j) * G + q]!;
+          out[i * nc + c] = (v > 0 ? v : 0.01 * Math.expm1(v)) + 0.01;
+        });
+      }
+      return out;
+    });
+    const med = medianOf(perModel);
+    for (let i = 0; i < n; i++) {
+      cols.forEach((q, c) => {
+        const lo = this.norm[q]!;
+        med[i * nc + c] = med[i * nc + c]! * (this.norm[G + q]! - lo) + lo;
+      });
+    }
+    return med;
+  }
+
+  /** Calibrated values: (end − start) × cols.length. */
+  rows(start: number, end: number, cols: readonly number[] = this.genes.map((_, q) => q)): Float32Array {
+    const out = this.raw(start, end, cols);
+    const nc = cols.length;
+    const f = cols.map((q) => this.factorsFor(q));
+    const K = BLEND_NEIGHBOURS;
+    for (let i = 0; i < end - start; i++) {
+      const r = start + i;
+      const own = this.owner[r]!;
+      for (let c = 0; c < nc; c++) {
+        const fc = f[c]!;
+        let factor: number;
+        if (own >= 0) factor = fc[own]!;
+        else {
+          let w = 0;
+          factor = 0;
+          for (let k = 0; k < K; k++) {
+            const s = this.blend.s[r * K + k]!;
+            if (s < 0) continue;
+            const wi = this.blend.w[r * K + k]!;
+            w += wi;
+            factor += wi * fc[s]!;
+          }
+          factor = w > 0 ? factor / w : 1;
+        }
+        out[i * nc + c] = out[i * nc + c]! * factor;
+      }
+    }
+    return out;
+  }
+
+  /** One gene over the whole superpixel grid (rows·cols), with the mask of superpixels that have a value. */
+  geneMap(sampleGene: number): { values: Float32Array; present: Uint8Array; grid: StoredGrid } {
+    const q = this.column(sampleGene);
+    const vals = this.rows(0, this.index.length, [q]);
+    const values = new Float32Array(this.grid.rows * this.grid.cols);
+    const present = new Uint8Array(this.grid.rows * this.grid.cols);
+    this.index.forEach((sp, i) => {
+      values[sp] = vals[i]!;
+      present[sp] = 1;
+    });
+    return { values, present, grid: this.grid };
+  }
+
+  /** Full-res centres of the stored superpixels. */
+  centres(): { x: Float64Array; y: Float64Array; row: Int32Array; col: Int32Array } {
+    const { cols, superpixelPx: k, originPx } = this.grid;
+    const row = Int32Array.from(this.index, (sp) => Math.floor(sp / cols));
+    const col = Int32Array.from(this.index, (sp) => sp % cols);
+    return {
+      x: Float64Array.from(col, (c) => originPx.x + (c + 0.5) * k),
+      y: Float64Array.from(row, (r) => originPx.y + (r + 0.5) * k),
+      row,
+      col,
+    };
+  }
+
+  /** Per spot: measured count per footprint superpixel ÷ predicted mean over the footprint. */
+  private factorsFor(q: number): Float64Array {
+    const hit = this.factors.get(q);
+    if (hit) return hit;
+    const sampleGene = this.genes[q]!;
+    const nSpots = this.sample.spots.length;
+    const observed = new Float64Array(nSpots);
+    const m = this.sample.counts;
+    for (let r = 0; r < m.nRows; r++) {
+      for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++)
+        if (m.indices[k] === sampleGene) observed[r] = m.data[k]!;
+    }
+    const sum = new Float64Array(nSpots);
+    const count = new Float64Array(nSpots);
+    const vals = this.raw(0, this.index.length, [q]);
+    for (let r = 0; r < this.index.length; r++) {
+      const s = this.owner[r]!;
+      if (s < 0) continue;
+      sum[s]! += vals[r]!;
+      count[s]!++;
+    }
+    const f = new Float64Array(nSpots).fill(1);
+    for (let s = 0; s < nSpots; s++) {
+      if (count[s]! === 0) continue;
+      const mean = sum[s]! / count[s]!;
+      // the measurement is spread over the whole footprint, including off-tissue superpixels
+      const target = observed[s]! / Math.max(count[s]!, this.bagSizes[s]!);
+      f[s] = mean > 1e-12 ? target / mean : 1;
+    }
+    this.factors.set(q, f);
+    return f;
+  }
+
+  private bagSizes: number[] = [];
+
+  private spotGeometry(): { owner: Int32Array; blend: { s: Int32Array; w: Float64Array } } {
+    const { grid, sample } = this;
+    const k = grid.superpixelPx;
+    const n = this.index.length;
+    const geom = {
+      ...grid,
+      dim: 0,
+      data: new Float32Array(0),
+      mask: new Uint8Array(0),
+      channels: [],
+    } as SuperpixelFeatures;
+    const radius = sample.spotDiameterUm / sample.umPerPx / 2;
+    const rowOf = new Int32Array(grid.rows * grid.cols).fill(-1);
+    this.index.forEach((sp, i) => (rowOf[sp] = i));
+    const owner = new Int32Array(n).fill(-1);
+    this.bagSizes = sample.spots.map((s, si) => {
+      const bag = footprint(geom, [s], radius);
+      for (const sp of bag) {
+        const r = rowOf[sp]!;
+        if (r >= 0 && owner[r]! < 0) owner[r] = si;
+      }
+      return bag.length;
+    });
+    // Bucket the spots on a coarse grid so each superpixel looks at a handful of them.
+    const K = BLEND_NEIGHBOURS;
+    const cell = Math.max(k, radius * 4);
+    const buckets = new Map<string, number[]>();
+    sample.spots.forEach((s, si) => {
+      const key = `${Math.floor(s.x / cell)},${Math.floor(s.y / cell)}`;
+      (buckets.get(key) ?? buckets.set(key, []).get(key)!).push(si);
+    });
+    const bs = new Int32Array(n * K).fill(-1);
+    const bw = new Float64Array(n * K);
+    for (let r = 0; r < n; r++) {
+      if (owner[r]! >= 0) continue;
+      const sp = this.index[r]!;
+      const cx = grid.originPx.x + ((sp % grid.cols) + 0.5) * k;
+      const cy = grid.originPx.y + (Math.floor(sp / grid.cols) + 0.5) * k;
+      const bx = Math.floor(cx / cell);
+      const by = Math.floor(cy / cell);
+      let near: { s: number; d: number }[] = [];
+      for (let ring = 1; ring <= 64 && near.length < K; ring *= 2) {
+        near = [];
+        for (let dx = -ring; dx <= ring; dx++) {
+          for (let dy = -ring; dy <= ring; dy++) {
+            for (const s of buckets.get(`${bx + dx},${by + dy}`) ?? []) {
+              near.push({ s, d: Math.hypot(sample.spots[s]!.x - cx, sample.spots[s]!.y - cy) });
+            }
+          }
+        }
+      }
+      near.sort((a, b) => a.d - b.d);
+      near.slice(0, K).forEach(({ s, d }, j) => {
+        bs[r * K + j] = s;
+        bw[r * K + j] = 1 / Math.max(d, k) ** 2;
+      });
+    }
+    return { owner, blend: { s: bs, w: bw } };
+  }
+}
+
+/** One gene's calibrated SR map from a stored run (see StoredRun). */
 export function storedGeneMap(
   arraysDir: string,
   run: RunRow,
   sample: Sample,
   sampleGene: number,
 ): { values: Float32Array; present: Uint8Array; grid: StoredGrid } {
-  const genes = run.result.genes as number[];
-  const q = genes.indexOf(sampleGene);
-  if (q < 0) {
-    throw new EngineError(
-      'NOT_FOUND',
-      `Gene ${sample.genes[sampleGene]?.symbol ?? sampleGene} was not modelled in run ${run.id}.`,
-      {
-        hint: `Run ${run.id} modelled ${genes.length} genes; choose one of them or run SR with more genes.`,
-      },
-    );
-  }
-  const grid = run.result.grid as StoredGrid;
-  const a = run.arrays as unknown as StoredArrays;
-  const at = (f: string) => join(arraysDir, f);
-  const index = readArrayFile(at(a.index)).data as Int32Array;
-  const feats = readArrayFile(at(a.features));
-  const F = feats.shape[1]!;
-  const fdata = feats.data as Float32Array;
-  const norm = readArrayFile(at(a.norm)).data as Float64Array;
-  const G = genes.length;
-  const n = index.length;
-  const perModel = a.latents.map((lf, m) => {
-    const z = readArrayFile(at(lf));
-    const d = z.shape[1]!;
-    const zd = z.data as Float32Array;
-    const head = readArrayFile(at(a.heads[m]!)).data as Float64Array;
-    const rows = d + F;
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let v = head[rows * G + q]!;
-      for (let j = 0; j < d; j++) v += zd[i * d + j]! * head[j * G + q]!;
-      for (let j = 0; j < F; j++) v += fdata[i * F + j]! * head[(d + j) * G + q]!;
-      out[i] = (v > 0 ? v : 0.01 * Math.expm1(v)) + 0.01;
-    }
-    return out;
-  });
-  const med = medianOf(perModel);
-  const lo = norm[q]!;
-  const hi = norm[G + q]!;
-  const values = new Float32Array(grid.rows * grid.cols);
-  const present = new Uint8Array(grid.rows * grid.cols);
-  for (let i = 0; i < n; i++) {
-    values[index[i]!] = med[i]! * (hi - lo) + lo;
-    present[index[i]!] = 1;
-  }
-  const geom = {
-    ...grid,
-    dim: 0,
-    data: new Float32Array(0),
-    mask: present,
-    channels: [],
-  } as SuperpixelFeatures;
-  const radius = sample.spotDiameterUm / sample.umPerPx / 2;
-  const bags = sample.spots.map((s) => footprint(geom, [s], radius));
-  const observed = new Float64Array(sample.spots.length);
-  for (let r = 0; r < sample.counts.nRows; r++) {
-    for (let k = sample.counts.indptr[r]!; k < sample.counts.indptr[r + 1]!; k++) {
-      if (sample.counts.indices[k] === sampleGene) observed[r] = sample.counts.data[k]!;
-    }
-  }
-  smoothCalibration(values, present, grid, sample, bags, observed);
-  return { values, present, grid };
-}
-
-/** Spots whose factors blend into a superpixel outside every footprint. */
-const BLEND_NEIGHBOURS = 4;
-
-/**
- * calibrateToSpots' constraint for a map that is looked at, not only scored: inside each measured
- * spot the predictions are scaled so their mean equals the measurement (exactly as in the
- * benchmark); between spots the scale factor is the inverse-distance blend of the nearest spots'
- * factors, so the map has no seams at spot borders.
- */
-function smoothCalibration(
-  values: Float32Array,
-  present: Uint8Array,
-  grid: StoredGrid,
-  sample: Sample,
-  bags: readonly (readonly number[])[],
-  observed: Float64Array,
-): void {
-  const factor = new Float64Array(bags.length);
-  const inBag = new Int32Array(values.length).fill(-1);
-  bags.forEach((bag, s) => {
-    const own = bag.filter((sp) => present[sp] && inBag[sp]! < 0);
-    if (own.length === 0) return;
-    let mean = 0;
-    for (const sp of own) mean += values[sp]!;
-    mean /= own.length;
-    factor[s] = mean > 1e-12 ? observed[s]! / bag.length / mean : 1;
-    for (const sp of own) inBag[sp] = s;
-  });
-  const k = grid.superpixelPx;
-  const sx = sample.spots.map((s) => s.x);
-  const sy = sample.spots.map((s) => s.y);
-  // Bucket the spots on a coarse grid so each superpixel looks at a handful of them.
-  const cell = Math.max(k, (sample.spotDiameterUm / sample.umPerPx) * 2);
-  const buckets = new Map<string, number[]>();
-  sx.forEach((x, s) => {
-    const key = `${Math.floor(x / cell)},${Math.floor(sy[s]! / cell)}`;
-    (buckets.get(key) ?? buckets.set(key, []).get(key)!).push(s);
-  });
-  for (let sp = 0; sp < values.length; sp++) {
-    if (!present[sp]) continue;
-    const own = inBag[sp]!;
-    if (own >= 0) {
-      values[sp] = values[sp]! * factor[own]!;
-      continue;
-    }
-    const cx = grid.originPx.x + ((sp % grid.cols) + 0.5) * k;
-    const cy = grid.originPx.y + (Math.floor(sp / grid.cols) + 0.5) * k;
-    const bx = Math.floor(cx / cell);
-    const by = Math.floor(cy / cell);
-    let near: { s: number; d: number }[] = [];
-    for (let ring = 1; ring <= 64 && near.length < BLEND_NEIGHBOURS; ring *= 2) {
-      near = [];
-      for (let dx = -ring; dx <= ring; dx++) {
-        for (let dy = -ring; dy <= ring; dy++) {
-          for (const s of buckets.get(`${bx + dx},${by + dy}`) ?? [])
-            near.push({ s, d: Math.hypot(sx[s]! - cx, sy[s]! - cy) });
-        }
-      }
-    }
-    near.sort((a, b) => a.d - b.d);
-    let w = 0;
-    let f = 0;
-    for (const { s, d } of near.slice(0, BLEND_NEIGHBOURS)) {
-      const wi = 1 / Math.max(d, k) ** 2;
-      w += wi;
-      f += wi * factor[s]!;
-    }
-    if (w > 0) values[sp] = values[sp]! * (f / w);
-  }
+  return new StoredRun(arraysDir, run, sample).geneMap(sampleGene);
 }

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { H5adFile } from '../../main/engine/export';
+import { repoRoot, sharedData } from '../helpers/paths';
+import { makeTempDir } from '../helpers/tmp';
+
+const tmp = makeTempDir();
+afterAll(tmp.cleanup);
+
+function stsr(...args: string[]): { code: number | null; json: Record<string, unknown>; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'stsr.mjs'), ...args, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, STSR_HOME: join(tmp.dir, 'home') },
+  });
+  const last = r.stdout.trim().split('\n').pop() ?? '{}';
+  return { code: r.status, json: JSON.parse(last) as Record<string, unknown>, stderr: r.stderr };
+}
+
+describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
+  it('trains HISTEX, clusters its superpixels and exports them as AnnData', async () => {
+    const project = join(tmp.dir, 'p');
+    expect(stsr('import', sharedData('her2st', 'C2'), '--project', project).code).toBe(0);
+    const sr = stsr(
+      'sr',
+      'C2',
+      '--method',
+      'histex',
+      '--genes',
+      '10',
+      '--epochs',
+      '2',
+      '--ensemble',
+      '1',
+      '--project',
+      project,
+    );
+    expect(sr.code, sr.stderr).toBe(0);
+    expect(sr.json).toMatchObject({ runId: 1, method: 'histex', genes: 10 });
+    const n = sr.json.superpixels as number;
+    expect(n).toBeGreaterThan(10_000);
+
+    const cl = stsr('cluster', 'C2', '--run', '1', '--k', '4', '--project', project);
+    expect(cl.code, cl.stderr).toBe(0);
+    expect((cl.json.sizes as number[]).reduce((a, b) => a + b, 0)).toBe(n);
+
+    const out = join(tmp.dir, 'c2-sr.h5ad');
+    const ex = stsr(
+      'export',
+      'C2',
+      '--run',
+      '1',
+      '--clustering',
+      String(cl.json.clusteringId),
+      '--out',
+      out,
+      '--project',
+      project,
+    );
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(ex.json).toMatchObject({ nObs: n, nVars: 10 });
+    const f = await H5adFile.open(out);
+    try {
+      expect(f.keys('obsm').sort()).toEqual(['X_latent', 'spatial']);
+      expect(f.keys('obs')).toContain('domain');
+    } finally {
+      f.close();
+    }
+    // A spot clustering cannot label superpixels: refused with a pointer to what to do.
+    const spots = stsr('cluster', 'C2', '--k', '3', '--project', project);
+    const bad = stsr(
+      'export',
+      'C2',
+      '--run',
+      '1',
+      '--clustering',
+      String(spots.json.clusteringId),
+      '--out',
+      join(tmp.dir, 'x.h5ad'),
+      '--project',
+      project,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/labels spots/);
+  });
+});
