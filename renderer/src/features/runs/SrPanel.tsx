@@ -51,7 +51,7 @@ export function SrPanel({
     return api.onEvent((e) => {
       if (e.type === 'runs-changed' && e.sampleId === sampleId) void reload(true);
       if (e.type === 'job' && e.job.kind === 'sr.histex') {
-        const loss = e.job.metrics['loss'];
+        const loss = e.job.metrics['loss'] ?? e.job.metrics['trainLoss'];
         setLive((l) =>
           l && l.jobId === e.job.id && loss !== undefined && l.losses.at(-1) !== loss
             ? { ...l, losses: [...l.losses, loss] }

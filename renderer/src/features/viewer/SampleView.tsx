@@ -95,6 +95,8 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const s = detail.summary;
   const showCategories = domainsOpen && categories !== null;
   const legendColouring = spotSetColouring ?? colouring;
+  // An SR raster on screen gets its own colour bar (its range is in counts per superpixel).
+  const rasterLegend = side === 'sr' ? rasters.find((r) => r.range !== null) : undefined;
   // The range inputs edit the gene colouring; a spot set's range follows its values.
   const setRangeShown = (i: 0 | 1, v: number) => (spotSetColouring ? undefined : setRange(i, v));
   const setRange = (i: 0 | 1, v: number) =>
@@ -204,29 +206,36 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             onRaster={setDomainsRaster}
           />
         )}
-        {legendColouring && !showCategories && (
+        {(rasterLegend?.range || (legendColouring && !showCategories)) && (
           <div className="legend">
-            <ColorBar
-              label={legendColouring.label}
-              range={legendColouring.range}
-              colormap={legendColouring.colormap}
-            />
-            <div className="range-inputs">
-              <input
-                type="number"
-                aria-label="Colour range minimum"
-                step="any"
-                value={legendColouring.range[0]}
-                onChange={(e) => setRangeShown(0, Number(e.target.value))}
-              />
-              <input
-                type="number"
-                aria-label="Colour range maximum"
-                step="any"
-                value={legendColouring.range[1]}
-                onChange={(e) => setRangeShown(1, Number(e.target.value))}
-              />
-            </div>
+            {rasterLegend?.range && (
+              <ColorBar label={rasterLegend.label} range={rasterLegend.range} colormap="viridis" />
+            )}
+            {legendColouring && !showCategories && (
+              <>
+                <ColorBar
+                  label={legendColouring.label}
+                  range={legendColouring.range}
+                  colormap={legendColouring.colormap}
+                />
+                <div className="range-inputs">
+                  <input
+                    type="number"
+                    aria-label="Colour range minimum"
+                    step="any"
+                    value={legendColouring.range[0]}
+                    onChange={(e) => setRangeShown(0, Number(e.target.value))}
+                  />
+                  <input
+                    type="number"
+                    aria-label="Colour range maximum"
+                    step="any"
+                    value={legendColouring.range[1]}
+                    onChange={(e) => setRangeShown(1, Number(e.target.value))}
+                  />
+                </div>
+              </>
+            )}
           </div>
         )}
       </div>
