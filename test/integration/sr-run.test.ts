@@ -1,21 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H5adFile } from '../../main/engine/export';
-import { repoRoot, sharedData } from '../helpers/paths';
+import { stsr as runStsr } from '../helpers/cli';
+import { sharedData } from '../helpers/paths';
 import { makeTempDir } from '../helpers/tmp';
 
 const tmp = makeTempDir();
 afterAll(tmp.cleanup);
 
-function stsr(...args: string[]): { code: number | null; json: Record<string, unknown>; stderr: string } {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'stsr.mjs'), ...args, '--json'], {
-    encoding: 'utf8',
-    env: { ...process.env, STSR_HOME: join(tmp.dir, 'home') },
-  });
-  const last = r.stdout.trim().split('\n').pop() ?? '{}';
-  return { code: r.status, json: JSON.parse(last) as Record<string, unknown>, stderr: r.stderr };
-}
+const stsr = (...args: string[]) => runStsr(join(tmp.dir, 'home'), ...args);
 
 describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
   it('trains HISTEX, clusters its superpixels and exports them as AnnData', async () => {
