@@ -72,7 +72,7 @@ const unitOk = step('unit + integration tests', bin('vitest'), [
 ]);
 countJson(vitestJson, 'unit + integration tests', unitOk);
 
-gate('renderer build', bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+gate('renderer build', bin('vite'), ['build', '--config', 'vite.renderer.config.ts', '--logLevel', 'warn']);
 const e2eJson = join(results, 'e2e.json');
 rmSync(e2eJson, { force: true });
 const e2eOk = step('e2e (Playwright, Debian Chromium)', bin('playwright'), [

@@ -3,7 +3,8 @@ import react from '@vitejs/plugin-react';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = dirname(fileURLToPath(import.meta.url));
+// Lives at the top level (not in renderer/) because it is Node code that builds the renderer.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), 'renderer');
 
 export default defineConfig({
   root,
