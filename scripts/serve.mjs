@@ -1,8 +1,10 @@
-// `npm run serve`: builds the renderer on first use, then starts browser mode (main/server/main.ts).
+// `npm run serve`: builds the renderer on first use, then runs browser mode (main/server/main.ts)
+// in this same process, so signals (Ctrl+C, SIGTERM from a test) reach the server directly.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { register } from 'tsx/esm/api';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (!existsSync(join(root, 'renderer', 'dist', 'index.html'))) {
@@ -13,12 +15,5 @@ if (!existsSync(join(root, 'renderer', 'dist', 'index.html'))) {
   });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', join(root, 'main', 'server', 'main.ts'), ...process.argv.slice(2)],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-);
-process.exit(r.status ?? 1);
+register();
+await import('../main/server/main.ts');

@@ -169,6 +169,8 @@ export async function startBridgeServer(options: BridgeOptions): Promise<BridgeS
       service.off('event', forward);
       for (const ws of sockets) ws.terminate();
       wss.close();
+      // Browsers keep HTTP connections alive; without this, close() waits for them forever.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

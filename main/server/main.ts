@@ -49,6 +49,8 @@ console.error('STSR Studio browser mode. Open this URL in a browser on this mach
 console.log(server.url);
 
 const shutdown = async () => {
+  // A stuck close must not keep the process (and its port) alive after Ctrl+C or SIGTERM.
+  setTimeout(() => process.exit(1), 5000).unref();
   await server.close();
   await service.closeProject();
   process.exit(0);
