@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import type { ImageRef, ReadOptions, Sample, Spot } from './sample';
 import { importError } from './problems';
-import { expectDelimiter, parseNumber, readText, splitFields, textLines } from './text';
+import { expectDelimiter, parseNumber, readJson, readText, splitFields, textLines } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, imageRef, subsetCsr } from './common';
 import { mexFiles, readTenxH5, readTenxMex, type TenxMatrix } from './tenx-matrix';
 
@@ -165,21 +165,7 @@ async function readPositionsParquet(path: string): Promise<PositionRow[]> {
 }
 
 export function readScalefactors(path: string): Scalefactors {
-  let json: unknown;
-  try {
-    json = JSON.parse(readText(path));
-  } catch (cause) {
-    if (cause instanceof Error && cause.name === 'ImportError') throw cause;
-    throw importError(
-      'bad-structure',
-      path,
-      `not valid JSON (${(cause as Error).message})`,
-      'Restore the file Space Ranger wrote.',
-      {
-        cause,
-      },
-    );
-  }
+  const json = readJson(path, 'Space Ranger');
   if (typeof json !== 'object' || json === null) {
     throw importError(
       'bad-structure',

@@ -181,3 +181,21 @@ export function parseNumber(value: string, path: string, lineNo: number, field: 
   }
   return n;
 }
+
+/** Parses a JSON file, or throws the import error that names it and says which tool wrote it. */
+export function readJson(path: string, writer: string): unknown {
+  try {
+    return JSON.parse(readText(path)) as unknown;
+  } catch (cause) {
+    if (cause instanceof Error && cause.name === 'ImportError') throw cause;
+    throw importError(
+      'bad-structure',
+      path,
+      `not valid JSON (${(cause as Error).message})`,
+      `Restore the file ${writer} wrote.`,
+      {
+        cause,
+      },
+    );
+  }
+}

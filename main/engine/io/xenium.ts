@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import type { ImageRef, ReadOptions, Sample, Spot } from './sample';
 import { importError } from './problems';
-import { expectDelimiter, parseNumber, readText, splitFields, textLines } from './text';
+import { expectDelimiter, parseNumber, readJson, readText, splitFields, textLines } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, imageRef, subsetCsr } from './common';
 import { mexFiles, readTenxH5, readTenxMex } from './tenx-matrix';
 
@@ -29,21 +29,7 @@ const MORPHOLOGY = [
 ];
 
 function readExperiment(path: string): { pixelSize: number; version: string } {
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(readText(path)) as Record<string, unknown>;
-  } catch (cause) {
-    if (cause instanceof Error && cause.name === 'ImportError') throw cause;
-    throw importError(
-      'bad-structure',
-      path,
-      `not valid JSON (${(cause as Error).message})`,
-      'Restore the file Xenium wrote.',
-      {
-        cause,
-      },
-    );
-  }
+  const json = readJson(path, 'Xenium') as Record<string, unknown>;
   const ps = json.pixel_size;
   if (typeof ps !== 'number' || !(ps > 0)) {
     throw importError(

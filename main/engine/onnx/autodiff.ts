@@ -255,8 +255,13 @@ function convRule(c: Vjp): (Tensor | null)[] {
   const gW = c.needs[1]
     ? weightCorrelation(g, X, gy, geo.group, geo.strides, geo.dilations, geo.pads.slice(0, r), kernel)
     : null;
-  const gB = c.node.inputs[2] && c.needs[2] ? g.reduceSum(gy, [0, ...range(2, gy.rank)]) : null;
+  const gB = biasGrad(c, gy);
   return [gX, gW, gB];
+}
+
+/** Conv/ConvTranspose bias: the output gradient summed over batch and spatial axes. */
+function biasGrad(c: Vjp, gy: Tensor): Tensor | null {
+  return c.node.inputs[2] && c.needs[2] ? c.g.reduceSum(gy, [0, ...range(2, gy.rank)]) : null;
 }
 
 function convTransposeRule(c: Vjp): (Tensor | null)[] {
@@ -271,7 +276,7 @@ function convTransposeRule(c: Vjp): (Tensor | null)[] {
   const gW = c.needs[1]
     ? weightCorrelation(g, gy, X, geo.group, geo.strides, geo.dilations, geo.pads.slice(0, r), kernel)
     : null;
-  const gB = c.node.inputs[2] && c.needs[2] ? g.reduceSum(gy, [0, ...range(2, gy.rank)]) : null;
+  const gB = biasGrad(c, gy);
   return [gX, gW, gB];
 }
 
