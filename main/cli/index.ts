@@ -36,6 +36,7 @@ Commands:
       --method histex|istar|histosge   (default histex; histosge generates denser spots)
       --fold 2|4|8|9|16        HisToSGE: spots per measured spot's neighbourhood (default 4)
       --genes N --epochs N --seed S --ensemble K --preset default|paper
+      --feature-set ID         HISTEX/iStar: histology from a stored feature set (stsr features)
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson (default: the file's ending)
       --clustering ID          add that clustering's domains as a categorical column
@@ -88,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
       height: { type: 'string' },
       title: { type: 'string' },
       extractor: { type: 'string' },
+      'feature-set': { type: 'string' },
       method: { type: 'string' },
       genes: { type: 'string' },
       epochs: { type: 'string' },

@@ -21,6 +21,7 @@ export const METHOD_NAMES = [
   'layers.domains',
   'exports.run',
   'features.run',
+  'features.list',
   'layers.featuresPca',
   'runs.start',
   'runs.list',

@@ -193,6 +193,7 @@ export const Inputs = {
     })
     .strict(),
   'features.run': z.object({ sampleId: id }).strict(),
+  'features.list': z.object({ sampleId: id }).strict(),
   'layers.featuresPca': z.object({ sampleId: id }).strict(),
   'runs.start': z
     .object({
@@ -205,6 +206,8 @@ export const Inputs = {
       seed: z.number().int().min(0).optional(),
       /** gene indices to model besides the highly variable ones (e.g. the one on screen) */
       include: z.array(z.number().int().min(0)).max(100).optional(),
+      /** HISTEX/iStar: a stored feature set of the sample as histology input (default: built-in) */
+      featureSetId: id.optional(),
     })
     .strict(),
   'runs.list': z.object({ sampleId: id }).strict(),
@@ -243,6 +246,9 @@ export const Outputs = {
   ),
   'exports.run': z.object({ jobId: z.number().int(), path: z.string() }),
   'features.run': z.object({ jobId: z.number().int() }),
+  'features.list': z.array(
+    z.object({ id: z.number().int(), extractor: z.string(), dim: z.number().int(), createdAt: z.string() }),
+  ),
   'layers.featuresPca': RasterLayer,
   'runs.start': z.object({ jobId: z.number().int() }),
   'runs.list': z.array(RunInfo),

@@ -53,11 +53,13 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
     { sampleId: 1, format: 'h5ad', out: '/etc/x' },
   ],
   'features.run': [{}, { sampleId: 'x' }],
+  'features.list': [{}, { sampleId: -1 }],
   'layers.featuresPca': [{}, { sampleId: 1, extra: 1 }],
   'runs.start': [
     { sampleId: 1 },
     { sampleId: 1, method: 'diffusion' },
     { sampleId: 1, method: 'histex', epochs: 0 },
+    { sampleId: 1, method: 'histex', featureSetId: 'uni' },
     { sampleId: 1, method: 'histosge', fold: 3 },
   ],
   'runs.list': [{}],

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H5adFile } from '../../main/engine/export';
+import { openProject } from '../../main/engine/store/project';
+import { getRun } from '../../main/engine/store/repos/runs';
 import { stsr as runStsr } from '../helpers/cli';
 import { sharedData } from '../helpers/paths';
 import { makeTempDir } from '../helpers/tmp';
@@ -75,5 +77,27 @@ describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/labels spots/);
+  });
+
+  it('trains HISTEX on a stored feature set and refuses one that does not exist', () => {
+    const project = join(tmp.dir, 'p');
+    const fs = stsr('features', 'C2', '--project', project);
+    expect(fs.code, fs.stderr).toBe(0);
+    const fsId = fs.json.featureSetId as number;
+    const args = ['--genes', '5', '--epochs', '1', '--ensemble', '1', '--project', project];
+    const sr = stsr('sr', 'C2', '--feature-set', String(fsId), ...args);
+    expect(sr.code, sr.stderr).toBe(0);
+    const p = openProject(project);
+    try {
+      const run = getRun(p.db, sr.json.runId as number)!;
+      // the 66 built-in channels + HISTEX's rgb (3) and pos (2)
+      expect(run.params).toMatchObject({ featureSetId: fsId, featureDim: (fs.json.dim as number) + 5 });
+      expect(getRun(p.db, 1)!.params).toMatchObject({ featureDim: 16 });
+    } finally {
+      p.close();
+    }
+    const missing = stsr('sr', 'C2', '--feature-set', '99', ...args);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/Feature set 99 is not one of sample/);
   });
 });

@@ -14,6 +14,7 @@ interface SrOptions {
   ensemble?: string;
   preset?: string;
   fold?: string;
+  'feature-set'?: string;
 }
 
 const FOLDS = [2, 4, 8, 9, 16];
@@ -26,15 +27,21 @@ function int(flag: string, v: string | undefined, min: number): number | undefin
   return n;
 }
 
+const histexExtra = (method: 'histex' | 'istar', o: SrOptions) => ({
+  method,
+  ensemble: int('ensemble', o.ensemble, 1),
+  featureSetId: int('feature-set', o['feature-set'], 1),
+});
+
 /** The job each method runs, the parameters only it takes, and how its result is reported. */
 const METHODS = {
   histex: {
     kind: 'sr.histex',
-    extra: (o: SrOptions) => ({ method: 'histex', ensemble: int('ensemble', o.ensemble, 1) }),
+    extra: (o: SrOptions) => histexExtra('histex', o),
   },
   istar: {
     kind: 'sr.histex',
-    extra: (o: SrOptions) => ({ method: 'istar', ensemble: int('ensemble', o.ensemble, 1) }),
+    extra: (o: SrOptions) => histexExtra('istar', o),
   },
   histosge: {
     kind: 'sr.histosge',

@@ -118,6 +118,15 @@ export function openSampleFeatures(
       (opts.featureSetId === undefined || r.id === opts.featureSetId),
   );
   const row = rows.at(-1);
+  if (!row && opts.featureSetId !== undefined) {
+    throw new EngineError(
+      'NOT_FOUND',
+      `Feature set ${opts.featureSetId} is not one of sample ${sampleId}'s.`,
+      {
+        hint: '`stsr features SAMPLE` extracts one and prints its featureSetId; leave the option out to use the built-in features.',
+      },
+    );
+  }
   if (!row) {
     throw new EngineError(
       'NOT_FOUND',

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { z } from 'zod';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseHex } from '../export';
-import { openSampleFeatures } from '../features';
+import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
 import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
 import { storedGeneMap } from '../methods/histex';
 import { getRun, listRuns } from '../store/repos/runs';
@@ -197,6 +197,14 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     return row;
   }
 
+  private requireFeatureSet(sampleId: number, id: number): void {
+    const row = getFeatureSet(this.requireProject().project, id);
+    if (!row || row.sampleId !== sampleId)
+      throw new EngineError('NOT_FOUND', `Feature set ${id} does not belong to sample ${sampleId}.`, {
+        hint: "Pick one of the sample's feature sets, or leave it out to use the built-in features.",
+      });
+  }
+
   private clusteringRow(id: number): ClusteringRow {
     const row = getClustering(this.requireProject().project.db, id);
     if (!row) throw new EngineError('NOT_FOUND', `No clustering with id ${id} in this project.`);
@@ -367,6 +375,15 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.sampleRow(i.sampleId);
       return { jobId: this.requireProject().runner.submit('features.extract', { sampleId: i.sampleId }).id };
     },
+    'features.list': (i) => {
+      this.sampleRow(i.sampleId);
+      return listFeatureSets(this.requireProject().project, i.sampleId).map((r) => ({
+        id: r.id,
+        extractor: r.extractor,
+        dim: r.dim,
+        createdAt: r.createdAt,
+      }));
+    },
     'layers.featuresPca': async (i) => {
       const { project } = this.requireProject();
       this.sampleRow(i.sampleId);
@@ -397,6 +414,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         const { sampleId, genes, epochs, seed, fold, include } = i;
         return { jobId: runner.submit('sr.histosge', { sampleId, genes, epochs, seed, fold, include }).id };
       }
+      if (i.featureSetId !== undefined) this.requireFeatureSet(i.sampleId, i.featureSetId);
       return { jobId: runner.submit('sr.histex', i).id };
     },
     'runs.list': (i) => {

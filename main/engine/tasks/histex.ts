@@ -10,18 +10,22 @@ import { csrToDense } from '../analysis';
 import { throwIfAborted } from '../errors';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
+import { openSampleFeatures } from '../features/project';
+import type { Sample } from '../io/sample';
 import {
   builtinFeatures,
   fitHistex,
+  fromFeatureMap,
   foldHead,
   inferLatent,
   medianLatent,
   PRESETS,
   selectGenes,
   type HistexOptions,
+  type SuperpixelFeatures,
 } from '../methods/histex';
 import { writeArrayFile } from '../store/array-file';
-import { openProject } from '../store/project';
+import { openProject, type Project } from '../store/project';
 import { insertRun } from '../store/repos/runs';
 import { loadSample } from '../store/sample-store';
 
@@ -35,6 +39,11 @@ export interface HistexParams {
   ensemble?: number;
   /** extra gene indices to model besides the highly variable ones */
   include?: number[];
+  /**
+   * A stored feature set of this sample (e.g. UNI from `stsr features --extractor uni.onnx`) as the
+   * histology input; without it HISTEX computes its own weights-free map.
+   */
+  featureSetId?: number;
   /** ablations */
   noHistology?: boolean;
   noEnhancement?: boolean;
@@ -58,13 +67,28 @@ export interface HistexResult {
   };
 }
 
+async function histologyInput(
+  project: Project,
+  p: HistexParams,
+  sample: Sample,
+  signal: AbortSignal,
+): Promise<SuperpixelFeatures> {
+  if (p.featureSetId === undefined) return builtinFeatures(sample, signal);
+  const { map } = openSampleFeatures(project, p.sampleId, { featureSetId: p.featureSetId });
+  try {
+    return fromFeatureMap(map);
+  } finally {
+    map.close();
+  }
+}
+
 export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResult> {
   const t0 = performance.now();
   const project = openProject(ctx.projectDir);
   try {
     const sample = loadSample(project, p.sampleId);
     ctx.progress({ fraction: 0.01, message: 'Features' });
-    const features = await builtinFeatures(sample, ctx.signal);
+    const features = await histologyInput(project, p, sample, ctx.signal);
     throwIfAborted(ctx.signal);
     // Genes the user asked for by name are modelled on top of the highly variable ones.
     const hvg = Array.from(selectGenes(sample, p.genes ?? 1000));
@@ -153,7 +177,7 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
       insertRun(project.db, {
         sampleId: p.sampleId,
         method: o.arch,
-        params: { ...p, options: o },
+        params: { ...p, options: o, featureDim: features.dim },
         result: { genes: geneIndices, grid, epochs: fit.history.map((h) => h.length), losses },
         arrays,
       }),

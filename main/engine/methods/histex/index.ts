@@ -6,7 +6,7 @@
  *   const latent = await inferLatent(fit);                    // every tissue superpixel, in blocks
  *   const erbb2 = geneValues(fit, latent, [g]);               // counts per superpixel, lazily
  */
-export { builtinFeatures, selectChannels, superpixelCentre, type SuperpixelFeatures } from './features';
+export { builtinFeatures, fromFeatureMap, selectChannels, superpixelCentre, type SuperpixelFeatures } from './features';
 export {
   enhance,
   footprint,

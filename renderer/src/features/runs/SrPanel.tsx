@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { GeneHit, MethodOutput, RasterLayer, RunInfo } from '../../../../preload/contract';
 
+type FeatureSet = MethodOutput<'features.list'>[number];
+
 export type SpotSet = MethodOutput<'layers.spotSet'>;
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
@@ -37,6 +39,21 @@ export function SrPanel({
   const [srLayer, setSrLayer] = useState<RasterLayer | null>(null);
   const [featLayer, setFeatLayer] = useState<RasterLayer | null>(null);
   const [live, setLive] = useState<{ jobId: number; losses: number[] } | null>(null);
+  const [featureSets, setFeatureSets] = useState<FeatureSet[]>([]);
+  /** '' = HISTEX's own weights-free features; else a stored feature set's id */
+  const [featureSetId, setFeatureSetId] = useState<number | ''>('');
+
+  const reloadFeatureSets = useCallback(
+    () => api['features.list']({ sampleId }).then(setFeatureSets, toasts.error),
+    [sampleId, toasts],
+  );
+  useEffect(() => {
+    void reloadFeatureSets();
+    return api.onEvent((e) => {
+      if (e.type === 'job' && e.job.kind === 'features.extract' && e.job.state === 'done')
+        void reloadFeatureSets();
+    });
+  }, [reloadFeatureSets]);
 
   const reload = useCallback(
     (newest: boolean) =>
@@ -109,7 +126,14 @@ export function SrPanel({
       const { jobId } = await api['runs.start'](
         method === 'histosge'
           ? { sampleId, method, epochs, genes: 100, fold, ...(gene ? { include: [gene.index] } : {}) }
-          : { sampleId, method, epochs, genes: 200, ...(gene ? { include: [gene.index] } : {}) },
+          : {
+              sampleId,
+              method,
+              epochs,
+              genes: 200,
+              ...(gene ? { include: [gene.index] } : {}),
+              ...(featureSetId !== '' ? { featureSetId } : {}),
+            },
       );
       setLive({ jobId, losses: [] });
       toasts.info(`${method === 'histex' ? 'HISTEX' : 'iStar'} started (${epochs} epochs)`);
@@ -148,6 +172,21 @@ export function SrPanel({
             <option value={4}>4×</option>
             <option value={9}>9×</option>
             <option value={16}>16×</option>
+          </select>
+        )}
+        {method !== 'histosge' && (
+          <select
+            aria-label="Histology features"
+            title="Histology input: HISTEX's own weights-free features, or a stored feature set (e.g. UNI)"
+            value={featureSetId}
+            onChange={(e) => setFeatureSetId(e.target.value === '' ? '' : Number(e.target.value))}
+          >
+            <option value="">built-in features</option>
+            {featureSets.map((f) => (
+              <option key={f.id} value={f.id}>
+                #{f.id} {f.extractor} ({f.dim}-d)
+              </option>
+            ))}
           </select>
         )}
         <label className="inline">
