@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
 import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
-import { storedGeneMap } from '../methods/histex';
-import { getRun, listRuns } from '../store/repos/runs';
+import { StoredRun } from '../methods/histex';
+import { lruGet } from './lru';
+import { getRun, listRuns, type RunRow } from '../store/repos/runs';
 import { writeFileAtomic } from '../store/atomic-file';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -101,6 +102,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   private runner: JobRunner | null = null;
   /** the last few samples read, with library sizes: switching genes must not re-read arrays */
   private readonly sampleCache = new Map<number, { sample: Sample; lib: Float64Array }>();
+  private readonly runCache = new Map<number, StoredRun>();
 
   constructor(private readonly options: { transport: 'electron' | 'http'; maxHeavyJobs?: number }) {
     super();
@@ -164,6 +166,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
 
   async closeProject(): Promise<void> {
     this.sampleCache.clear();
+    this.runCache.clear();
     await this.runner?.close();
     this.project?.close();
     this.runner = null;
@@ -181,14 +184,21 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
 
   private cachedSample(id: number): { sample: Sample; lib: Float64Array } {
     const { project } = this.requireProject();
-    let hit = this.sampleCache.get(id);
-    if (!hit) {
+    return lruGet(this.sampleCache, id, 3, () => {
       const sample = loadSample(project, id);
-      hit = { sample, lib: rowSums(sample.counts) };
-      this.sampleCache.set(id, hit);
-      if (this.sampleCache.size > 3) this.sampleCache.delete(this.sampleCache.keys().next().value!);
-    }
-    return hit;
+      return { sample, lib: rowSums(sample.counts) };
+    });
+  }
+
+  /** An SR run's arrays stay loaded while the user switches genes. */
+  private storedRun(run: RunRow): StoredRun {
+    const { project } = this.requireProject();
+    return lruGet(
+      this.runCache,
+      run.id,
+      2,
+      () => new StoredRun(project.arraysDir, run, this.cachedSample(run.sampleId).sample),
+    );
   }
 
   private sampleRow(id: number): SampleRow {
@@ -438,8 +448,13 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const { project } = this.requireProject();
       const run = getRun(project.db, i.runId);
       if (!run) throw new EngineError('NOT_FOUND', `No SR run with id ${i.runId} in this project.`);
+      if (run.result.kind === 'spots')
+        throw new EngineError(
+          'NOT_FOUND',
+          `Run ${run.id} generated spots, not superpixels: show it as a spot set.`,
+        );
       const { sample } = this.cachedSample(run.sampleId);
-      const map = storedGeneMap(project.arraysDir, run, sample, i.gene);
+      const map = this.storedRun(run).geneMap(i.gene);
       const range: [number, number] = [0, maskedQuantile(map.values, map.present, 0.99) || 1];
       const rel = `${LAYERS_DIR}/sr-${run.id}-${i.gene}.png`;
       mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });

@@ -6,7 +6,13 @@
  *   const latent = await inferLatent(fit);                    // every tissue superpixel, in blocks
  *   const erbb2 = geneValues(fit, latent, [g]);               // counts per superpixel, lazily
  */
-export { builtinFeatures, fromFeatureMap, selectChannels, superpixelCentre, type SuperpixelFeatures } from './features';
+export {
+  builtinFeatures,
+  fromFeatureMap,
+  selectChannels,
+  superpixelCentre,
+  type SuperpixelFeatures,
+} from './features';
 export {
   enhance,
   footprint,
@@ -37,4 +43,4 @@ export {
 } from './pipeline';
 export { pseudoSpotInput, selectGenes } from './coarsen';
 export { histexMethod, istarMethod } from './sr-method';
-export { StoredRun, storedGeneMap, type StoredGrid } from './stored-run';
+export { StoredRun, type StoredGrid } from './stored-run';

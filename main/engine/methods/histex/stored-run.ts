@@ -273,13 +273,3 @@ export class StoredRun {
     return { owner, blend: { s: bs, w: bw } };
   }
 }
-
-/** One gene's calibrated SR map from a stored run (see StoredRun). */
-export function storedGeneMap(
-  arraysDir: string,
-  run: RunRow,
-  sample: Sample,
-  sampleGene: number,
-): { values: Float32Array; present: Uint8Array; grid: StoredGrid } {
-  return new StoredRun(arraysDir, run, sample).geneMap(sampleGene);
-}
