@@ -6,7 +6,7 @@ import { openDatabase, type Db } from './database';
 import { migrate } from './migrations';
 import { ARRAYS_DIR, DB_FILE, EXPORTS_DIR, PYRAMIDS_DIR } from './project-paths';
 import { getMeta, setMeta } from './repos/meta';
-import { interruptOrphanedJobs } from './repos/jobs';
+import { hasRunningJobs, interruptOrphanedJobs } from './repos/jobs';
 
 /** An open project: a folder with project.sqlite and arrays/ (docs/architecture.md, "store/"). */
 export interface Project {
@@ -85,7 +85,9 @@ function openProjectAt(root: string, { create }: { create: boolean }): Project {
   }
   const arraysDir = join(root, ARRAYS_DIR);
   for (const sub of [ARRAYS_DIR, PYRAMIDS_DIR, EXPORTS_DIR]) mkdirSync(join(root, sub), { recursive: true });
-  sweepTempFiles(arraysDir);
+  // A running job (another process, or this one's worker) may be writing a temp file right now.
+  if (!hasRunningJobs(db))
+    for (const sub of [ARRAYS_DIR, PYRAMIDS_DIR, EXPORTS_DIR]) sweepTempFiles(join(root, sub), 1);
   return {
     dir: root,
     db,
@@ -96,9 +98,14 @@ function openProjectAt(root: string, { create }: { create: boolean }): Project {
   };
 }
 
-/** Temp files are half-written arrays from a crash: never visible, removed on open. */
-function sweepTempFiles(dir: string): void {
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith(TEMP_PREFIX)) rmSync(join(dir, f), { force: true, recursive: true });
+/**
+ * Temp files are half-written arrays from a crash: never visible, removed on open — also inside
+ * the folders of arrays/ (feature sets write their chunks there), `depth` levels down.
+ */
+function sweepTempFiles(dir: string, depth: number): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    if (e.name.startsWith(TEMP_PREFIX)) rmSync(path, { force: true, recursive: true });
+    else if (depth > 0 && e.isDirectory()) sweepTempFiles(path, depth - 1);
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,13 +69,25 @@ describe('project store', () => {
     jobs.markRunning(p.db, id, 2 ** 22 + 12345); // a pid that is not alive
     const mine = jobs.insertJob(p.db, 'x', 'mine', {});
     jobs.markRunning(p.db, mine);
-    writeFileSync(join(dir, 'arrays', '.tmp-half.arr.abcd'), 'partial');
+    const temps = [
+      join(dir, 'arrays', '.tmp-half.arr.abcd'),
+      join(dir, 'arrays', 'features-job-3', '.tmp-rows-0002.arr.ef01'),
+      join(dir, 'exports', '.tmp-c2.h5ad'),
+    ];
+    mkdirSync(join(dir, 'arrays', 'features-job-3'));
+    writeFileSync(join(dir, 'arrays', 'features-job-3', 'rows-0001.arr'), 'finished chunk');
+    for (const t of temps) writeFileSync(t, 'partial');
     p.close();
     const q = openProject(dir);
     expect(jobs.getJob(q.db, id)!.state).toBe('interrupted');
     expect(jobs.getJob(q.db, mine)!.state).toBe('running'); // this process is alive: not ours to judge
-    expect(existsSync(join(dir, 'arrays', '.tmp-half.arr.abcd'))).toBe(false);
+    // a live job may be writing those temp files right now: they stay
+    expect(temps.filter((t) => existsSync(t))).toEqual(temps);
+    jobs.finishJob(q.db, mine, 'done', {});
     q.close();
+    openProject(dir).close();
+    expect(temps.filter((t) => existsSync(t))).toEqual([]);
+    expect(existsSync(join(dir, 'arrays', 'features-job-3', 'rows-0001.arr'))).toBe(true);
   });
 
   it('resolves project paths and refuses every escape', () => {

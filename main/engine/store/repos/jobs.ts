@@ -126,6 +126,10 @@ function processAlive(pid: number): boolean {
  * A job still marked running whose process is gone was cut off by a crash. Jobs of another live
  * process (the CLI beside the app) are left alone.
  */
+export function hasRunningJobs(db: Db): boolean {
+  return db.prepare("SELECT 1 FROM jobs WHERE state = 'running' LIMIT 1").get() !== undefined;
+}
+
 export function interruptOrphanedJobs(db: Db, options: { includeOwnProcess?: boolean } = {}): number {
   const rows = db.prepare("SELECT id, runner_pid FROM jobs WHERE state = 'running'").all() as {
     id: number;
