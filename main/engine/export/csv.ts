@@ -6,7 +6,7 @@
 import type { Sample } from '../io/sample';
 import { writeTextAtomic } from './atomic';
 import type { CategoricalColumn } from './h5/dataframe';
-import { log1pCp10k } from './normalise';
+import { logNormalize } from '../analysis/normalise';
 import { superpixelIds, type SrExportInput } from './sr-input';
 
 export function csvField(v: string): string {
@@ -49,7 +49,7 @@ export async function writeSpotCsv(
   opts: SpotCsvOptions = {},
 ): Promise<{ path: string; rows: number; columns: number; bytes: number }> {
   const cols = geneColumns(sample.genes, opts.genes ?? []);
-  const m = opts.values === 'log1p_cp10k' ? log1pCp10k(sample.counts) : sample.counts;
+  const m = opts.values === 'log1p_cp10k' ? logNormalize(sample.counts) : sample.counts;
   const where = new Map(cols.map((c, j) => [c, j]));
   const annotations = Object.entries(sample.annotations ?? {});
   const domains = Object.entries(opts.domains ?? {});

@@ -12,7 +12,7 @@ import type { ImageRef, Sample } from '../io/sample';
 import { writeFileAtomic } from '../store/atomic-file';
 import { DEFAULT_PALETTE, VIRIDIS_STOPS, hex, parseHex, viridis } from './colormap';
 import { geneColumns } from './csv';
-import { log1pCp10k } from './normalise';
+import { logNormalize } from '../analysis/normalise';
 import { gridOf, type LabelGrid, type SrExportInput } from './sr-input';
 
 export interface SpotsLayer {
@@ -432,7 +432,7 @@ export function spotFigure(
   });
   if ('gene' in by) {
     const [col] = geneColumns(sample.genes, [by.gene]);
-    const m = log1pCp10k(sample.counts);
+    const m = logNormalize(sample.counts);
     const v = new Float64Array(sample.spots.length);
     for (let r = 0; r < m.nRows; r++)
       for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) if (m.indices[k] === col) v[r] = m.data[k]!;

@@ -27,7 +27,7 @@ import {
   type Column,
 } from './h5/dataframe';
 import { scalefactorsFor, scanpyImages, type ScanpyImage } from './images';
-import { log1pCp10k } from './normalise';
+import { logNormalize } from '../analysis/normalise';
 import { superpixelIds, type RowSource, type SrExportInput } from './sr-input';
 import { DEFAULT_PALETTE } from './colormap';
 
@@ -165,7 +165,7 @@ export async function writeSpotH5ad(
       writeCsr(f, 'X', sample.counts, arr);
       if (opts.normalisedLayer !== false) {
         const layers = createDict(f, 'layers');
-        writeCsr(layers, 'log1p_cp10k', log1pCp10k(sample.counts), arr);
+        writeCsr(layers, 'log1p_cp10k', logNormalize(sample.counts), arr);
       }
       writeDataframe(
         f,

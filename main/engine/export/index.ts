@@ -13,7 +13,6 @@ export { gridOf, rowSourceFromArray, superpixelIds } from './sr-input';
 export type { LabelGrid, RowSource, Superpixels, SrExportInput } from './sr-input';
 export { scanpyImages, scalefactorsFor, HIRES_LONGEST, LOWRES_LONGEST } from './images';
 export type { ScanpyImage, Scalefactors } from './images';
-export { log1pCp10k } from './normalise';
 export { viridis, hex, parseHex, DEFAULT_PALETTE, VIRIDIS_STOPS } from './colormap';
 export { writeSpotCsv, writeSrCsv, csvField, csvNumber, geneColumns } from './csv';
 export type { SpotCsvOptions, SrCsvOptions } from './csv';

@@ -5,12 +5,8 @@
  * on demand, like an SR run read from disk, so the export's block reading is exercised.
  */
 import type { Sample } from '../../../main/engine/io';
-import {
-  categoricalFromLabels,
-  log1pCp10k,
-  type RowSource,
-  type SrExportInput,
-} from '../../../main/engine/export';
+import { logNormalize } from '../../../main/engine/analysis';
+import { categoricalFromLabels, type RowSource, type SrExportInput } from '../../../main/engine/export';
 
 export interface SrFixture {
   input: SrExportInput;
@@ -46,7 +42,7 @@ export function srFixture(sample: Sample, side = 48, genes = 40): SrFixture {
     }
   }
   const n = xs.length;
-  const norm = log1pCp10k(sample.counts);
+  const norm = logNormalize(sample.counts);
   const g = Math.min(genes, sample.genes.length);
   const spotValues = new Float32Array(sample.spots.length * g);
   for (let i = 0; i < norm.nRows; i++)
