@@ -154,30 +154,22 @@ export function SampleView({ sampleId }: { sampleId: number }) {
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
         {split && side === 'sr' && rasters.length > 0 ? (
           <div className="viewer-split" data-testid="split-view">
-            <div className="viewer-half">
-              <SlideViewer
-                detail={detail}
-                colouring={colouring}
-                categories={null}
-                opacity={opacity}
-                link={link}
-                linkId="observed"
-              />
-              <span className="half-label">Observed spots</span>
-            </div>
-            <div className="viewer-half">
-              <SlideViewer
-                detail={detail}
-                colouring={null}
-                categories={null}
-                opacity={opacity}
-                rasters={rasters}
-                showSpots={false}
-                link={link}
-                linkId="sr"
-              />
-              <span className="half-label">{rasters.at(-1)?.label ?? 'SR'}</span>
-            </div>
+            {(['observed', 'sr'] as const).map((half) => (
+              <div className="viewer-half" key={half}>
+                <SlideViewer
+                  detail={detail}
+                  colouring={half === 'observed' ? colouring : null}
+                  categories={null}
+                  opacity={opacity}
+                  {...(half === 'sr' ? { rasters, showSpots: false } : {})}
+                  link={link}
+                  linkId={half}
+                />
+                <span className="half-label">
+                  {half === 'observed' ? 'Observed spots' : (rasters.at(-1)?.label ?? 'SR')}
+                </span>
+              </div>
+            ))}
           </div>
         ) : (
           <SlideViewer
