@@ -67,4 +67,21 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   expect(generated).toBeGreaterThan(set.value.measured.length / 2);
   await page.waitForTimeout(1000);
   await page.screenshot({ path: 'test-results/screenshots/c2-histosge-4x.png' });
+
+  // Extracted features become a choice of histology input for HISTEX.
+  await panel.getByRole('button', { name: 'extract features' }).click();
+  const histology = panel.getByLabel('Histology features');
+  await panel.getByLabel('SR method').selectOption('histex');
+  await expect(histology.locator('option', { hasText: /builtin \(66-d\)/ })).toHaveCount(1, {
+    timeout: 120_000,
+  });
+  await histology.selectOption({ label: (await histology.locator('option').nth(1).textContent())! });
+  await panel.getByLabel('Epochs').fill('1');
+  await panel.getByRole('button', { name: 'Train' }).click();
+  await expect(panel.getByLabel('SR run').locator('option', { hasText: /histex: \d+ genes/ })).toHaveCount(
+    2,
+    {
+      timeout: 240_000,
+    },
+  );
 });

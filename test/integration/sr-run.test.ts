@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { H5adFile } from '../../main/engine/export';
+import { listFeatureSets } from '../../main/engine/features';
+import { BUILTIN_FOR_HISTEX } from '../../main/engine/methods/histex';
 import { openProject } from '../../main/engine/store/project';
 import { getRun } from '../../main/engine/store/repos/runs';
 import { stsr as runStsr } from '../helpers/cli';
@@ -89,10 +91,17 @@ describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
     expect(sr.code, sr.stderr).toBe(0);
     const p = openProject(project);
     try {
-      const run = getRun(p.db, sr.json.runId as number)!;
-      // the 66 built-in channels + HISTEX's rgb (3) and pos (2)
-      expect(run.params).toMatchObject({ featureSetId: fsId, featureDim: (fs.json.dim as number) + 5 });
-      expect(getRun(p.db, 1)!.params).toMatchObject({ featureDim: 16 });
+      // The first run extracted the built-in set itself (stored as set 1); this one read set fsId.
+      expect(listFeatureSets(p, 1).map((r) => [r.id, r.extractor])).toEqual([
+        [1, 'builtin'],
+        [fsId, 'builtin'],
+      ]);
+      expect(getRun(p.db, 1)!.params).toMatchObject({ featureSetId: 1 });
+      // the built-in channels' principal components + HISTEX's rgb (3) and pos (2)
+      expect(getRun(p.db, sr.json.runId as number)!.params).toMatchObject({
+        featureSetId: fsId,
+        featureDim: BUILTIN_FOR_HISTEX.components + 5,
+      });
     } finally {
       p.close();
     }

@@ -10,12 +10,10 @@ import { csrToDense } from '../analysis';
 import { throwIfAborted } from '../errors';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
-import { openSampleFeatures } from '../features/project';
-import type { Sample } from '../io/sample';
+import { listFeatureSets, openSampleFeatures } from '../features/project';
 import {
-  builtinFeatures,
   fitHistex,
-  fromFeatureMap,
+  histexFeatures,
   foldHead,
   inferLatent,
   medianLatent,
@@ -28,6 +26,7 @@ import { writeArrayFile } from '../store/array-file';
 import { openProject, type Project } from '../store/project';
 import { insertRun } from '../store/repos/runs';
 import { loadSample } from '../store/sample-store';
+import { run as extractSampleFeatures } from './extract-features';
 
 export interface HistexParams {
   sampleId: number;
@@ -67,19 +66,31 @@ export interface HistexResult {
   };
 }
 
+/**
+ * The histology input: the feature set asked for, else the sample's latest built-in set, else a
+ * built-in set extracted now (stored like any other, so later runs reuse it).
+ */
 async function histologyInput(
   project: Project,
   p: HistexParams,
-  sample: Sample,
-  signal: AbortSignal,
-): Promise<SuperpixelFeatures> {
-  if (p.featureSetId === undefined) return builtinFeatures(sample, signal);
-  const { map } = openSampleFeatures(project, p.sampleId, { featureSetId: p.featureSetId });
-  try {
-    return fromFeatureMap(map);
-  } finally {
-    map.close();
-  }
+  ctx: TaskContext,
+): Promise<{ features: SuperpixelFeatures; featureSetId: number }> {
+  const stored = (featureSetId: number) => {
+    const { map } = openSampleFeatures(project, p.sampleId, { featureSetId });
+    try {
+      return { features: histexFeatures(map), featureSetId };
+    } finally {
+      map.close();
+    }
+  };
+  if (p.featureSetId !== undefined) return stored(p.featureSetId);
+  const builtin = listFeatureSets(project, p.sampleId).filter((r) => r.extractor === 'builtin');
+  if (builtin.length > 0) return stored(builtin.at(-1)!.id);
+  const r = await extractSampleFeatures(
+    { sampleId: p.sampleId },
+    { ...ctx, progress: subProgress(ctx.progress, 0, 0.08) },
+  );
+  return stored(r.featureSetId);
 }
 
 export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResult> {
@@ -88,7 +99,7 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
   try {
     const sample = loadSample(project, p.sampleId);
     ctx.progress({ fraction: 0.01, message: 'Features' });
-    const features = await histologyInput(project, p, sample, ctx.signal);
+    const { features, featureSetId } = await histologyInput(project, p, ctx);
     throwIfAborted(ctx.signal);
     // Genes the user asked for by name are modelled on top of the highly variable ones.
     const hvg = Array.from(selectGenes(sample, p.genes ?? 1000));
@@ -120,7 +131,7 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
         lattice: sample.lattice,
       },
       o,
-      { onProgress: subProgress(ctx.progress, 0.05, 0.85), signal: ctx.signal },
+      { onProgress: subProgress(ctx.progress, 0.08, 0.85), signal: ctx.signal },
     );
     const latent = await inferLatent(fit, {
       onProgress: subProgress(ctx.progress, 0.85, 0.98),
@@ -177,7 +188,7 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
       insertRun(project.db, {
         sampleId: p.sampleId,
         method: o.arch,
-        params: { ...p, options: o, featureDim: features.dim },
+        params: { ...p, options: o, featureSetId, featureDim: features.dim },
         result: { genes: geneIndices, grid, epochs: fit.history.map((h) => h.length), losses },
         arrays,
       }),

@@ -7,8 +7,11 @@
  *   const erbb2 = geneValues(fit, latent, [g]);               // counts per superpixel, lazily
  */
 export {
+  BUILTIN_FOR_HISTEX,
   builtinFeatures,
   fromFeatureMap,
+  histexFeatures,
+  principalHistology,
   selectChannels,
   superpixelCentre,
   type SuperpixelFeatures,
