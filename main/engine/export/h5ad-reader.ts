@@ -3,7 +3,7 @@
  * encoding and exposes the on-disk layout (attribute types, dataset types, chunking) so tests can
  * check the file against the anndata spec, not just against our own writer.
  */
-import h5wasm from 'h5wasm/node';
+import { h5, loadH5wasm } from '../io/hdf5';
 import type { H5Dataset, H5File, H5Group } from './h5/elements';
 
 export interface TypeInfo {
@@ -71,8 +71,7 @@ export class H5adFile {
   private constructor(private readonly f: H5File) {}
 
   static async open(path: string): Promise<H5adFile> {
-    await h5wasm.ready;
-    const f = new h5wasm.File(path, 'r');
+    const f = new (await loadH5wasm()).File(path, 'r');
     if (typeof f.file_id === 'bigint' && f.file_id < 0n) throw new Error(`cannot open ${path}`);
     return new H5adFile(f);
   }
@@ -83,28 +82,28 @@ export class H5adFile {
 
   private obj(path: string): H5Group | H5Dataset {
     const o = path === '/' || path === '' ? this.f : this.f.get(path);
-    if (o instanceof h5wasm.Group || o instanceof h5wasm.Dataset) return o;
+    if (o instanceof h5().Group || o instanceof h5().Dataset) return o;
     throw new Error(`${path}: no such element`);
   }
 
   private ds(path: string): H5Dataset {
     const o = this.obj(path);
-    if (!(o instanceof h5wasm.Dataset)) throw new Error(`${path} is not a dataset`);
+    if (!(o instanceof h5().Dataset)) throw new Error(`${path} is not a dataset`);
     return o;
   }
 
   has(path: string): boolean {
     const o = this.f.get(path);
-    return o instanceof h5wasm.Group || o instanceof h5wasm.Dataset;
+    return o instanceof h5().Group || o instanceof h5().Dataset;
   }
 
   isGroup(path: string): boolean {
-    return this.f.get(path) instanceof h5wasm.Group;
+    return this.f.get(path) instanceof h5().Group;
   }
 
   keys(path: string): string[] {
     const o = this.obj(path);
-    if (!(o instanceof h5wasm.Group)) throw new Error(`${path} is not a group`);
+    if (!(o instanceof h5().Group)) throw new Error(`${path} is not a group`);
     return o.keys();
   }
 
@@ -214,7 +213,7 @@ export class H5adFile {
         const target: unknown = d.dereference(
           (Array.isArray(ref) ? ref[0] : ref) as Parameters<H5Dataset['dereference']>[0],
         );
-        if (!(target instanceof h5wasm.Dataset)) throw new Error(`${p}: categories reference is broken`);
+        if (!(target instanceof h5().Dataset)) throw new Error(`${p}: categories reference is broken`);
         const catAttrs = target.attrs;
         df.categoricals[col] = {
           codes: Int32Array.from(this.numbers(p)),

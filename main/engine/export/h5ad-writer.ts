@@ -4,7 +4,7 @@
  * (x, y) in full-res px, uns['spatial'][library_id] holds Space Ranger–style images and scalefactors.
  * Files are written to a temp path and renamed, so a crash never leaves a half file at the target.
  */
-import h5wasm from 'h5wasm/node';
+import { loadH5wasm } from '../io/hdf5';
 import type { Sample } from '../io/sample';
 import { withAtomicPath } from './atomic';
 import {
@@ -67,8 +67,7 @@ interface Uns {
 }
 
 async function openForWrite(tmp: string): Promise<H5File> {
-  await h5wasm.ready;
-  const f = new h5wasm.File(tmp, 'w');
+  const f = new (await loadH5wasm()).File(tmp, 'w');
   setEncoding(f, 'anndata', '0.1.0');
   return f;
 }

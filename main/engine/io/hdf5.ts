@@ -14,9 +14,18 @@ let loaded: typeof H5Wasm | undefined;
  */
 export async function loadH5wasm(): Promise<typeof H5Wasm> {
   if (!loaded) {
-    const mod = (await import('h5wasm/node')).default;
-    await mod.ready;
-    loaded = mod;
+    // Emscripten's environment check mistakes a process with a global `navigator` (Electron's main
+    // process, Node ≥ 21) for a browser; h5wasm's README: hide it while the module initialises.
+    const nav = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    if (nav?.configurable)
+      Object.defineProperty(globalThis, 'navigator', { value: undefined, configurable: true });
+    try {
+      const mod = (await import('h5wasm/node')).default;
+      await mod.ready;
+      loaded = mod;
+    } finally {
+      if (nav?.configurable) Object.defineProperty(globalThis, 'navigator', nav);
+    }
   }
   return loaded;
 }
