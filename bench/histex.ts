@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- histex [--presets default,paper] [--sections B4,C2,C3] [--genes 100]
  *  [--epochs N] [--ensemble K] [--gene-selection seurat_v3|log1p-cp10k-variance]
- *  [--features builtin|standin|rgb]`: HISTEX under the
+ *  [--features builtin|builtin-raw|standin|rgb] [--model-seed S]`: HISTEX under the
  * coarsen protocol on HER2ST through the same harness as `stsr bench` (controls included), per preset
  * and section: wall time, peak RSS and the metrics of coarse, interp, noise, histex, histex:permuted.
  */
@@ -32,6 +32,9 @@ export default async function histexBench(args: string[]) {
     if (k) histexOptions.ensemble = Number(k);
     const features = arg(args, 'features');
     if (features) histexOptions.features = features;
+    // the models' seeds only (genes, coarsening and the controls keep seed 0)
+    const seed = arg(args, 'model-seed');
+    if (seed) histexOptions.seed = Number(seed);
     const perSection: Record<string, unknown> = {};
     const mean: Record<string, Record<string, number>> = {};
     for (const section of sections) {

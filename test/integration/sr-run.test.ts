@@ -89,6 +89,7 @@ describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
     const args = ['--genes', '5', '--epochs', '1', '--ensemble', '1', '--project', project];
     const sr = stsr('sr', 'C2', '--feature-set', String(fsId), ...args);
     expect(sr.code, sr.stderr).toBe(0);
+    expect(sr.json.featureSetId).toBe(fsId);
     const p = openProject(project);
     try {
       // The first run extracted the built-in set itself (stored as set 1); this one read set fsId.

@@ -82,6 +82,7 @@ function report(
       seconds: r.seconds,
       finalLoss: r.finalLoss,
       superpixels: r.superpixels,
+      featureSetId: r.featureSetId,
     },
     `Run ${r.runId}: ${r.method} on ${sample.name}, ${r.genes.length} genes over ${r.superpixels} superpixels in ${r.seconds.toFixed(0)} s (final loss ${r.finalLoss.toFixed(4)})`,
   ];

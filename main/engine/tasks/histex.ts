@@ -56,6 +56,8 @@ export interface HistexResult {
   finalLoss: number;
   epochs: number[];
   superpixels: number;
+  /** the feature set the histology input came from */
+  featureSetId: number;
   arrays: {
     index: string;
     latentMedian: string;
@@ -201,6 +203,7 @@ export async function run(p: HistexParams, ctx: TaskContext): Promise<HistexResu
       finalLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
       epochs: fit.history.map((h) => h.length),
       superpixels: n,
+      featureSetId,
       arrays,
     };
   } finally {
