@@ -198,11 +198,12 @@ export function selectChannels(f: SuperpixelFeatures, keep: readonly number[]): 
 /**
  * How HISTEX reads the built-in extractor's 66 channels: their first `components` principal
  * components over tissue superpixels, each scaled to SD `scale`. Trained on ~100–700 spots, the
- * model fits noise in 66 correlated channels (on HER2ST B4/C2/C3 they did worse than RGB alone);
- * 8 components at SD 0.3 (the spread of the rgb channels' scale, not the z-scores') did better than
- * both — measured in docs/histex.md. Foundation-model tokens (UNI) are used raw, as HISTEX does.
+ * model fits noise in 66 correlated channels (on HER2ST B4/C2/C3 they did worse than RGB alone).
+ * 16 components at SD 0.3 — about the SD of the position channels (uniform on [0, 1]: 0.29) rather
+ * than the z-scores' 1 — did best of 8/16/24 components at SD 0.2/0.3/1 (docs/histex.md,
+ * "Histology input"). Foundation-model tokens (UNI) are used raw, as HISTEX does.
  */
-export const BUILTIN_FOR_HISTEX = { components: 8, scale: 0.3 } as const;
+export const BUILTIN_FOR_HISTEX = { components: 16, scale: 0.3 } as const;
 
 /** HISTEX's input from any stored feature set: raw tokens, or the built-in set compressed. */
 export function histexFeatures(map: FeatureMap): SuperpixelFeatures {

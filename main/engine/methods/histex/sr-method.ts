@@ -7,19 +7,18 @@
 import type { Sample } from '../../io/sample';
 import type { SrInput, SrMethod, SrOutput, SrRunOptions } from '../types';
 import { cachedBuiltinFeatureMap } from '../../features';
-import { pca, project } from '../../analysis/pca';
-import { builtinFeatures, fromFeatureMap, type SuperpixelFeatures } from './features';
+import { builtinFeatures, fromFeatureMap, histexFeatures, type SuperpixelFeatures } from './features';
 import { footprint } from './geometry';
 import { PRESETS, fitHistex, geneValues, inferLatent, tissueIndex, type HistexOptions } from './pipeline';
 
 /**
- * Which histology features HISTEX reads when the caller provides none: 'standin' (default) is the
- * quick 16-channel map of features.ts; 'builtin' the features module's 66-channel extractor;
- * 'rgb' only RGB means + position (TESLA's input). On HER2ST C2 (coarsen, 20 epochs, log1p-CP10k
- * genes) they gave PCC 0.741, 0.724 and 0.736: the 66 channels need more training than the
- * default budget gives, so the smaller map is the default until that changes.
+ * Which histology features HISTEX reads when the caller provides none: 'builtin' (default) is the
+ * features module's 66-channel extractor read as HISTEX reads it in the app (BUILTIN_FOR_HISTEX:
+ * its principal components); 'builtin-raw' all 66 z-scored channels; 'standin' the quick
+ * 16-channel map of features.ts (11 histology + rgb + pos); 'rgb' only RGB means + position (TESLA's input). Measured in
+ * docs/histex.md ("Histology input").
  */
-type FeatureChoice = 'builtin' | 'standin' | 'rgb' | `builtin-pca${number}`;
+type FeatureChoice = 'builtin' | 'builtin-raw' | 'standin' | 'rgb';
 
 async function featuresFor(
   input: SrInput,
@@ -48,13 +47,9 @@ async function featuresFor(
       ...(signal ? { signal } : {}),
     });
     try {
+      if (choice === 'builtin') return histexFeatures(map);
       const f = fromFeatureMap(map);
-      if (choice === 'rgb') return keepChannels(f, ['rgb_r', 'rgb_g', 'rgb_b', 'pos_row', 'pos_col']);
-      const k = /^builtin-pca(\d+)$/.exec(choice);
-      const out = k ? principalHistology(f, map.dim, Number(k[1])) : f;
-      const scale = Number(process.env['STSR_EXP_SCALE'] ?? 1);
-      if (scale !== 1) scaleChannels(out, out.dim - 5, scale);
-      return out;
+      return choice === 'rgb' ? keepChannels(f, ['rgb_r', 'rgb_g', 'rgb_b', 'pos_row', 'pos_col']) : f;
     } finally {
       map.close();
     }
@@ -65,39 +60,6 @@ async function featuresFor(
     image: { ...input.image, scaleToFullRes: 1 },
   } as unknown as Sample;
   return builtinFeatures(pseudoSample, signal);
-}
-
-/** Multiply the first `his` channels by `scale` (in place). */
-function scaleChannels(f: SuperpixelFeatures, his: number, scale: number): void {
-  const n = f.rows * f.cols;
-  for (let s = 0; s < n; s++) for (let j = 0; j < his; j++) f.data[s * f.dim + j]! *= scale;
-}
-
-/** The first `his` channels replaced by their top k principal components over tissue (whitened). */
-function principalHistology(f: SuperpixelFeatures, his: number, k: number): SuperpixelFeatures {
-  const n = f.rows * f.cols;
-  const tissue: number[] = [];
-  for (let s = 0; s < n; s++) if (f.mask[s]) tissue.push(s);
-  const x = new Float64Array(tissue.length * his);
-  tissue.forEach((s, i) => {
-    for (let j = 0; j < his; j++) x[i * his + j] = f.data[s * f.dim + j]!;
-  });
-  const p = pca({ nRows: tissue.length, nCols: his, data: x }, { nComponents: k, method: 'exact' });
-  const dim = k + (f.dim - his);
-  const all = new Float64Array(n * his);
-  for (let s = 0; s < n; s++) for (let j = 0; j < his; j++) all[s * his + j] = f.data[s * f.dim + j]!;
-  const scores = project({ nRows: n, nCols: his, data: all }, p.mean, p.components, k);
-  const data = new Float32Array(n * dim);
-  for (let s = 0; s < n; s++) {
-    for (let c = 0; c < k; c++) data[s * dim + c] = scores[s * k + c]! / Math.sqrt(p.explainedVariance[c]!);
-    for (let j = his; j < f.dim; j++) data[s * dim + k + j - his] = f.data[s * f.dim + j]!;
-  }
-  return {
-    ...f,
-    dim,
-    data,
-    channels: [...Array.from({ length: k }, (_, c) => `pc_${c}`), ...f.channels.slice(his)],
-  };
 }
 
 function keepChannels(f: SuperpixelFeatures, names: string[]): SuperpixelFeatures {
@@ -158,7 +120,7 @@ function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
     async predict(input, options, progress, signal): Promise<SrOutput> {
       const f = await featuresFor(
         input,
-        (options['features'] as FeatureChoice | undefined) ?? 'standin',
+        (options['features'] as FeatureChoice | undefined) ?? 'builtin',
         signal,
       );
       const preset = (options['preset'] as keyof typeof PRESETS | undefined) ?? 'default';
