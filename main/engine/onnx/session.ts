@@ -4,7 +4,9 @@
  * library, unsupported op) the model is loaded again on the CPU, and the reason is logged and
  * returned so the UI can say why training is slower than hoped.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type * as OrtTypes from 'onnxruntime-node';
 import type { DType, TypedData } from './graph';
@@ -70,6 +72,25 @@ function ortOptions(provider: ProviderName, threads: number): OrtTypes.Inference
  */
 const unloadable = new Map<ProviderName, string>();
 
+/**
+ * onnxruntime-node's Linux CUDA provider is an optional download (.npmrc skips it): when its
+ * library is not beside the binding, say how to add it instead of letting ORT fail to dlopen it
+ * (which also prints an error line to the console).
+ */
+function missingProviderLibrary(provider: ProviderName): string | undefined {
+  if (provider !== 'cuda' || process.platform !== 'linux') return undefined;
+  const bin = join(
+    dirname(require.resolve('onnxruntime-node')),
+    '..',
+    'bin',
+    'napi-v6',
+    'linux',
+    process.arch,
+  );
+  if (existsSync(join(bin, 'libonnxruntime_providers_cuda.so'))) return undefined;
+  return 'cuda unavailable: the CUDA provider library is not installed (add it with `ONNXRUNTIME_NODE_INSTALL=true node node_modules/onnxruntime-node/script/install.js`, see README)';
+}
+
 function isLoadFailure(message: string): boolean {
   return /failed to load|cannot open shared object|backend not found|not available|not supported on this/i.test(
     message,
@@ -85,8 +106,11 @@ export async function createSession(
   const order = providerOrder(options.provider ?? 'auto', options.platform ?? process.platform);
   const reasons: string[] = [];
   for (const provider of order) {
+    const missing = missingProviderLibrary(provider);
+    if (missing) unloadable.set(provider, missing);
     const known = unloadable.get(provider);
     if (known) {
+      log(`onnx: ${known}`);
       reasons.push(known);
       continue;
     }
