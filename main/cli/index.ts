@@ -33,8 +33,8 @@ Commands:
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
   sr SAMPLE                    super-resolution run stored in the project (latents for any gene)
-      --method histex|istar|histosge   (default histex; histosge generates denser spots)
-      --fold 2|4|8|9|16        HisToSGE: spots per measured spot's neighbourhood (default 4)
+      --method histex|istar|histosge|interp   (default histex; histosge and interp make denser spots)
+      --fold 2|4|8|9|16        HisToSGE/interp: spots per measured spot's neighbourhood (default 4)
       --genes N --epochs N --seed S --ensemble K --preset default|paper
       --feature-set ID         HISTEX/iStar: histology from a stored feature set (stsr features)
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)

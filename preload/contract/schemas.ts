@@ -198,7 +198,7 @@ export const Inputs = {
   'runs.start': z
     .object({
       sampleId: id,
-      method: z.enum(['histex', 'istar', 'histosge']),
+      method: z.enum(['histex', 'istar', 'histosge', 'interp']),
       /** HisToSGE: how many times denser than the measured lattice (4, 9, 16 any lattice; 2, 8 square) */
       fold: z.union([z.literal(2), z.literal(4), z.literal(8), z.literal(9), z.literal(16)]).optional(),
       genes: z.number().int().min(1).max(5000).optional(),

@@ -3,7 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { H5adFile } from '../../main/engine/export';
 import { listFeatureSets } from '../../main/engine/features';
 import { BUILTIN_FOR_HISTEX } from '../../main/engine/methods/histex';
+import { csrToDense, logNormalize } from '../../main/engine/analysis';
+import { readArrayFile } from '../../main/engine/store/array-file';
 import { openProject } from '../../main/engine/store/project';
+import { loadSample } from '../../main/engine/store/sample-store';
 import { getRun } from '../../main/engine/store/repos/runs';
 import { stsr as runStsr } from '../helpers/cli';
 import { sharedData } from '../helpers/paths';
@@ -109,5 +112,48 @@ describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
     const missing = stsr('sr', 'C2', '--feature-set', '99', ...args);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/Feature set 99 is not one of sample/);
+  });
+
+  it('stores the interpolation baseline as a 4× spot set: measured values kept, midpoints the mean of their ends', () => {
+    const project = join(tmp.dir, 'p');
+    const r = stsr('sr', 'C2', '--method', 'interp', '--fold', '4', '--genes', '20', '--project', project);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ method: 'interp', fold: 4, genes: 20 });
+    expect(r.json.generated as number).toBeGreaterThan(r.json.measured as number);
+    const p = openProject(project);
+    try {
+      const run = getRun(p.db, r.json.runId as number)!;
+      expect(run.result).toMatchObject({ kind: 'spots', fold: 4 });
+      const a = run.arrays as { xy: string; measured: string; values: string };
+      const read = (f: string) => readArrayFile(join(p.arraysDir, f));
+      const values = read(a.values).data as Float32Array;
+      const measured = read(a.measured).data as Uint8Array;
+      const lattice = read(a.values.replace('values.arr', 'lattice.arr')).data as Float64Array;
+      const G = 20;
+      const sample = loadSample(p, 1);
+      const genes = run.result.genes as number[];
+      const truth = csrToDense(logNormalize(sample.counts, 1e4), { columns: genes }).data;
+      // measured rows come first, in the sample's spot order (duplicates aside), unchanged
+      const m = measured.reduce((s, v) => s + v, 0);
+      for (let i = 0; i < m; i += 17)
+        for (let g = 0; g < G; g++) expect(values[i * G + g]).toBeCloseTo(truth[i * G + g]!, 5);
+      // a generated point half-way along a lattice row is the mean of its two measured ends
+      const at = new Map<string, number>();
+      for (let i = 0; i < m; i++) at.set(`${lattice[2 * i]},${lattice[2 * i + 1]}`, i);
+      let checked = 0;
+      for (let i = m; i < measured.length && checked < 10; i++) {
+        const [la, lb] = [lattice[2 * i]!, lattice[2 * i + 1]!];
+        if (!Number.isInteger(lb) || Number.isInteger(la)) continue;
+        const left = at.get(`${la - 0.5},${lb}`);
+        const right = at.get(`${la + 0.5},${lb}`);
+        expect(left !== undefined && right !== undefined).toBe(true);
+        for (let g = 0; g < G; g++)
+          expect(values[i * G + g]).toBeCloseTo((values[left! * G + g]! + values[right! * G + g]!) / 2, 5);
+        checked++;
+      }
+      expect(checked).toBe(10);
+    } finally {
+      p.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { openProject } from '../../engine/store/project';
 import type { SampleRow } from '../../engine/store/repos/samples';
 import type { HistexResult } from '../../engine/tasks/histex';
 import type { HistosgeResult } from '../../engine/tasks/histosge';
+import type { InterpResult } from '../../engine/tasks/interp';
 import { UsageError, type Output } from '../output';
 import { resolveSample } from '../resolve-sample';
 import { runJob } from '../run-job';
@@ -33,6 +34,12 @@ const histexExtra = (method: 'histex' | 'istar', o: SrOptions) => ({
   featureSetId: int('feature-set', o['feature-set'], 1),
 });
 
+function foldOf(o: SrOptions): number {
+  const fold = int('fold', o.fold, 2) ?? 4;
+  if (!FOLDS.includes(fold)) throw new UsageError(`--fold must be one of ${FOLDS.join(', ')}, got ${fold}.`);
+  return fold;
+}
+
 /** The job each method runs, the parameters only it takes, and how its result is reported. */
 const METHODS = {
   histex: {
@@ -43,21 +50,14 @@ const METHODS = {
     kind: 'sr.histex',
     extra: (o: SrOptions) => histexExtra('istar', o),
   },
-  histosge: {
-    kind: 'sr.histosge',
-    extra: (o: SrOptions) => {
-      const fold = int('fold', o.fold, 2) ?? 4;
-      if (!FOLDS.includes(fold))
-        throw new UsageError(`--fold must be one of ${FOLDS.join(', ')}, got ${fold}.`);
-      return { fold };
-    },
-  },
+  histosge: { kind: 'sr.histosge', extra: (o: SrOptions) => ({ fold: foldOf(o) }) },
+  interp: { kind: 'sr.interp', extra: (o: SrOptions) => ({ fold: foldOf(o) }) },
 } as const;
 
 function report(
   sample: SampleRow,
   method: string,
-  r: HistexResult | HistosgeResult,
+  r: HistexResult | HistosgeResult | InterpResult,
 ): [Record<string, unknown>, string] {
   if ('fold' in r) {
     return [
@@ -69,9 +69,9 @@ function report(
         measured: r.measured,
         generated: r.generated,
         seconds: r.seconds,
-        finalLoss: r.finalLoss,
+        ...('finalLoss' in r ? { finalLoss: r.finalLoss } : {}),
       },
-      `Run ${r.runId}: HisToSGE ${r.fold}× on ${sample.name}: ${r.generated} new spots beside ${r.measured} measured, ${r.genes.length} genes, ${r.seconds.toFixed(0)} s`,
+      `Run ${r.runId}: ${method === 'interp' ? 'interpolation' : 'HisToSGE'} ${r.fold}× on ${sample.name}: ${r.generated} new spots beside ${r.measured} measured, ${r.genes.length} genes, ${r.seconds.toFixed(0)} s`,
     ];
   }
   return [
@@ -88,7 +88,7 @@ function report(
   ];
 }
 
-/** `stsr sr SAMPLE --method histex|istar|histosge`: trains on the sample's spots and stores a run. */
+/** `stsr sr SAMPLE --method histex|istar|histosge|interp`: an SR run of the sample, stored. */
 export async function srCommand(
   projectDir: string,
   ref: string | undefined,
@@ -98,7 +98,7 @@ export async function srCommand(
   const method = opts.method ?? 'histex';
   if (!Object.hasOwn(METHODS, method)) {
     throw new UsageError(
-      `--method ${method} is not available for stored runs: use histex, istar or histosge (interp, tesla and the others run in \`stsr bench\`).`,
+      `--method ${method} is not available for stored runs: use histex, istar, histosge or interp (tesla and the others run in \`stsr bench\`).`,
     );
   }
   const spec = METHODS[method as keyof typeof METHODS];
@@ -120,7 +120,7 @@ export async function srCommand(
       string,
       unknown
     >;
-    const r = (await runJob(project, spec.kind, params, out)) as HistexResult | HistosgeResult;
+    const r = (await runJob(project, spec.kind, params, out)) as HistexResult | HistosgeResult | InterpResult;
     const [json, human] = report(sample, method, r);
     out.result(json, human);
   } finally {

@@ -424,6 +424,10 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         const { sampleId, genes, epochs, seed, fold, include } = i;
         return { jobId: runner.submit('sr.histosge', { sampleId, genes, epochs, seed, fold, include }).id };
       }
+      if (i.method === 'interp') {
+        const { sampleId, genes, fold, include } = i;
+        return { jobId: runner.submit('sr.interp', { sampleId, genes, fold, include }).id };
+      }
       if (i.featureSetId !== undefined) this.requireFeatureSet(i.sampleId, i.featureSetId);
       return { jobId: runner.submit('sr.histex', i).id };
     },
@@ -499,7 +503,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         measured: Array.from(readArrayFile(join(project.arraysDir, a.measured)).data),
         values: Array.from({ length: n }, (_, k) => v[k * G + q]!),
         diameterUm: run.result.spotDiameterUm as number,
-        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (HisToSGE ${String(run.result.fold)}×, log1p CP10k)`,
+        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.method === 'interp' ? 'interpolation' : 'HisToSGE'} ${String(run.result.fold)}×, log1p CP10k)`,
       };
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),

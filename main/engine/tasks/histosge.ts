@@ -4,8 +4,6 @@
  * written as arrays (positions, lattice coordinates, predicted log1p(CP10k)) in a job-named folder;
  * storing it as a layer is left to the caller (the lead's layer store), which gets the paths back.
  */
-import { mkdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import { csrToDense } from '../analysis/matrix';
 import { logNormalize } from '../analysis/normalise';
 import { seuratV3Hvg } from '../analysis/hvg';
@@ -14,11 +12,9 @@ import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
 import { latticeCoordsOf } from '../methods/baselines/lattice';
 import { PRESETS, fitHistosge, generate, openSpotSource, optionsFrom } from '../methods/histosge';
-import { insertRun } from '../store/repos/runs';
-import { writeArrayFile } from '../store/array-file';
 import { openProject } from '../store/project';
-import { ARRAYS_DIR } from '../store/project-paths';
 import { loadSample } from '../store/sample-store';
+import { storeSpotSet } from './spot-set';
 
 export interface HistosgeParams {
   sampleId: number;
@@ -96,47 +92,18 @@ export async function run(p: HistosgeParams, ctx: TaskContext): Promise<Histosge
     throwIfAborted(ctx.signal);
     const fold = p.fold ?? 4;
     const dense = await generate(fit, fold, { signal: ctx.signal });
-    const dir = join(ctx.projectDir, ARRAYS_DIR, `histosge-job-${ctx.jobId}`);
-    mkdirSync(dir, { recursive: true });
+    const { runId, dir, files } = storeSpotSet(project, `histosge-job-${ctx.jobId}`, {
+      sampleId: p.sampleId,
+      method: 'histosge',
+      params: { ...p, options: o },
+      genes: idx,
+      fold,
+      losses: fit.history,
+      spotDiameterUm: sample.spotDiameterUm / Math.sqrt(fold),
+      spots: dense.spots,
+      values: dense.values,
+    });
     const n = dense.spots.length;
-    const files = {
-      xy: join(dir, 'xy.arr'),
-      lattice: join(dir, 'lattice.arr'),
-      measured: join(dir, 'measured.arr'),
-      values: join(dir, 'values.arr'),
-    };
-    writeArrayFile(files.xy, {
-      dtype: 'float64',
-      shape: [n, 2],
-      data: Float64Array.from(dense.spots.flatMap((s) => [s.x, s.y])),
-    });
-    writeArrayFile(files.lattice, {
-      dtype: 'float64',
-      shape: [n, 2],
-      data: Float64Array.from(dense.spots.flatMap((s) => [s.a, s.b])),
-    });
-    writeArrayFile(files.measured, {
-      dtype: 'uint8',
-      shape: [n],
-      data: Uint8Array.from(dense.spots, (s) => (s.measured ? 1 : 0)),
-    });
-    writeArrayFile(files.values, { dtype: 'float32', shape: [n, idx.length], data: dense.values });
-    const rel = (f: string) => relative(project.arraysDir, f).split(sep).join('/');
-    const runId = project.db.transaction(() =>
-      insertRun(project.db, {
-        sampleId: p.sampleId,
-        method: 'histosge',
-        params: { ...p, options: o },
-        result: {
-          kind: 'spots',
-          genes: Array.from(idx),
-          fold,
-          losses: fit.history,
-          spotDiameterUm: sample.spotDiameterUm / Math.sqrt(fold),
-        },
-        arrays: { xy: rel(files.xy), measured: rel(files.measured), values: rel(files.values) },
-      }),
-    )();
     ctx.progress({ fraction: 1, message: `${n} spots (${fold}×)` });
     return {
       runId,

@@ -7,6 +7,7 @@ import type { ExportSampleParams } from './export-sample';
 import type { ExtractFeaturesParams } from './extract-features';
 import type { HistexParams } from './histex';
 import type { HistosgeParams } from './histosge';
+import type { InterpParams } from './interp';
 import type { ImportParams } from './import-sample';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
@@ -72,6 +73,15 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       module: taskModule('histosge'),
       heavy: true,
       title: (p) => `HisToSGE ${(p as HistosgeParams).fold ?? 4}× spots`,
+    } satisfies TaskDefinition,
+  ],
+  [
+    'sr.interp',
+    {
+      kind: 'sr.interp',
+      module: taskModule('interp'),
+      heavy: false,
+      title: (p) => `Interpolation ${(p as InterpParams).fold ?? 4}× spots`,
     } satisfies TaskDefinition,
   ],
   [

@@ -141,6 +141,8 @@ export interface GeneratedSpot extends LatticePoint {
   measured: boolean;
   /** indices (into the measured spots) of the parents; the spot itself for a measured spot */
   parents: number[];
+  /** the parents' interpolation weights (sum 1), as placed: bilinear (square) or barycentric (hex) */
+  weights: number[];
 }
 
 /**
@@ -168,7 +170,7 @@ export function generatePositions(
     const k = key(s.a, s.b);
     if (seen.has(k)) return;
     seen.add(k);
-    out.push({ ...s, measured: true, parents: [i] });
+    out.push({ ...s, measured: true, parents: [i], weights: [1] });
   });
   for (const s of measured) {
     for (const [fa, fb] of offsets) {
@@ -189,7 +191,7 @@ export function generatePositions(
       });
       if (!onTissue(x, y)) continue;
       seen.add(k);
-      out.push({ x, y, a, b, measured: false, parents: idx as number[] });
+      out.push({ x, y, a, b, measured: false, parents: idx as number[], weights: ps.map((p) => p.w) });
     }
   }
   return out;

@@ -32,7 +32,8 @@ export function SrPanel({
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [runId, setRunId] = useState<number | null>(null);
   const [epochs, setEpochs] = useState(20);
-  const [method, setMethod] = useState<'histex' | 'istar' | 'histosge'>('histex');
+  const [method, setMethod] = useState<'histex' | 'istar' | 'histosge' | 'interp'>('histex');
+  const spotSet = method === 'histosge' || method === 'interp';
   const [fold, setFold] = useState<4 | 9 | 16>(4);
   const [showSr, setShowSr] = useState(true);
   const [showFeatures, setShowFeatures] = useState(false);
@@ -124,7 +125,7 @@ export function SrPanel({
   const start = async () => {
     try {
       const { jobId } = await api['runs.start'](
-        method === 'histosge'
+        spotSet
           ? { sampleId, method, epochs, genes: 100, fold, ...(gene ? { include: [gene.index] } : {}) }
           : {
               sampleId,
@@ -136,7 +137,10 @@ export function SrPanel({
             },
       );
       setLive({ jobId, losses: [] });
-      toasts.info(`${method === 'histex' ? 'HISTEX' : 'iStar'} started (${epochs} epochs)`);
+      const name = { histex: 'HISTEX', istar: 'iStar', histosge: 'HisToSGE', interp: 'Interpolation' }[
+        method
+      ];
+      toasts.info(method === 'interp' ? `${name} started` : `${name} started (${epochs} epochs)`);
     } catch (e) {
       toasts.error(e);
     }
@@ -157,13 +161,14 @@ export function SrPanel({
         <select
           aria-label="SR method"
           value={method}
-          onChange={(e) => setMethod(e.target.value as 'histex' | 'istar')}
+          onChange={(e) => setMethod(e.target.value as typeof method)}
         >
           <option value="histex">HISTEX</option>
           <option value="istar">iStar (HISTEX without BCA)</option>
           <option value="histosge">HisToSGE (denser spots)</option>
+          <option value="interp">Interpolation (denser spots, baseline)</option>
         </select>
-        {method === 'histosge' && (
+        {spotSet && (
           <select
             aria-label="Fold"
             value={fold}
@@ -174,7 +179,7 @@ export function SrPanel({
             <option value={16}>16×</option>
           </select>
         )}
-        {method !== 'histosge' && (
+        {!spotSet && (
           <select
             aria-label="Histology features"
             title="Histology input: HISTEX's own weights-free features, or a stored feature set (e.g. UNI)"
@@ -189,18 +194,20 @@ export function SrPanel({
             ))}
           </select>
         )}
-        <label className="inline">
-          epochs
-          <input
-            type="number"
-            min={1}
-            max={5000}
-            value={epochs}
-            aria-label="Epochs"
-            onChange={(e) => setEpochs(Math.max(1, Number(e.target.value) || 1))}
-          />
-        </label>
-        <button onClick={() => void start()}>Train</button>
+        {method !== 'interp' && (
+          <label className="inline">
+            epochs
+            <input
+              type="number"
+              min={1}
+              max={5000}
+              value={epochs}
+              aria-label="Epochs"
+              onChange={(e) => setEpochs(Math.max(1, Number(e.target.value) || 1))}
+            />
+          </label>
+        )}
+        <button onClick={() => void start()}>{method === 'interp' ? 'Run' : 'Train'}</button>
       </div>
       {live && <LossChart losses={live.losses} />}
       {runs.length > 0 && (
