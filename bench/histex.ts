@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- histex [--presets default,paper] [--sections B4,C2,C3] [--genes 100]
  *  [--epochs N] [--ensemble K] [--gene-selection seurat_v3|log1p-cp10k-variance]
- *  [--features builtin|builtin-raw|standin|rgb] [--model-seed S]`: HISTEX under the
+ *  [--features builtin|builtin-raw|standin|rgb] [--feature-components K] [--feature-scale S]
+ *  [--model-seed S]`: HISTEX under the
  * coarsen protocol on HER2ST through the same harness as `stsr bench` (controls included), per preset
  * and section: wall time, peak RSS and the metrics of coarse, interp, noise, histex, histex:permuted.
  */
@@ -33,6 +34,13 @@ export default async function histexBench(args: string[]) {
     const features = arg(args, 'features');
     if (features) histexOptions.features = features;
     // the models' seeds only (genes, coarsening and the controls keep seed 0)
+    for (const [flag, key] of [
+      ['feature-components', 'featureComponents'],
+      ['feature-scale', 'featureScale'],
+    ] as const) {
+      const v = arg(args, flag);
+      if (v) histexOptions[key] = Number(v);
+    }
     const seed = arg(args, 'model-seed');
     if (seed) histexOptions.seed = Number(seed);
     const perSection: Record<string, unknown> = {};

@@ -5,7 +5,7 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   page,
   served,
 }) => {
-  test.setTimeout(420_000);
+  test.setTimeout(600_000);
   await createProjectAndImport(page, served, 'c2', sharedData('her2st', 'C2'), /C2/);
 
   await page.getByLabel('Gene').fill('ERBB2');
@@ -67,6 +67,14 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   expect(generated).toBeGreaterThan(set.value.measured.length / 2);
   await page.waitForTimeout(1000);
   await page.screenshot({ path: 'test-results/screenshots/c2-histosge-4x.png' });
+
+  // The interpolation baseline on the same lattice: no training, no epochs.
+  await panel.getByLabel('SR method').selectOption('interp');
+  await expect(panel.getByLabel('Epochs')).toHaveCount(0);
+  await panel.getByRole('button', { name: 'Run' }).click();
+  await expect(panel.getByLabel('SR run').locator('option', { hasText: 'interp spots' })).toHaveCount(1, {
+    timeout: 60_000,
+  });
 
   // Extracted features become a choice of histology input for HISTEX.
   await panel.getByRole('button', { name: 'extract features' }).click();

@@ -206,9 +206,12 @@ export function selectChannels(f: SuperpixelFeatures, keep: readonly number[]): 
 export const BUILTIN_FOR_HISTEX = { components: 16, scale: 0.3 } as const;
 
 /** HISTEX's input from any stored feature set: raw tokens, or the built-in set compressed. */
-export function histexFeatures(map: FeatureMap): SuperpixelFeatures {
+export function histexFeatures(
+  map: FeatureMap,
+  builtin: { components: number; scale: number } = BUILTIN_FOR_HISTEX,
+): SuperpixelFeatures {
   const f = fromFeatureMap(map);
-  return map.manifest.id === 'builtin' ? principalHistology(f, map.dim, BUILTIN_FOR_HISTEX) : f;
+  return map.manifest.id === 'builtin' ? principalHistology(f, map.dim, builtin) : f;
 }
 
 /** The first `his` channels replaced by their top principal components over tissue, at SD `scale`. */

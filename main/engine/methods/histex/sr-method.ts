@@ -7,7 +7,13 @@
 import type { Sample } from '../../io/sample';
 import type { SrInput, SrMethod, SrOutput, SrRunOptions } from '../types';
 import { cachedBuiltinFeatureMap } from '../../features';
-import { builtinFeatures, fromFeatureMap, histexFeatures, type SuperpixelFeatures } from './features';
+import {
+  BUILTIN_FOR_HISTEX,
+  builtinFeatures,
+  fromFeatureMap,
+  histexFeatures,
+  type SuperpixelFeatures,
+} from './features';
 import { footprint } from './geometry';
 import { PRESETS, fitHistex, geneValues, inferLatent, tissueIndex, type HistexOptions } from './pipeline';
 
@@ -23,6 +29,7 @@ type FeatureChoice = 'builtin' | 'builtin-raw' | 'standin' | 'rgb';
 async function featuresFor(
   input: SrInput,
   choice: FeatureChoice,
+  builtinReading: { components: number; scale: number },
   signal?: AbortSignal,
 ): Promise<SuperpixelFeatures> {
   const provided = await input.features?.getSuperpixelFeatures?.(signal);
@@ -47,7 +54,7 @@ async function featuresFor(
       ...(signal ? { signal } : {}),
     });
     try {
-      if (choice === 'builtin') return histexFeatures(map);
+      if (choice === 'builtin') return histexFeatures(map, builtinReading);
       const f = fromFeatureMap(map);
       return choice === 'rgb' ? keepChannels(f, ['rgb_r', 'rgb_g', 'rgb_b', 'pos_row', 'pos_col']) : f;
     } finally {
@@ -121,6 +128,10 @@ function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
       const f = await featuresFor(
         input,
         (options['features'] as FeatureChoice | undefined) ?? 'builtin',
+        {
+          components: (options['featureComponents'] as number | undefined) ?? BUILTIN_FOR_HISTEX.components,
+          scale: (options['featureScale'] as number | undefined) ?? BUILTIN_FOR_HISTEX.scale,
+        },
         signal,
       );
       const preset = (options['preset'] as keyof typeof PRESETS | undefined) ?? 'default';
