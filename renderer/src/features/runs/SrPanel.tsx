@@ -68,7 +68,7 @@ export function SrPanel({
     void reload(false);
     return api.onEvent((e) => {
       if (e.type === 'runs-changed' && e.sampleId === sampleId) void reload(true);
-      if (e.type === 'job' && e.job.kind === 'sr.histex') {
+      if (e.type === 'job' && (e.job.kind === 'sr.histex' || e.job.kind === 'sr.histosge')) {
         const loss = e.job.metrics['loss'] ?? e.job.metrics['trainLoss'];
         setLive((l) =>
           l && l.jobId === e.job.id && loss !== undefined && l.losses.at(-1) !== loss
@@ -136,7 +136,7 @@ export function SrPanel({
               ...(featureSetId !== '' ? { featureSetId } : {}),
             },
       );
-      setLive({ jobId, losses: [] });
+      setLive(method === 'interp' ? null : { jobId, losses: [] });
       const name = { histex: 'HISTEX', istar: 'iStar', histosge: 'HisToSGE', interp: 'Interpolation' }[
         method
       ];
