@@ -74,10 +74,10 @@ const BASE: HistexOptions = {
  */
 export const PRESETS: Record<'paper' | 'default' | 'istar', HistexOptions> = {
   paper: { ...BASE },
-  // Measured on HER2ST B4/C2/C3 (coarsen, 100 genes, calibrated): 20 epochs gave mean PCC .673
-  // (seurat_v3 genes) against .652 for up to 300 epochs under a 420 s budget — with ~50 pseudo-spot
-  // bags per section, longer training fits noise in the within-spot modulation. 20 epochs × 2
-  // models also takes ~1–3 min per section instead of ~7.
+  // Measured on HER2ST B4/C2/C3 (coarsen, 100 genes, calibrated; docs/histex.md): with ~50–170
+  // pseudo-spot bags per section longer training fits noise in the within-spot modulation — 60
+  // epochs lost .013 mean PCC to 20 with the built-in input, and the paper's 500 × 5 fell below
+  // `coarse` on C3 (.692 vs .714; 20 epochs: .763). 5 models gave no gain over 2. ~1–2 min/section.
   default: {
     ...BASE,
     epochs: 20,
