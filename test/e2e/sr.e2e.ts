@@ -76,14 +76,15 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
     timeout: 60_000,
   });
 
-  // Extracted features become a choice of histology input for HISTEX.
+  // Feature sets are choices of histology input for HISTEX: the one the first HISTEX run extracted
+  // for itself, and one extracted now.
   await panel.getByRole('button', { name: 'extract features' }).click();
   const histology = panel.getByLabel('Histology features');
   await panel.getByLabel('SR method').selectOption('histex');
-  await expect(histology.locator('option', { hasText: /builtin \(66-d\)/ })).toHaveCount(1, {
+  await expect(histology.locator('option', { hasText: /builtin \(66-d\)/ })).toHaveCount(2, {
     timeout: 120_000,
   });
-  await histology.selectOption({ label: (await histology.locator('option').nth(1).textContent())! });
+  await histology.selectOption({ label: (await histology.locator('option').nth(2).textContent())! });
   await panel.getByLabel('Epochs').fill('1');
   await panel.getByRole('button', { name: 'Train' }).click();
   await expect(panel.getByLabel('SR run').locator('option', { hasText: /histex: \d+ genes/ })).toHaveCount(

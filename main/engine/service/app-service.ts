@@ -136,7 +136,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.emit('event', { type: 'job', job: jobInfo(row) });
       if (row.state !== 'done') return;
       if (row.kind === 'sample.import') this.emit('event', { type: 'samples-changed' });
-      if (row.kind === 'sr.histex' || row.kind === 'sr.histosge') {
+      if (row.kind.startsWith('sr.')) {
         this.emit('event', { type: 'runs-changed', sampleId: (row.params as { sampleId: number }).sampleId });
       }
       if (row.kind === 'features.extract') {

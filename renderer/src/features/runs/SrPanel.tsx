@@ -51,8 +51,9 @@ export function SrPanel({
   useEffect(() => {
     void reloadFeatureSets();
     return api.onEvent((e) => {
-      if (e.type === 'job' && e.job.kind === 'features.extract' && e.job.state === 'done')
-        void reloadFeatureSets();
+      if (e.type !== 'job' || e.job.state !== 'done') return;
+      // sr.histex extracts the built-in set itself when the sample has none
+      if (e.job.kind === 'features.extract' || e.job.kind === 'sr.histex') void reloadFeatureSets();
     });
   }, [reloadFeatureSets]);
 
