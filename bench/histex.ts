@@ -33,7 +33,6 @@ export default async function histexBench(args: string[]) {
     if (k) histexOptions.ensemble = Number(k);
     const features = arg(args, 'features');
     if (features) histexOptions.features = features;
-    // the models' seeds only (genes, coarsening and the controls keep seed 0)
     for (const [flag, key] of [
       ['feature-components', 'featureComponents'],
       ['feature-scale', 'featureScale'],
@@ -41,6 +40,7 @@ export default async function histexBench(args: string[]) {
       const v = arg(args, flag);
       if (v) histexOptions[key] = Number(v);
     }
+    // the models' seeds only (genes, coarsening and the controls keep seed 0)
     const seed = arg(args, 'model-seed');
     if (seed) histexOptions.seed = Number(seed);
     const perSection: Record<string, unknown> = {};

@@ -3,6 +3,7 @@ import type { SampleRow } from '../../engine/store/repos/samples';
 import type { HistexResult } from '../../engine/tasks/histex';
 import type { HistosgeResult } from '../../engine/tasks/histosge';
 import type { InterpResult } from '../../engine/tasks/interp';
+import { spotSetMethodName } from '../../engine/tasks/spot-set';
 import { UsageError, type Output } from '../output';
 import { resolveSample } from '../resolve-sample';
 import { runJob } from '../run-job';
@@ -71,7 +72,7 @@ function report(
         seconds: r.seconds,
         ...('finalLoss' in r ? { finalLoss: r.finalLoss } : {}),
       },
-      `Run ${r.runId}: ${method === 'interp' ? 'interpolation' : 'HisToSGE'} ${r.fold}× on ${sample.name}: ${r.generated} new spots beside ${r.measured} measured, ${r.genes.length} genes, ${r.seconds.toFixed(0)} s`,
+      `Run ${r.runId}: ${spotSetMethodName(method)} ${r.fold}× on ${sample.name}: ${r.generated} new spots beside ${r.measured} measured, ${r.genes.length} genes, ${r.seconds.toFixed(0)} s`,
     ];
   }
   return [

@@ -106,11 +106,15 @@ export async function createSession(
   const order = providerOrder(options.provider ?? 'auto', options.platform ?? process.platform);
   const reasons: string[] = [];
   for (const provider of order) {
-    const missing = missingProviderLibrary(provider);
-    if (missing) unloadable.set(provider, missing);
+    if (!unloadable.has(provider)) {
+      const missing = missingProviderLibrary(provider);
+      if (missing) {
+        unloadable.set(provider, missing);
+        log(`onnx: ${missing}`);
+      }
+    }
     const known = unloadable.get(provider);
     if (known) {
-      log(`onnx: ${known}`);
       reasons.push(known);
       continue;
     }

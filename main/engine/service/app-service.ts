@@ -37,6 +37,7 @@ import type { Sample } from '../io/sample';
 import { geneColumn, rowSums, searchGenes } from './sample-queries';
 import { readRecentProjects, rememberProject } from '../settings/recent-projects';
 import { TASKS } from '../tasks';
+import { spotSetMethodName } from '../tasks/spot-set';
 import { toApiError, validationError } from './errors';
 
 const APP_VERSION = '0.1.0';
@@ -503,7 +504,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         measured: Array.from(readArrayFile(join(project.arraysDir, a.measured)).data),
         values: Array.from({ length: n }, (_, k) => v[k * G + q]!),
         diameterUm: run.result.spotDiameterUm as number,
-        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.method === 'interp' ? 'interpolation' : 'HisToSGE'} ${String(run.result.fold)}×, log1p CP10k)`,
+        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${spotSetMethodName(run.method)} ${String(run.result.fold)}×, log1p CP10k)`,
       };
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),

@@ -11,6 +11,11 @@ import { writeArrayFile } from '../store/array-file';
 import type { Project } from '../store/project';
 import { insertRun } from '../store/repos/runs';
 
+/** How a spot-set run's method is named to users (viewer labels, CLI lines). */
+export function spotSetMethodName(method: string): string {
+  return method === 'interp' ? 'interpolation' : 'HisToSGE';
+}
+
 export interface SpotSetFiles {
   xy: string;
   lattice: string;
