@@ -14,7 +14,9 @@ import type { TaskContext } from '../jobs/task';
 import { latticeCoordsOf } from '../methods/baselines/lattice';
 import { generatePositions } from '../methods/histosge/lattice';
 import { openSlide, tissueMask } from '../slide';
-import { openProject } from '../store/project';
+import type { ImageMask } from '../features/geometry';
+import { sampleImageInputs } from '../features/project';
+import { openProject, type Project } from '../store/project';
 import { loadSample } from '../store/sample-store';
 import { storeSpotSet } from './spot-set';
 
@@ -37,6 +39,36 @@ export interface InterpResult {
   seconds: number;
 }
 
+/**
+ * Is a full-res point on tissue? The import's stored mask when there is one (every import with an
+ * image stores it), else the slide's mask computed now.
+ */
+async function tissueTest(
+  project: Project,
+  sampleId: number,
+  image: { path: string; scaleToFullRes: number },
+  signal: AbortSignal,
+): Promise<(x: number, y: number) => boolean> {
+  const inputs = sampleImageInputs(project, sampleId);
+  let m: ImageMask | undefined = inputs.mask;
+  if (!m) {
+    const slide = await openSlide(image.path, { umPerPx: inputs.imageUmPerPx });
+    try {
+      m = await tissueMask(slide, {}, signal);
+    } finally {
+      await slide.close();
+    }
+  }
+  const mask = m;
+  // full-res px → image px (scaleToFullRes) → mask px (scaleX/Y)
+  const k = image.scaleToFullRes;
+  return (x, y) => {
+    const i = Math.floor(y / k / mask.scaleY);
+    const j = Math.floor(x / k / mask.scaleX);
+    return i >= 0 && j >= 0 && i < mask.height && j < mask.width && mask.data[i * mask.width + j] === 1;
+  };
+}
+
 export async function run(p: InterpParams, ctx: TaskContext): Promise<InterpResult> {
   const t0 = performance.now();
   const project = openProject(ctx.projectDir);
@@ -44,24 +76,9 @@ export async function run(p: InterpParams, ctx: TaskContext): Promise<InterpResu
     const sample = loadSample(project, p.sampleId);
     if (sample.lattice === 'none') throw badInput(`${sample.name} has no spot lattice to interpolate on.`);
     ctx.progress({ fraction: 0.05, message: 'Tissue mask' });
-    let onTissue: (x: number, y: number) => boolean = () => true;
-    if (sample.image) {
-      const slide = await openSlide(sample.image.path, {
-        umPerPx: sample.umPerPx * sample.image.scaleToFullRes,
-      });
-      try {
-        const m = await tissueMask(slide, {}, ctx.signal);
-        // mask px → image px (scaleX/Y) → full-res px (scaleToFullRes)
-        const k = sample.image.scaleToFullRes;
-        onTissue = (x, y) => {
-          const i = Math.floor(y / k / m.scaleY);
-          const j = Math.floor(x / k / m.scaleX);
-          return i >= 0 && j >= 0 && i < m.height && j < m.width && m.data[i * m.width + j] === 1;
-        };
-      } finally {
-        await slide.close();
-      }
-    }
+    const onTissue = sample.image
+      ? await tissueTest(project, p.sampleId, sample.image, ctx.signal)
+      : () => true;
     throwIfAborted(ctx.signal);
     const hvg = Array.from(seuratV3Hvg(sample.counts, { nTopGenes: p.genes ?? 100 }).ranked);
     const idx = [
