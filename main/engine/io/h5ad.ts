@@ -5,9 +5,11 @@ import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { CsrMatrix, ImageRef, ReadOptions, Sample, Spot } from './sample';
 import { importError } from './problems';
+import { checkAnndataAge, checkEncoding } from './anndata-encoding';
 import {
   attrNumbers,
   attrString,
+  checkFilters,
   datasetLength,
   getDataset,
   getGroup,
@@ -50,6 +52,7 @@ function readColumn(group: H5Group, name: string, file: string): Column {
     return readFloat64(obj, file, where);
   }
   if (obj instanceof h5().Group) {
+    checkEncoding(obj, where, file);
     const enc = attrString(obj, 'encoding-type');
     if (enc === 'categorical' || (obj.keys().includes('codes') && obj.keys().includes('categories'))) {
       const codes = readFloat64(getDataset(obj, 'codes', file), file, `${where}/codes`);
@@ -82,6 +85,7 @@ function dataframeIndex(f: H5File, key: 'obs' | 'var', file: string): { group: H
       },
     );
   }
+  checkEncoding(g, key, file);
   const idxName = attrString(g, '_index') ?? '_index';
   const col = readColumn(g, idxName, file);
   return { group: g, index: Array.isArray(col) ? col : Array.from(col, String) };
@@ -90,7 +94,9 @@ function dataframeIndex(f: H5File, key: 'obs' | 'var', file: string): { group: H
 /** Reads X (or layers/counts) as CSR spots × genes, in row blocks for dense X. */
 function readMatrix(f: H5File, key: string, nObs: number, nVar: number, file: string): CsrMatrix {
   const obj = f.get(key);
+  if (isDataset(obj) || obj instanceof h5().Group) checkEncoding(obj, key, file);
   if (isDataset(obj)) {
+    checkFilters(obj, file, key);
     const shape = obj.shape ?? [];
     if (shape.length !== 2 || shape[0] !== nObs || shape[1] !== nVar) {
       throw importError(
@@ -218,6 +224,7 @@ async function extractImage(ds: H5Dataset, file: string, field: string, scratchD
     );
   }
   const [h, w, c] = shape as [number, number, 3 | 4];
+  checkFilters(ds, file, field);
   const v = ds.value as ArrayLike<number>;
   const px = new Uint8Array(h * w * c);
   // scanpy stores float32 in [0, 1] (matplotlib imread), squidpy uint8.
@@ -246,6 +253,7 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
   const notes: Record<string, string> = {};
   const f = await openHdf5(file);
   try {
+    checkAnndataAge(f, file);
     const obs = dataframeIndex(f, 'obs', file);
     const vr = dataframeIndex(f, 'var', file);
     const nObs = obs.index.length;

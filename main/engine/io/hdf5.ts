@@ -1,6 +1,10 @@
 import type H5Wasm from 'h5wasm/node';
 import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { importError } from './problems';
+
+const require = createRequire(import.meta.url);
 
 type H5File = InstanceType<typeof H5Wasm.File>;
 export type H5Dataset = InstanceType<typeof H5Wasm.Dataset>;
@@ -21,13 +25,83 @@ export async function loadH5wasm(): Promise<typeof H5Wasm> {
       Object.defineProperty(globalThis, 'navigator', { value: undefined, configurable: true });
     try {
       const mod = (await import('h5wasm/node')).default;
-      await mod.ready;
+      const module = await mod.ready;
+      const plugins = pluginDir();
+      // HDF5 looks for filter plugins (LZF, Blosc, Zstd, …) in its search path when a dataset
+      // needs one; h5wasm-plugins ships them as wasm side modules read from this host folder.
+      if (plugins) module.insert_plugin_search_path(plugins, 0);
       loaded = mod;
     } finally {
       if (nav?.configurable) Object.defineProperty(globalThis, 'navigator', nav);
     }
   }
   return loaded;
+}
+
+function pluginDir(): string | undefined {
+  try {
+    const dir = join(dirname(require.resolve('h5wasm-plugins/package.json')), 'plugins');
+    return existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * HDF5 filters we can decode: HDF5's built-ins plus the plugins h5wasm-plugins ships (ids from
+ * the HDF Group's registered filter list). Checked before a read because a missing filter makes
+ * the HDF5 library inside h5wasm abort(), which kills the wasm module for the whole process.
+ */
+export const HDF5_FILTERS: ReadonlyMap<number, { name: string; plugin: boolean }> = new Map([
+  [1, { name: 'gzip (deflate)', plugin: false }],
+  [2, { name: 'shuffle', plugin: false }],
+  [3, { name: 'fletcher32', plugin: false }],
+  [5, { name: 'nbit', plugin: false }],
+  [6, { name: 'scaleoffset', plugin: false }],
+  [307, { name: 'bzip2', plugin: true }],
+  [32000, { name: 'LZF', plugin: true }],
+  [32001, { name: 'Blosc', plugin: true }],
+  [32004, { name: 'LZ4', plugin: true }],
+  [32008, { name: 'Bitshuffle', plugin: true }],
+  [32013, { name: 'ZFP', plugin: true }],
+  [32015, { name: 'Zstandard', plugin: true }],
+  [32019, { name: 'JPEG', plugin: true }],
+  [32022, { name: 'BitGroom', plugin: true }],
+  [32023, { name: 'BitRound', plugin: true }],
+  [32026, { name: 'Blosc2', plugin: true }],
+]);
+
+/** Well-known filters we cannot decode, named so the error says what the file uses. */
+const UNSUPPORTED_NAMES: Record<number, string> = { 4: 'SZIP' };
+
+/**
+ * Refuses a dataset whose filter pipeline holds a filter we cannot decode, naming the file, the
+ * dataset and the filter (instead of letting HDF5 abort mid-read).
+ */
+export function checkFilters(ds: H5Dataset, file: string, name: string): void {
+  let filters: { id: number; name: string }[];
+  try {
+    filters = ds.filters;
+  } catch (cause) {
+    throw importError('truncated', file, `dataset "${name}" cannot be read`, 'Copy the file again.', {
+      field: name,
+      cause,
+    });
+  }
+  for (const f of filters) {
+    const known = HDF5_FILTERS.get(f.id);
+    if (known && (!known.plugin || pluginDir())) continue;
+    const label = known?.name ?? UNSUPPORTED_NAMES[f.id] ?? (f.name || 'unregistered');
+    throw importError(
+      'unsupported',
+      file,
+      `dataset "${name}" is compressed with the HDF5 filter ${label} (id ${f.id}), which this build cannot decode`,
+      known
+        ? 'Reinstall STSR Studio (its h5wasm-plugins folder is missing).'
+        : 'Re-save the file with gzip or LZF compression (e.g. anndata: adata.write_h5ad(path, compression="gzip")).',
+      { field: name },
+    );
+  }
 }
 
 /** The loaded module; only valid after openHdf5/loadH5wasm (every HDF5 object comes from there). */
@@ -135,6 +209,7 @@ function readInto<T extends Float32Array | Float64Array | Uint32Array>(
   check?: (v: number, i: number) => void,
 ): T {
   const n = out.length;
+  checkFilters(ds, file, name);
   for (let start = 0; start < n; start += SLICE) {
     const end = Math.min(n, start + SLICE);
     let chunk: ArrayLike<number>;
@@ -205,6 +280,7 @@ export function readUint32(ds: H5Dataset, file: string, name: string): Uint32Arr
 /** Strings: 10x writes fixed-length NUL-padded ASCII, anndata variable-length UTF-8. */
 export function readStrings(ds: H5Dataset, file: string, name: string): string[] {
   let v: unknown;
+  checkFilters(ds, file, name);
   try {
     v = ds.value;
   } catch (cause) {
