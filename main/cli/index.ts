@@ -24,6 +24,7 @@ Commands:
                                Visium HD binned folder, Xenium folder)
       --name N                 sample name (default: from the folder)
       --image FILE             H&E image to use instead of the one found
+      --image-scale F          that image's px per full-res px (e.g. tissue_lowres_scalef; default 1)
       --um-per-px F            override µm per full-resolution pixel
   cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
                                reports ARI/NMI against the sample's annotations
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
       name: { type: 'string' },
       image: { type: 'string' },
+      'image-scale': { type: 'string' },
       'um-per-px': { type: 'string' },
       k: { type: 'string' },
       format: { type: 'string' },

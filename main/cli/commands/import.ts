@@ -7,7 +7,7 @@ import { runJob } from '../run-job';
 export async function importCommand(
   projectDir: string,
   path: string | undefined,
-  opts: { name?: string; image?: string; 'um-per-px'?: string },
+  opts: { name?: string; image?: string; 'image-scale'?: string; 'um-per-px'?: string },
   out: Output,
 ): Promise<void> {
   if (!path)
@@ -15,6 +15,15 @@ export async function importCommand(
   const params: ImportParams = { path: resolve(path) };
   if (opts.name) params.name = opts.name;
   if (opts.image) params.imagePath = resolve(opts.image);
+  if (opts['image-scale'] !== undefined) {
+    const v = Number(opts['image-scale']);
+    if (!opts.image) throw new UsageError('--image-scale goes with --image FILE.');
+    if (!(v > 0 && v <= 1))
+      throw new UsageError(
+        `--image-scale must be in (0, 1] (image px per full-res px), got "${opts['image-scale']}".`,
+      );
+    params.imageScale = v;
+  }
   if (opts['um-per-px'] !== undefined) {
     const v = Number(opts['um-per-px']);
     if (!(v > 0) || !Number.isFinite(v))

@@ -5,7 +5,7 @@
  * Files are written to a temp path and renamed, so a crash never leaves a half file at the target.
  */
 import { loadH5wasm } from '../io/hdf5';
-import type { Sample } from '../io/sample';
+import { hasNormalisedValues, type Sample } from '../io/sample';
 import { withAtomicPath } from './atomic';
 import {
   createDict,
@@ -162,7 +162,8 @@ export async function writeSpotH5ad(
     try {
       const arr = compression ? { compression } : {};
       writeCsr(f, 'X', sample.counts, arr);
-      if (opts.normalisedLayer !== false) {
+      const normalised = hasNormalisedValues(sample);
+      if (opts.normalisedLayer !== false && !normalised) {
         const layers = createDict(f, 'layers');
         writeCsr(layers, 'log1p_cp10k', logNormalize(sample.counts), arr);
       }
@@ -190,7 +191,11 @@ export async function writeSpotH5ad(
         spotDiameterFullres: sample.spotDiameterUm / sample.umPerPx,
         ...(sample.image ? { sourceImage: sample.image.path } : {}),
         stsr: {
-          X_semantics: 'raw counts (layers/log1p_cp10k: log1p of counts per 10k)',
+          X_semantics: normalised
+            ? 'normalised values as imported (not counts; never re-normalised)'
+            : 'raw counts (layers/log1p_cp10k: log1p of counts per 10k)',
+          sample_name: sample.name,
+          lattice: sample.lattice,
           platform: sample.platform,
           um_per_px: sample.umPerPx,
           spot_diameter_um: sample.spotDiameterUm,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { CsrMatrix, ImageRef, ReadOptions, Sample, Spot } from './sample';
-import { importError } from './problems';
+import { ImportError, importError } from './problems';
+import { pickImage, userImage, userImageNote, type ImageCandidate } from './images';
 import { checkAnndataAge, checkEncoding } from './anndata-encoding';
 import {
   attrNumbers,
@@ -40,26 +41,85 @@ function isDataset(x: unknown): x is H5Dataset {
   return x instanceof h5().Dataset;
 }
 
-/** One dataframe column: plain array, string-array, categorical, or nullable-* (values + mask). */
+/** Categories of an anndata 0.7 categorical: an object reference to `<df>/__categories/<col>`. */
+function legacyCategories(ds: H5Dataset, file: string, where: string): string[] | undefined {
+  const attr = ds.attrs.categories;
+  if (!attr) return undefined;
+  const ref: unknown = attr.value;
+  let target: unknown;
+  try {
+    target = ds.dereference((Array.isArray(ref) ? ref[0] : ref) as Parameters<H5Dataset['dereference']>[0]);
+  } catch (cause) {
+    throw importError(
+      'bad-structure',
+      file,
+      `the categories of "${where}" cannot be found`,
+      'The file is damaged.',
+      {
+        field: where,
+        cause,
+      },
+    );
+  }
+  if (!isDataset(target)) {
+    throw importError(
+      'bad-structure',
+      file,
+      `the categories reference of "${where}" is broken`,
+      'The file is damaged.',
+      {
+        field: where,
+      },
+    );
+  }
+  return readStrings(target, file, `${where} categories`);
+}
+
+function codesToLabels(codes: Float64Array, cats: Column): string[] {
+  return Array.from(codes, (c) =>
+    c < 0 || !Number.isFinite(c) ? '' : String(Array.isArray(cats) ? cats[c] : cats[c]),
+  );
+}
+
+/**
+ * One dataframe column: plain array, string-array, categorical (0.2.0 group or anndata 0.7's
+ * referenced categories), boolean (h5py's enum) or nullable-* (values + mask, masked → '').
+ */
 function readColumn(group: H5Group, name: string, file: string): Column {
   const obj = group.get(name);
   const where = `${group.path}/${name}`.replace(/^\/+/, '');
   if (isDataset(obj)) {
+    checkEncoding(obj, where, file);
     const t = obj.dtype;
     if (typeof t === 'string' && /^[SAU]|^O/.test(t)) return readStrings(obj, file, where);
-    const v = obj.metadata;
-    if (v.type === 3 /* H5T_STRING */) return readStrings(obj, file, where);
+    const meta = obj.metadata;
+    if (meta.type === 3 /* H5T_STRING */) return readStrings(obj, file, where);
+    const cats = legacyCategories(obj, file, where);
+    if (cats) return codesToLabels(readFloat64(obj, file, where), cats);
+    if (meta.type === 8 /* H5T_ENUM: h5py's bool */)
+      return Array.from(readFloat64(obj, file, where), (v) => (v ? 'True' : 'False'));
     return readFloat64(obj, file, where);
   }
   if (obj instanceof h5().Group) {
     checkEncoding(obj, where, file);
     const enc = attrString(obj, 'encoding-type');
-    if (enc === 'categorical' || (obj.keys().includes('codes') && obj.keys().includes('categories'))) {
+    const keys = obj.keys();
+    if (enc === 'categorical' || (keys.includes('codes') && keys.includes('categories'))) {
       const codes = readFloat64(getDataset(obj, 'codes', file), file, `${where}/codes`);
-      const cats = readColumn(obj, 'categories', file);
-      return Array.from(codes, (c) => (c < 0 ? '' : String(Array.isArray(cats) ? cats[c] : cats[c])));
+      return codesToLabels(codes, readColumn(obj, 'categories', file));
     }
-    if (obj.keys().includes('values')) return readColumn(obj, 'values', file);
+    if (keys.includes('values')) {
+      const values = readColumn(obj, 'values', file);
+      if (!keys.includes('mask')) return values;
+      const mask = readFloat64(getDataset(obj, 'mask', file), file, `${where}/mask`);
+      const bool = enc === 'nullable-boolean';
+      return Array.from({ length: mask.length }, (_, i) => {
+        if (mask[i]) return '';
+        const v = values[i]!;
+        if (typeof v === 'string') return v; // h5py's enum bool was already decoded to 'True'/'False'
+        return bool ? (v ? 'True' : 'False') : String(v);
+      });
+    }
   }
   throw importError(
     'bad-structure',
@@ -72,7 +132,7 @@ function readColumn(group: H5Group, name: string, file: string): Column {
   );
 }
 
-function dataframeIndex(f: H5File, key: 'obs' | 'var', file: string): { group: H5Group; index: string[] } {
+function dataframeIndex(f: H5File, key: string, file: string): { group: H5Group; index: string[] } {
   const g = getGroup(f, key);
   if (!g) {
     throw importError(
@@ -247,6 +307,127 @@ async function extractImage(ds: H5Dataset, file: string, field: string, scratchD
   return out;
 }
 
+/** Obs columns that describe the spot itself, not an annotation of it. */
+const SPOT_COLUMNS = new Set(['array_row', 'array_col', 'in_tissue', 'total_counts']);
+/** A string column with more distinct values than this is an id, not an annotation. */
+const MAX_STRING_CATEGORIES = 200;
+/** An integer column with at most this many distinct values is a labelling (cluster ids). */
+const MAX_INTEGER_CATEGORIES = 50;
+
+function obsColumnNames(g: H5Group, indexName: string): string[] {
+  const order: unknown = g.attrs['column-order']?.value;
+  const listed = Array.isArray(order) ? order.map(String) : typeof order === 'string' ? [order] : [];
+  const keys = g.keys();
+  const rest = keys.filter((k) => !listed.includes(k) && k !== indexName && !k.startsWith('__'));
+  return [...listed.filter((k) => keys.includes(k)), ...rest];
+}
+
+/**
+ * The h5ad's own obs annotations (leiden clusters, cell types, pathologist labels, booleans,
+ * nullable columns, small integer labellings) as categorical labels; continuous numbers and id-like
+ * strings are listed in the notes, not kept. A column that cannot be read is skipped with a warning:
+ * annotations are optional, only counts, positions and image decide whether a sample imports.
+ */
+function readAnnotations(
+  obs: H5Group,
+  indexName: string,
+  n: number,
+  file: string,
+  warnings: string[],
+  notes: Record<string, string>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const dropped: string[] = [];
+  for (const name of obsColumnNames(obs, indexName)) {
+    if (SPOT_COLUMNS.has(name)) continue;
+    let col: Column;
+    try {
+      col = readColumn(obs, name, file);
+    } catch (e) {
+      if (e instanceof ImportError && e.problem === 'unsupported' && /encoding-version|newer/.test(e.message))
+        throw e;
+      warnings.push(`obs column "${name}" skipped: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    if (col.length !== n) {
+      warnings.push(`obs column "${name}" skipped: it has ${col.length} values for ${n} spots.`);
+      continue;
+    }
+    const categorical = isCategoricalColumn(obs, name);
+    if (Array.isArray(col)) {
+      const distinct = new Set(col.filter((v) => v !== '')).size;
+      if (!categorical && distinct > MAX_STRING_CATEGORIES) {
+        dropped.push(`${name} (${distinct} distinct strings)`);
+        continue;
+      }
+      out[name] = col;
+    } else {
+      const values = Array.from(col);
+      const integral = values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+      const distinct = new Set(values.filter((v) => !Number.isNaN(v))).size;
+      if (!integral || distinct > MAX_INTEGER_CATEGORIES) {
+        dropped.push(`${name} (continuous)`);
+        continue;
+      }
+      out[name] = values.map((v) => (Number.isNaN(v) ? '' : String(v)));
+    }
+  }
+  const kept = Object.keys(out);
+  notes.annotations = kept.length > 0 ? `obs columns kept as annotations: ${kept.join(', ')}` : 'none';
+  if (dropped.length > 0) notes.annotationsNotKept = dropped.join(', ');
+  return out;
+}
+
+function isCategoricalColumn(g: H5Group, name: string): boolean {
+  const obj = g.get(name);
+  if (obj instanceof h5().Group)
+    return attrString(obj, 'encoding-type') === 'categorical' || obj.keys().includes('codes');
+  return isDataset(obj) && obj.attrs.categories !== undefined;
+}
+
+interface CountsSource {
+  key: string;
+  var: { group: H5Group; index: string[] };
+  label: string;
+}
+
+/** Counts from layers['counts'], raw.X or X, in that order (raw.X has its own var). */
+function countsSource(f: H5File, vr: { group: H5Group; index: string[] }, file: string): CountsSource {
+  if (getGroup(f, 'layers')?.keys().includes('counts'))
+    return { key: 'layers/counts', var: vr, label: "layers['counts']" };
+  const raw = getGroup(f, 'raw');
+  if (raw?.keys().includes('X') && raw.keys().includes('var'))
+    return { key: 'raw/X', var: dataframeIndex(f, 'raw/var', file), label: 'raw.X (with raw.var)' };
+  if (f.get('X') !== null && (isDataset(f.get('X')) || f.get('X') instanceof h5().Group))
+    return { key: 'X', var: vr, label: 'X' };
+  throw importError(
+    'bad-structure',
+    file,
+    "X is missing and there is no layers['counts'] or raw.X: the file has no count matrix",
+    'Save the AnnData with its counts (adata.X or adata.layers["counts"]).',
+    { field: 'X' },
+  );
+}
+
+/** What an STSR Studio export wrote in uns['stsr'] (scale, spot size, name) for a faithful re-import. */
+function stsrMetadata(f: H5File): Record<string, string | number> {
+  const g = getGroup(f, 'uns/stsr');
+  const out: Record<string, string | number> = {};
+  for (const k of g?.keys() ?? []) {
+    const obj = g!.get(k);
+    if (!isDataset(obj)) continue;
+    const v = obj.value;
+    if (typeof v === 'string') out[k] = v;
+    else {
+      const x = scalar(obj);
+      if (x !== undefined) out[k] = x;
+    }
+  }
+  return out;
+}
+
+const PLATFORMS: readonly Sample['platform'][] = ['visium', 'visium-hd', 'xenium', 'legacy-st', 'h5ad'];
+
 export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<Sample> {
   const file = resolve(input);
   const warnings: string[] = [];
@@ -257,24 +438,30 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
     const obs = dataframeIndex(f, 'obs', file);
     const vr = dataframeIndex(f, 'var', file);
     const nObs = obs.index.length;
-    const nVar = vr.index.length;
-    const xKey = getGroup(f, 'layers')?.keys().includes('counts') ? 'layers/counts' : 'X';
-    notes.counts = xKey === 'X' ? 'X' : "layers['counts'] (raw counts preferred over X)";
-    const counts = readMatrix(f, xKey, nObs, nVar, file);
+    const src = countsSource(f, vr, file);
+    const nVar = src.var.index.length;
+    notes.counts = src.label;
+    const counts = readMatrix(f, src.key, nObs, nVar, file);
     checkCountValues(counts, file, (r, c) => ({
-      field: `${xKey} (obs ${obs.index[r]}, var ${vr.index[c]})`,
+      field: `${src.key} (obs ${obs.index[r]}, var ${src.var.index[c]})`,
     }));
-    let nonInteger = 0;
-    for (let k = 0; k < counts.data.length && nonInteger === 0; k++)
-      if (!Number.isInteger(counts.data[k]!)) nonInteger++;
-    if (nonInteger > 0)
-      warnings.push(`${xKey} holds non-integer values: it is probably normalised, not raw counts.`);
+    let nonInteger = false;
+    for (let k = 0; k < counts.data.length && !nonInteger; k++)
+      if (!Number.isInteger(counts.data[k]!)) nonInteger = true;
+    if (nonInteger) {
+      notes.values = 'normalised';
+      warnings.push(
+        `${src.label} holds non-integer values (normalised, e.g. log1p) and the file has no raw counts ` +
+          `(layers['counts'] or raw.X): imported read-only as normalised values; exports keep them as they are and never normalise them again.`,
+      );
+    } else notes.values = 'counts';
 
-    const geneIds = vr.group.keys().includes('gene_ids') ? readColumn(vr.group, 'gene_ids', file) : vr.index;
+    const vg = src.var.group;
+    const geneIds = vg.keys().includes('gene_ids') ? readColumn(vg, 'gene_ids', file) : src.var.index;
     const genes = buildGenes(
       Array.isArray(geneIds) ? geneIds : Array.from(geneIds, String),
-      vr.index,
-      `${basename(file)} var`,
+      src.var.index,
+      `${basename(file)} ${src.key === 'raw/X' ? 'raw.var' : 'var'}`,
       warnings,
     );
 
@@ -328,6 +515,18 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
       return s;
     });
     notes.positions = "obsm['spatial'] (x, y full-res px)";
+    const annotations = readAnnotations(
+      obs.group,
+      attrString(obs.group, '_index') ?? '_index',
+      nObs,
+      file,
+      warnings,
+      notes,
+    );
+    const obsm = getGroup(f, 'obsm')
+      ?.keys()
+      .filter((k) => k !== 'spatial');
+    if (obsm && obsm.length > 0) notes.obsmNotKept = obsm.join(', ');
 
     // uns/spatial/<library>: scale factors and images
     const lib = getGroup(f, 'uns/spatial');
@@ -335,7 +534,6 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
     if (libs.length > 1) warnings.push(`uns['spatial'] has ${libs.length} libraries; used "${libs[0]}".`);
     const libId = libs[0];
     const sf: Record<string, number> = {};
-    let image: ImageRef | undefined;
     if (libId !== undefined) {
       const sfg = getGroup(f, `uns/spatial/${libId}/scalefactors`);
       for (const k of sfg?.keys() ?? []) {
@@ -344,14 +542,29 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
       }
       notes.library = libId;
     }
+    // An STSR Studio export says its own scale and spot size; anything else is a Visium 55 µm spot.
+    const stsr = stsrMetadata(f);
+    const stsrSpotUm = Number(stsr.spot_diameter_um ?? stsr.superpixel_size_um);
+    const stsrUmPerPx = Number(stsr.um_per_px);
+    const spotDiameterUm = stsrSpotUm > 0 ? stsrSpotUm : VISIUM_SPOT_UM;
+    if (stsrSpotUm > 0) notes.spotDiameterUm = `uns['stsr'] (${stsrSpotUm} µm)`;
     let umPerPx: number;
     if (opts.umPerPx !== undefined) {
       checkUmPerPx(opts.umPerPx, file, 'umPerPx', 'Pass the pixel size in µm per full-resolution pixel.');
       umPerPx = opts.umPerPx;
       notes.umPerPx = 'user override';
+    } else if (stsrUmPerPx > 0) {
+      umPerPx = stsrUmPerPx;
+      notes.umPerPx = `uns['stsr']['um_per_px'] (${stsrUmPerPx}, written by STSR Studio)`;
+      checkUmPerPx(umPerPx, file, 'uns/stsr/um_per_px', 'Fix the value or pass --um-per-px.');
+      const d = sf.spot_diameter_fullres;
+      if (d !== undefined && Math.abs(d * umPerPx - spotDiameterUm) > 0.01 * spotDiameterUm)
+        warnings.push(
+          `uns['stsr'] says ${umPerPx} µm/px and a ${spotDiameterUm} µm spot, but spot_diameter_fullres is ${d} px: used uns['stsr'].`,
+        );
     } else if (sf.spot_diameter_fullres !== undefined) {
-      umPerPx = VISIUM_SPOT_UM / sf.spot_diameter_fullres;
-      notes.umPerPx = `55 µm / uns['spatial']['${libId}']['scalefactors']['spot_diameter_fullres'] (${sf.spot_diameter_fullres})`;
+      umPerPx = spotDiameterUm / sf.spot_diameter_fullres;
+      notes.umPerPx = `${spotDiameterUm} µm / uns['spatial']['${libId}']['scalefactors']['spot_diameter_fullres'] (${sf.spot_diameter_fullres})`;
       checkUmPerPx(
         umPerPx,
         file,
@@ -367,16 +580,21 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
         { field: 'uns/spatial' },
       );
     }
+    const slack = spotDiameterUm / umPerPx / 2;
+    let image: ImageRef | undefined;
     if (opts.imagePath) {
-      image = await imageRef(resolve(opts.imagePath), 1);
-      notes.image = 'user-supplied full-resolution image';
+      image = await userImage(opts, file);
+      notes.image = userImageNote(opts);
+      checkSpotsInImage(spots, image, slack, file, () => undefined);
     } else if (libId !== undefined) {
       const scratch = opts.scratchDir ?? join(tmpdir(), 'stsr-h5ad-images');
+      const candidates: ImageCandidate[] = [];
       for (const [res, key] of [
         ['hires', 'tissue_hires_scalef'],
         ['lowres', 'tissue_lowres_scalef'],
       ] as const) {
-        const ds = f.get(`uns/spatial/${libId}/images/${res}`);
+        const field = `uns/spatial/${libId}/images/${res}`;
+        const ds = f.get(field);
         if (!isDataset(ds)) continue;
         const s = sf[key];
         if (s === undefined || !(s > 0)) {
@@ -390,28 +608,43 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
             },
           );
         }
-        const png = await extractImage(ds, file, `uns/spatial/${libId}/images/${res}`, scratch);
-        image = await imageRef(png, 1 / s);
-        notes.image = `uns['spatial']['${libId}']['images']['${res}'] extracted to ${png}`;
-        break;
+        candidates.push({
+          label: `uns['spatial']['${libId}']['images']['${res}']`,
+          load: async () => imageRef(await extractImage(ds, file, field, scratch), 1 / s),
+        });
+      }
+      const picked = await pickImage(candidates, spots, slack, file, () => undefined, warnings);
+      if (picked) {
+        image = picked.image;
+        notes.image = `${picked.label} extracted to ${image.path}`;
       }
     }
-    if (image) checkSpotsInImage(spots, image, VISIUM_SPOT_UM / umPerPx / 2, file, () => undefined);
-    else
+    if (!image)
       warnings.push(
         'No image in the file and none given: the sample has positions but nothing to draw them on.',
       );
 
+    const platform = PLATFORMS.find((p) => p === stsr.platform) ?? 'h5ad';
+    const lattice =
+      stsr.lattice === 'square' || stsr.lattice === 'hex' || stsr.lattice === 'none'
+        ? stsr.lattice
+        : arow && acol
+          ? 'hex'
+          : 'none';
+    const name =
+      opts.name ??
+      (typeof stsr.sample_name === 'string' ? stsr.sample_name : basename(file).replace(/\.h5ad$/i, ''));
     return {
-      name: opts.name ?? basename(file).replace(/\.h5ad$/i, ''),
-      platform: 'h5ad',
+      name,
+      platform,
       spots,
       genes,
       counts,
-      spotDiameterUm: VISIUM_SPOT_UM,
-      lattice: arow && acol ? 'hex' : 'none',
+      spotDiameterUm,
+      lattice,
       umPerPx,
       ...(image ? { image } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
       provenance: {
         reader: 'h5ad',
         files: [file, ...(image && opts.imagePath ? [image.path] : [])],

@@ -13,6 +13,7 @@ import { readH5ad } from './h5ad';
 
 export type { CsrMatrix, Gene, ImageRef, LatticeKind, Provenance, ReadOptions, Sample, Spot } from './sample';
 export { ImportError, type ImportProblem } from './problems';
+export { hasNormalisedValues } from './sample';
 export { detectFormat, type Detected, type ReaderName } from './detect';
 export { readLegacySt, fitLattice } from './legacy-st';
 export { readVisium, readVisiumHd } from './spaceranger';

@@ -4,6 +4,7 @@ import type { LatticeKind, ReadOptions, Sample, Spot } from './sample';
 import { importError } from './problems';
 import { expectDelimiter, parseNumber, readText, splitFields, textLines, type TextLine } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, CsrBuilder, imageRef } from './common';
+import { userImage, userImageNote } from './images';
 
 /**
  * Legacy Spatial Transcriptomics (ST pipeline / STUtility layout, e.g. HER2ST and the MOB data):
@@ -236,8 +237,8 @@ export async function readLegacySt(input: string, opts: ReadOptions = {}): Promi
   const imgPath = opts.imagePath ? resolve(opts.imagePath) : findImage(dir, stem, warnings);
   let image;
   if (imgPath) {
-    image = await imageRef(imgPath, 1);
-    notes.image = opts.imagePath ? 'user supplied' : `${basename(imgPath)} found beside the counts`;
+    image = opts.imagePath ? await userImage(opts, selection.path) : await imageRef(imgPath, 1);
+    notes.image = opts.imagePath ? userImageNote(opts) : `${basename(imgPath)} found beside the counts`;
     files.push(imgPath);
     const lineOf = (i: number) => sel.byId.get(spots[i]!.id)?.line;
     checkSpotsInImage(spots, image, ST_SPOT_DIAMETER_UM / umPerPx / 2, selection.path, lineOf);

@@ -74,8 +74,10 @@ export interface Sample {
 export interface ReadOptions {
   /** sample name (default: the folder or file name) */
   name?: string;
-  /** a full-resolution image to use instead of the one found beside the data */
+  /** an image to use instead of the one found beside the data (full resolution unless imageScale) */
   imagePath?: string;
+  /** image px per full-res px of imagePath (Space Ranger's *_scalef, e.g. 0.05 for a lowres PNG); default 1 */
+  imageScale?: number;
   /** µm per full-resolution pixel, overriding what the reader derives */
   umPerPx?: number;
   /**
@@ -83,4 +85,12 @@ export interface ReadOptions {
    * Default: a folder under the OS temp dir. Never the project: importing writes nothing there.
    */
   scratchDir?: string;
+}
+
+/**
+ * True when the sample's matrix holds normalised values (an .h5ad with only log1p X): such a
+ * sample is read-only data, and exports must not normalise it again.
+ */
+export function hasNormalisedValues(sample: Pick<Sample, 'provenance'>): boolean {
+  return sample.provenance.notes.values === 'normalised';
 }

@@ -5,6 +5,7 @@ import type { ImageRef, ReadOptions, Sample, Spot } from './sample';
 import { importError } from './problems';
 import { expectDelimiter, parseNumber, readJson, readText, splitFields, textLines } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, imageRef, subsetCsr } from './common';
+import { pickImage, userImage, userImageNote, type ImageCandidate } from './images';
 import { mexFiles, readTenxH5, readTenxMex, type TenxMatrix } from './tenx-matrix';
 
 /** Visium spots are 55 µm across (10x Visium Spatial Gene Expression user guide). */
@@ -359,13 +360,18 @@ async function readSpaceRangerLike(
     checkUmPerPx(umPerPx, sfPath, 'spot_diameter_fullres', 'Fix the scale factors or pass --um-per-px.');
   }
 
-  // ---- image: the user's full-res image, else hires, else lowres (positions are full-res px)
+  // ---- image: the user's image, else hires, else lowres (positions are full-res px); a blank or
+  // non-covering hires falls back to lowres with a warning
   let image: ImageRef | undefined;
   const files = [...matrix.files, posPath, sfPath];
+  const lineOf = (i: number) => byBarcode.get(spots[i]!.id)?.line;
+  const slack = spotDiameterUm / umPerPx / 2;
   if (opts.imagePath) {
-    image = await imageRef(resolve(opts.imagePath), 1);
-    notes.image = 'user-supplied full-resolution image';
+    image = await userImage(opts, sfPath);
+    notes.image = userImageNote(opts);
+    checkSpotsInImage(spots, image, slack, posPath, lineOf);
   } else {
+    const candidates: ImageCandidate[] = [];
     for (const [file, key] of [
       ['tissue_hires_image.png', 'tissue_hires_scalef'],
       ['tissue_lowres_image.png', 'tissue_lowres_scalef'],
@@ -384,22 +390,23 @@ async function readSpaceRangerLike(
           },
         );
       }
-      image = await imageRef(p, 1 / s);
-      notes.image = `${file} (full-res px = px / ${key} ${s})`;
-      break;
+      candidates.push({ label: file, load: () => imageRef(p, 1 / s) });
+      notes[`image:${file}`] = `full-res px = px / ${key} ${s}`;
     }
-    if (!image) {
+    const picked = await pickImage(candidates, spots, slack, posPath, lineOf, warnings);
+    if (!picked) {
       throw importError(
         'missing-image',
         spatial,
         'no tissue_hires_image.png or tissue_lowres_image.png',
-        'Copy the images of spatial/, or pass the full-resolution H&E with --image.',
+        'Copy the images of spatial/, or pass the H&E with --image (and --image-scale if it is not full resolution).',
       );
     }
+    image = picked.image;
+    notes.image = `${picked.label} (${notes[`image:${picked.label}`]})`;
+    for (const k of Object.keys(notes)) if (k.startsWith('image:')) delete notes[k];
   }
   files.push(image.path);
-  const lineOf = (i: number) => byBarcode.get(spots[i]!.id)?.line;
-  checkSpotsInImage(spots, image, spotDiameterUm / umPerPx / 2, posPath, lineOf);
 
   return {
     name: opts.name ?? nameDefault,

@@ -5,6 +5,7 @@ import type { ImageRef, ReadOptions, Sample, Spot } from './sample';
 import { importError } from './problems';
 import { expectDelimiter, parseNumber, readJson, readText, splitFields, textLines } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, imageRef, subsetCsr } from './common';
+import { userImage, userImageNote } from './images';
 import { mexFiles, readTenxH5, readTenxMex } from './tenx-matrix';
 
 /**
@@ -225,8 +226,8 @@ export async function readXenium(input: string, opts: ReadOptions = {}): Promise
     : MORPHOLOGY.map((m) => join(dir, m)).find((p) => existsSync(p));
   const files = [expPath, ...matrix.files, cellsPath];
   if (imgPath) {
-    image = await imageRef(imgPath, 1);
-    notes.image = opts.imagePath ? 'user supplied' : basename(imgPath);
+    image = opts.imagePath ? await userImage(opts, expPath) : await imageRef(imgPath, 1);
+    notes.image = opts.imagePath ? userImageNote(opts) : basename(imgPath);
     files.push(imgPath);
     const lineOf = (i: number) => byId.get(spots[i]!.id)?.line;
     checkSpotsInImage(spots, image, spotDiameterUm / umPerPx, cellsPath, lineOf);

@@ -15,6 +15,8 @@ export interface ImportParams {
   path: string;
   name?: string;
   imagePath?: string;
+  /** image px per full-res px of imagePath (default 1) */
+  imageScale?: number;
   umPerPx?: number;
 }
 
@@ -59,6 +61,7 @@ async function importInto(params: ImportParams, ctx: TaskContext, scratch: strin
     scratchDir: scratch,
     ...(params.name !== undefined ? { name: params.name } : {}),
     ...(params.imagePath !== undefined ? { imagePath: params.imagePath } : {}),
+    ...(params.imageScale !== undefined ? { imageScale: params.imageScale } : {}),
     ...(params.umPerPx !== undefined ? { umPerPx: params.umPerPx } : {}),
   });
   throwIfAborted(ctx.signal);

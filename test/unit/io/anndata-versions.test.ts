@@ -297,6 +297,9 @@ describe('HDF5 filters through h5wasm-plugins (a file written with each)', () =>
     expect(e.message).toMatch(/Re-save the file with gzip or LZF/);
   });
 
+  // Names are fixed-length here: h5py's variable-length strings under LZF make the plugin's LZF
+  // decoder take its E2BIG retry path, which needs a libc symbol the side module lacks and aborts
+  // the wasm module (docs/formats.md, known limits). anndata 0.7's own LZF strings read fine.
   it.skipIf(!hasH5py)('LZF written by h5py (its own LZF implementation) reads back equal', async () => {
     const path = join(tmp.dir, 'h5py-lzf.h5ad');
     const script = `
@@ -311,8 +314,8 @@ with h5py.File(${JSON.stringify(path)}, 'w') as f:
     for key, names in (('obs', [f's{i}' for i in range(n)]), ('var', [f'G{j}' for j in range(g)])):
         df = f.create_group(key)
         df.attrs['encoding-type'] = 'dataframe'; df.attrs['encoding-version'] = '0.2.0'
-        df.attrs['_index'] = '_index'; df.attrs['column-order'] = np.array([], dtype=object)
-        df.create_dataset('_index', data=np.array(names, dtype=object), dtype=h5py.string_dtype(), compression='lzf')
+        df.attrs['_index'] = '_index'
+        df.create_dataset('_index', data=np.array(names, dtype='S'), compression='lzf')
     f.create_dataset('obsm/spatial', data=np.stack([np.arange(n) * 4.0 + 20, np.arange(n) * 2.0 + 20], 1), compression='lzf')
     f.create_dataset('uns/spatial/lib/scalefactors/spot_diameter_fullres', data=9.5)
 print(float(dense.sum()))

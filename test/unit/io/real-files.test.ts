@@ -1,0 +1,198 @@
+/**
+ * Files other tools wrote (../shared/data/formats: scanpy's and squidpy's test data, anndata's
+ * archives) and files the real anndata writes here (Debian's python3-anndata): annotations kept,
+ * counts from layers['counts'] / raw.X / X, normalised-only data read-only, image fallback and
+ * --image-scale.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasNormalisedValues, ImportError, readSample } from '../../../main/engine/io';
+import { loadH5wasm } from '../../../main/engine/io/hdf5';
+import { H5adFile, writeSpotH5ad } from '../../../main/engine/export';
+import { sharedData } from '../../helpers/paths';
+import { makeTempDir } from '../../helpers/tmp';
+
+const tmp = makeTempDir('stsr-real-files-');
+afterAll(() => tmp.cleanup());
+const scratchDir = join(tmp.dir, 'scratch');
+
+const PY = '/usr/bin/python3';
+const hasAnndata =
+  existsSync(PY) && spawnSync(PY, ['-c', 'import anndata'], { encoding: 'utf8' }).status === 0;
+function py(script: string): unknown {
+  const r = spawnSync(PY, ['-W', 'ignore', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`python failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+describe('squidpy test_data.h5ad (log-normalised X, leiden, a hires that misses the spots)', () => {
+  const file = sharedData('formats', 'squidpy', 'test_data.h5ad');
+
+  it('imports with the lowres image, keeps leiden, and marks the values normalised (read-only)', async () => {
+    const s = await readSample(file, { scratchDir });
+    expect(s.spots.length).toBe(49);
+    expect(s.genes.length).toBe(1999);
+    expect(s.image!.width).toBe(49);
+    expect(s.image!.height).toBe(88);
+    expect(s.provenance.warnings.join('\n')).toMatch(
+      /\['hires'\] does not cover every spot: used .*\['lowres'\]/,
+    );
+    expect(hasNormalisedValues(s)).toBe(true);
+    expect(s.provenance.warnings.join('\n')).toMatch(/imported read-only as normalised values/);
+    expect(Object.keys(s.annotations!)).toEqual(['leiden']);
+    expect(s.provenance.notes.obsmNotKept).toBe('X_pca, X_umap');
+    if (hasAnndata) {
+      const leiden = py(
+        `import json, anndata; a = anndata.read_h5ad(${JSON.stringify(file)}); print(json.dumps([str(v) for v in a.obs['leiden']]))`,
+      );
+      expect(s.annotations!.leiden).toEqual(leiden);
+    }
+  });
+
+  it('an export keeps the normalised values as they are: no log1p layer, X unchanged', async () => {
+    const s = await readSample(file, { scratchDir });
+    const out = join(tmp.dir, 'squidpy-export.h5ad');
+    await writeSpotH5ad(s, out);
+    const h = await H5adFile.open(out);
+    try {
+      expect(h.has('layers/log1p_cp10k')).toBe(false);
+      const x = h.csr('X');
+      expect(Array.from(x.data)).toEqual(Array.from(s.counts.data));
+      expect(h.string('uns/stsr/X_semantics')).toMatch(/normalised values as imported/);
+    } finally {
+      h.close();
+    }
+  });
+
+  it("counts come from layers['counts'] when present, and the choice is reported", async () => {
+    const copy = join(tmp.dir, 'with-counts.h5ad');
+    copyFileSync(file, copy);
+    const h5 = await loadH5wasm();
+    const f = new h5.File(copy, 'a');
+    try {
+      const x = f.get('X') as InstanceType<typeof h5.Group>;
+      const data = (x.get('data') as InstanceType<typeof h5.Dataset>).value as Float32Array;
+      const layers = f.get('layers') as InstanceType<typeof h5.Group>;
+      const g = layers.create_group('counts');
+      g.create_attribute('encoding-type', 'csr_matrix');
+      g.create_attribute('encoding-version', '0.1.0');
+      g.create_attribute('shape', new BigInt64Array([49n, 1999n]));
+      g.create_dataset({ name: 'data', data: Float32Array.from(data, (v) => Math.round(Math.expm1(v))) });
+      for (const k of ['indices', 'indptr'])
+        g.create_dataset({
+          name: k,
+          data: Int32Array.from((x.get(k) as InstanceType<typeof h5.Dataset>).value as Int32Array),
+        });
+    } finally {
+      f.close();
+    }
+    const s = await readSample(copy, { scratchDir });
+    expect(s.provenance.notes.counts).toBe("layers['counts']");
+    expect(hasNormalisedValues(s)).toBe(false);
+    expect(s.counts.data.every((v) => Number.isInteger(v))).toBe(true);
+  });
+});
+
+describe('scanpy visium 1.0.0 outs (blank hires, headerless v1 positions)', () => {
+  const dir = sharedData('formats', 'scanpy_visium_1.0.0');
+
+  it('falls back to the lowres image with a warning', async () => {
+    const s = await readSample(dir);
+    expect(s.spots.length).toBe(100);
+    expect(s.genes.length).toBe(100);
+    expect(s.image!.path).toMatch(/tissue_lowres_image\.png$/);
+    expect(s.image!.scaleToFullRes).toBeCloseTo(1 / 0.045004502, 6);
+    expect(s.provenance.warnings).toContain(
+      'tissue_hires_image.png is blank (a single colour): used tissue_lowres_image.png instead.',
+    );
+  });
+
+  it('--image with --image-scale takes a lowres image; without the scale it is refused', async () => {
+    const lowres = join(dir, 'spatial', 'tissue_lowres_image.png');
+    const s = await readSample(dir, { imagePath: lowres, imageScale: 0.045004502 });
+    expect(s.image!.scaleToFullRes).toBeCloseTo(22.22, 2);
+    expect(s.provenance.notes.image).toMatch(/scale 0\.045004502/);
+    const e = await readSample(dir, { imagePath: lowres }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ImportError);
+    expect((e as ImportError).problem).toBe('outside-image');
+    const bad = await readSample(dir, { imagePath: lowres, imageScale: 3 }).catch((x: unknown) => x);
+    expect((bad as ImportError).message).toMatch(/--image-scale is 3/);
+  });
+});
+
+describe.skipIf(!hasAnndata)('files the real anndata writes here', () => {
+  it('csc X, categorical, nullable integer/boolean and string obs are kept as annotations', async () => {
+    const path = join(tmp.dir, 'nullable-csc.h5ad');
+    const expected = py(`
+import json, anndata, numpy as np, pandas as pd
+from scipy import sparse
+n, g = 24, 15
+rng = np.random.default_rng(1)
+X = sparse.csc_matrix(rng.poisson(1.0, size=(n, g)).astype('float32'))
+obs = pd.DataFrame(index=[f'spot{i}' for i in range(n)])
+obs['cell_type'] = pd.Categorical([['tumour', 'stroma', 'immune'][i % 3] for i in range(n)])
+obs['grade'] = pd.array([None if i % 5 == 0 else i % 4 for i in range(n)], dtype='Int64')
+obs['flag'] = pd.array([None if i % 7 == 0 else i % 2 == 0 for i in range(n)], dtype='boolean')
+obs['note'] = [f'n{i % 4}' for i in range(n)]
+obs['score'] = rng.normal(size=n)
+a = anndata.AnnData(X=X, obs=obs, var=pd.DataFrame(index=[f'G{j}' for j in range(g)]))
+a.obsm['spatial'] = np.stack([np.arange(n) * 10.0 + 50, np.arange(n) * 5.0 + 50], 1)
+a.uns['spatial'] = {'lib': {'scalefactors': {'spot_diameter_fullres': 89.5}}}
+a.write_h5ad(${JSON.stringify(path)})
+print(json.dumps({'sum': float(X.sum()), 'grade': ['' if pd.isna(v) else str(v) for v in obs['grade']],
+  'flag': ['' if pd.isna(v) else str(bool(v)) for v in obs['flag']], 'cell_type': list(map(str, obs['cell_type']))}))
+`) as { sum: number; grade: string[]; flag: string[]; cell_type: string[] };
+    const s = await readSample(path, { scratchDir });
+    expect(s.counts.data.reduce((x, y) => x + y, 0)).toBe(expected.sum);
+    expect(s.annotations!.cell_type).toEqual(expected.cell_type);
+    expect(s.annotations!.grade).toEqual(expected.grade);
+    expect(s.annotations!.flag).toEqual(expected.flag);
+    expect(s.annotations!.note).toEqual(Array.from({ length: 24 }, (_, i) => `n${i % 4}`));
+    expect(s.annotations!.score).toBeUndefined();
+    expect(s.provenance.notes.annotationsNotKept).toBe('score (continuous)');
+  });
+
+  it('anndata 0.7.0 archive: LZF raw.X chosen as counts with raw.var, __categories kept', async () => {
+    const copy = join(tmp.dir, 'v070-spatial.h5ad');
+    copyFileSync(sharedData('formats', 'anndata_v0.7.0', 'adata.h5ad'), copy);
+    const h5 = await loadH5wasm();
+    const f = new h5.File(copy, 'a');
+    try {
+      const xy = new Float64Array(60).map((_, k) => 100 + 3 * k);
+      (f.get('obsm') as InstanceType<typeof h5.Group>).create_dataset({
+        name: 'spatial',
+        data: xy,
+        shape: [30, 2],
+        dtype: '<d',
+      });
+      const uns = f.get('uns') as InstanceType<typeof h5.Group>;
+      uns
+        .create_group('spatial')
+        .create_group('lib')
+        .create_group('scalefactors')
+        .create_dataset({
+          name: 'spot_diameter_fullres',
+          data: new Float64Array([90]),
+          shape: [],
+          dtype: '<d',
+        });
+    } finally {
+      f.close();
+    }
+    const s = await readSample(copy, { scratchDir });
+    const want = py(`
+import json, anndata
+a = anndata.read_h5ad(${JSON.stringify(copy)})
+print(json.dumps({'raw': float(a.raw.X.sum()), 'nraw': a.raw.shape[1], 'cat': list(map(str, a.obs['obs_cat'])),
+  'ord': list(map(str, a.obs['cat_ordered'])), 'genes': list(a.raw.var_names[:3])}))
+`) as { raw: number; nraw: number; cat: string[]; ord: string[]; genes: string[] };
+    expect(s.provenance.notes.counts).toBe('raw.X (with raw.var)');
+    expect(s.genes.length).toBe(want.nraw);
+    expect(s.genes.slice(0, 3).map((g) => g.symbol)).toEqual(want.genes);
+    expect(s.counts.data.reduce((x, y) => x + y, 0)).toBeCloseTo(want.raw, 2);
+    expect(s.annotations!.obs_cat).toEqual(want.cat);
+    expect(s.annotations!.cat_ordered).toEqual(want.ord);
+  });
+});
