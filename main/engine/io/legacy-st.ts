@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { LatticeKind, ReadOptions, Sample, Spot } from './sample';
-import { importError } from './problems';
+import { ImportError, importError } from './problems';
 import { expectDelimiter, parseNumber, readText, splitFields, textLines, type TextLine } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, CsrBuilder, imageRef } from './common';
 import { userImage, userImageNote } from './images';
@@ -251,7 +251,8 @@ export async function readLegacySt(input: string, opts: ReadOptions = {}): Promi
   const labelTables = byKind('labels');
   if (labelTables.length > 0) {
     const lt = labelTables.find((t) => basename(t.path).includes(stem)) ?? labelTables[0]!;
-    annotations = { label: readLabels(lt, spots, warnings) };
+    const labels = readLabels(lt, spots, warnings);
+    if (labels) annotations = { label: labels };
     files.push(lt.path);
     notes.annotations = `label from ${basename(lt.path)}`;
   }
@@ -582,8 +583,22 @@ export function fitLattice(rows: readonly SelRow[], file: string): LatticeFit {
   return { lattice, pxPerUnitX: bx, pxPerUnitY: by, umPerPx, rmsPx, basis };
 }
 
-function readLabels(t: Table, spots: readonly Spot[], warnings: string[]): string[] {
-  const head = splitFields(t.lines[0]!, '\t', t.path).map((s) => s.trim());
+/** How many skipped-row reasons a warning spells out (the count is always given). */
+const SKIP_REASONS_SHOWN = 3;
+
+/**
+ * Pathologist labels are optional: a row that cannot be read (coordinates "NA" beside a duplicated
+ * barcode in some public HER2ST files) is skipped and counted in a warning; a table that cannot be
+ * read at all is left out with a warning. Only counts, positions and image decide the import.
+ */
+function readLabels(t: Table, spots: readonly Spot[], warnings: string[]): string[] | undefined {
+  let head: string[];
+  try {
+    head = splitFields(t.lines[0]!, '\t', t.path).map((s) => s.trim());
+  } catch (e) {
+    warnings.push(`${basename(t.path)} left out: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
   // The labels header names the row-name column ("Row.names") or leaves it out (R write.table).
   const body = t.lines.slice(1);
   const width = body[0]?.text.split('\t').length ?? head.length;
@@ -592,11 +607,38 @@ function readLabels(t: Table, spots: readonly Spot[], warnings: string[]): strin
   const iy = cols.indexOf('y');
   const il = cols.indexOf('label');
   const byKey = new Map<string, string>();
+  const skipped: string[] = [];
   for (const line of body) {
-    const f = splitFields(line, '\t', t.path);
-    const x = Math.round(parseNumber(f[ix] ?? '', t.path, line.no, 'x'));
-    const y = Math.round(parseNumber(f[iy] ?? '', t.path, line.no, 'y'));
-    byKey.set(spotKey(x, y), (f[il] ?? '').trim());
+    try {
+      const f = splitFields(line, '\t', t.path);
+      const x = Math.round(parseNumber(f[ix] ?? '', t.path, line.no, 'x'));
+      const y = Math.round(parseNumber(f[iy] ?? '', t.path, line.no, 'y'));
+      const key = spotKey(x, y);
+      const label = (f[il] ?? '').trim();
+      const seen = byKey.get(key);
+      if (seen !== undefined && seen !== label) {
+        skipped.push(`line ${line.no}: spot ${x}x${y} labelled again ("${label}" after "${seen}")`);
+        continue;
+      }
+      byKey.set(key, label);
+    } catch (e) {
+      if (!(e instanceof ImportError)) throw e;
+      // "<file> line 12, field "x": NA is not a number. <hint>" → "line 12, field "x": NA is not a number"
+      skipped.push(e.message.slice(basename(t.path).length + 1).replace(/\.\s.*$/, ''));
+    }
+  }
+  if (byKey.size === 0 && skipped.length > 0) {
+    warnings.push(
+      `${basename(t.path)} left out: none of its ${skipped.length} rows could be read (${skipped[0]}).`,
+    );
+    return undefined;
+  }
+  if (skipped.length > 0) {
+    const shown = skipped.slice(0, SKIP_REASONS_SHOWN).join('; ');
+    const more = skipped.length > SKIP_REASONS_SHOWN ? `; … ${skipped.length - SKIP_REASONS_SHOWN} more` : '';
+    warnings.push(
+      `${basename(t.path)}: ${skipped.length} unreadable row${skipped.length === 1 ? '' : 's'} skipped (${shown}${more}).`,
+    );
   }
   let matched = 0;
   const out = spots.map((s) => {

@@ -5,7 +5,7 @@
  * --image-scale.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasNormalisedValues, ImportError, readSample } from '../../../main/engine/io';
@@ -194,5 +194,43 @@ print(json.dumps({'raw': float(a.raw.X.sum()), 'nraw': a.raw.shape[1], 'cat': li
     expect(s.counts.data.reduce((x, y) => x + y, 0)).toBeCloseTo(want.raw, 2);
     expect(s.annotations!.obs_cat).toEqual(want.cat);
     expect(s.annotations!.cat_ordered).toEqual(want.ord);
+  });
+});
+
+describe('optional tables with unreadable rows (HER2ST labels with NA coordinates)', () => {
+  it('skips the bad rows, imports the sample, and says how many and why', async () => {
+    const src = sharedData('her2st', 'A1');
+    const dir = join(tmp.dir, 'A1');
+    mkdirSync(dir);
+    for (const f of ['A1.tsv.gz', 'A1_selection.tsv']) copyFileSync(join(src, f), join(dir, f));
+    const lines = readFileSync(join(src, 'A1_labeled_coordinates.tsv'), 'utf8').trimEnd().split('\n');
+    // as in the public files: a duplicated barcode whose coordinates are NA, twice
+    const dup = lines[5]!.split('\t');
+    const na = [dup[0], 'NA', 'NA', 'NA', 'NA', dup[5]].join('\t');
+    writeFileSync(join(dir, 'A1_labeled_coordinates.tsv'), [...lines, na, na].join('\n') + '\n');
+    const clean = await readSample(src);
+    const s = await readSample(dir);
+    expect(s.spots.length).toBe(clean.spots.length);
+    expect(s.annotations!.label).toEqual(clean.annotations!.label);
+    const w = s.provenance.warnings.find((x) =>
+      x.startsWith('A1_labeled_coordinates.tsv: 2 unreadable rows'),
+    );
+    expect(w).toMatch(/line \d+, field "x": "NA" is not a number/);
+  });
+
+  it('a labels table that cannot be read at all is left out with a warning, not the sample', async () => {
+    const src = sharedData('her2st', 'A1');
+    const dir = join(tmp.dir, 'A1-bad');
+    mkdirSync(dir);
+    for (const f of ['A1.tsv.gz', 'A1_selection.tsv']) copyFileSync(join(src, f), join(dir, f));
+    const lines = readFileSync(join(src, 'A1_labeled_coordinates.tsv'), 'utf8').trimEnd().split('\n');
+    const broken = lines.map((l, i) => (i === 0 ? l : l.replace(/\t[\d.]+\t/, '\tNA\t')));
+    writeFileSync(join(dir, 'A1_labeled_coordinates.tsv'), broken.join('\n') + '\n');
+    const s = await readSample(dir);
+    expect(s.spots.length).toBeGreaterThan(0);
+    expect(s.provenance.warnings.join('\n')).toMatch(
+      /A1_labeled_coordinates\.tsv left out: none of its \d+ rows could be read \(line 2, field "x": "NA" is not a number\)/,
+    );
+    expect(s.annotations).toBeUndefined();
   });
 });
