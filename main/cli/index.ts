@@ -39,9 +39,13 @@ Commands:
       --genes N --epochs N --seed S --ensemble K --preset default|paper
       --feature-set ID         HISTEX/iStar: histology from a stored feature set (stsr features)
   export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
-      --format F               h5ad|csv|geojson (default: the file's ending)
+      --format F               h5ad|csv|geojson|spaceranger (default: the file's ending;
+                               spaceranger writes a Visium outs folder at --out DIR for
+                               Seurat's Load10X_Spatial and scanpy's read_visium)
+      --genes A,B              CSV: expression columns of these genes (wide)
       --clustering ID          add that clustering's domains as a categorical column
-      --run ID                 export SR run ID's superpixels (h5ad or csv; X = SR counts, obsm X_latent)
+      --run ID                 export SR run ID (h5ad or csv): superpixels (X = SR counts, obsm X_latent)
+                               or a generated spot set (X = log1p CP10k, obs.generated)
   figure SAMPLE --out F.png|svg  publication figure: spots over the slide with colour bar or
                                legend, scale bar and title
       --gene G | --clustering ID   what colours the spots

@@ -5,7 +5,7 @@ import { UsageError, type Output } from '../output';
 import { resolveSample } from '../resolve-sample';
 import { runJob } from '../run-job';
 
-const FORMATS: ExportFormat[] = ['h5ad', 'csv', 'geojson', 'png', 'svg'];
+const FORMATS: ExportFormat[] = ['h5ad', 'csv', 'geojson', 'png', 'svg', 'spaceranger'];
 
 function optionalInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -25,6 +25,7 @@ export async function exportCommand(
     clustering?: string;
     run?: string;
     gene?: string;
+    genes?: string;
     width?: string;
     height?: string;
     title?: string;
@@ -55,6 +56,11 @@ export async function exportCommand(
       params.runId = runId;
     }
     if (opts.gene) params.gene = opts.gene;
+    if (opts.genes && !figure)
+      params.genes = opts.genes
+        .split(',')
+        .map((g) => g.trim())
+        .filter((g) => g);
     const width = optionalInt('width', opts.width);
     const height = optionalInt('height', opts.height);
     if (width !== undefined) params.width = width;

@@ -1,11 +1,11 @@
 /**
- * CSV exports: one row per spot (or superpixel) with id, x, y (full-res px), annotations/domains
- * and the chosen genes. Written streamed and atomically; SR rows are pulled from the row source in
+ * CSV exports: one row per spot (or superpixel) with id, x, y (full-res px), x_um, y_um (µm from
+ * the image origin), annotations/domains and the chosen genes (wide: one column per gene). Written streamed and atomically; SR rows are pulled from the row source in
  * blocks so the whole matrix is never in memory.
  */
-import type { Sample } from '../io/sample';
+import { hasNormalisedValues, type Sample } from '../io/sample';
 import { writeTextAtomic } from './atomic';
-import type { CategoricalColumn } from './h5/dataframe';
+import type { CategoricalColumn, Column } from './h5/dataframe';
 import { logNormalize } from '../analysis/normalise';
 import { superpixelIds, type SrExportInput } from './sr-input';
 
@@ -35,6 +35,13 @@ function labelOf(c: CategoricalColumn, i: number): string {
   return code >= 0 ? c.categories[code]! : '';
 }
 
+function obsValue(c: Column, i: number): string {
+  if (c.kind === 'categorical') return labelOf(c, i);
+  if (c.kind === 'boolean') return c.values[i] ? 'true' : 'false';
+  if (c.kind === 'string') return c.values[i] ?? '';
+  return csvNumber(Number(c.values[i]));
+}
+
 export interface SpotCsvOptions {
   /** gene symbols or ids to add as columns (default none) */
   genes?: string[];
@@ -49,7 +56,11 @@ export async function writeSpotCsv(
   opts: SpotCsvOptions = {},
 ): Promise<{ path: string; rows: number; columns: number; bytes: number }> {
   const cols = geneColumns(sample.genes, opts.genes ?? []);
-  const m = opts.values === 'log1p_cp10k' ? logNormalize(sample.counts) : sample.counts;
+  // normalised-only samples are written as they are: normalising them again would be wrong
+  const m =
+    opts.values === 'log1p_cp10k' && !hasNormalisedValues(sample)
+      ? logNormalize(sample.counts)
+      : sample.counts;
   const where = new Map(cols.map((c, j) => [c, j]));
   const annotations = Object.entries(sample.annotations ?? {});
   const domains = Object.entries(opts.domains ?? {});
@@ -58,6 +69,8 @@ export async function writeSpotCsv(
     'id',
     'x',
     'y',
+    'x_um',
+    'y_um',
     ...(hasGrid ? ['array_row', 'array_col'] : []),
     ...annotations.map(([k]) => k),
     ...domains.map(([k]) => k),
@@ -73,6 +86,7 @@ export async function writeSpotCsv(
         if (j !== undefined) row[j] = m.data[k]!;
       }
       const fields = [csvField(s.id), csvNumber(s.x), csvNumber(s.y)];
+      fields.push(csvNumber(s.x * sample.umPerPx), csvNumber(s.y * sample.umPerPx));
       if (hasGrid) fields.push(String(s.row), String(s.col));
       for (const [, labels] of annotations) fields.push(csvField(labels[i] ?? ''));
       for (const [, c] of domains) fields.push(csvField(labelOf(c, i)));
@@ -105,7 +119,10 @@ export async function writeSrCsv(
     'id',
     'x',
     'y',
+    'x_um',
+    'y_um',
     ...(hasGrid ? ['array_row', 'array_col'] : []),
+    ...Object.keys(input.obs ?? {}),
     ...domains.map(([k]) => k),
     ...cols.map((c) => input.genes[c]!.symbol),
   ];
@@ -118,7 +135,9 @@ export async function writeSrCsv(
       const block = await input.expression.readRows(a, b);
       for (let i = a; i < b; i++) {
         const fields = [csvField(ids[i]!), csvNumber(sp.x[i]!), csvNumber(sp.y[i]!)];
+        fields.push(csvNumber(sp.x[i]! * input.umPerPx), csvNumber(sp.y[i]! * input.umPerPx));
         if (hasGrid) fields.push(String(sp.row![i]), String(sp.col![i]));
+        for (const c of Object.values(input.obs ?? {})) fields.push(csvField(obsValue(c, i)));
         for (const [, c] of domains) fields.push(csvField(labelOf(c, i)));
         const off = (i - a) * g;
         for (const c of cols) fields.push(csvNumber(block[off + c]!));

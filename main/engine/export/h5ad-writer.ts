@@ -305,6 +305,12 @@ export async function writeSrH5ad(
       throw new Error(`domain "${k}" has ${c.codes.length} codes for ${n} superpixels`);
     columns[k] = c;
   }
+  for (const [k, c] of Object.entries(input.obs ?? {})) {
+    const len = c.kind === 'categorical' ? c.codes.length : c.values.length;
+    if (len !== n) throw new Error(`obs column "${k}" has ${len} values for ${n} rows`);
+    columns[k] = c;
+  }
+  const spots = input.kind === 'spots';
 
   return withAtomicPath(out, async (tmp) => {
     const f = await openForWrite(tmp);
@@ -328,12 +334,21 @@ export async function writeSrH5ad(
         images,
         spotDiameterFullres: sp.sizeUm / input.umPerPx,
         ...(input.image ? { sourceImage: input.image.path } : {}),
-        stsr: {
-          X_semantics: `super-resolved expression (${input.method ?? 'unknown method'})`,
-          method: input.method ?? 'unknown',
-          superpixel_size_um: sp.sizeUm,
-          um_per_px: input.umPerPx,
-        },
+        stsr: spots
+          ? {
+              X_semantics: `log1p CP10k of a generated spot set (${input.method ?? 'unknown method'}); obs.generated marks the spots that were not measured`,
+              method: input.method ?? 'unknown',
+              spot_diameter_um: sp.sizeUm,
+              um_per_px: input.umPerPx,
+              sample_name: input.name,
+            }
+          : {
+              X_semantics: `super-resolved expression (${input.method ?? 'unknown method'})`,
+              method: input.method ?? 'unknown',
+              superpixel_size_um: sp.sizeUm,
+              um_per_px: input.umPerPx,
+              sample_name: input.name,
+            },
         colors: colorsOf(columns),
       });
       for (const k of ['layers', 'varm', 'obsp', 'varp']) createDict(f, k);

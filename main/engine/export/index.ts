@@ -14,6 +14,8 @@ export type { LabelGrid, RowSource, Superpixels, SrExportInput } from './sr-inpu
 export { scanpyImages, scalefactorsFor, HIRES_LONGEST, LOWRES_LONGEST } from './images';
 export type { ScanpyImage, Scalefactors } from './images';
 export { viridis, hex, parseHex, DEFAULT_PALETTE, VIRIDIS_STOPS } from './colormap';
+export { writeSpaceRangerOuts } from './spaceranger';
+export type { SpaceRangerResult } from './spaceranger';
 export { writeSpotCsv, writeSrCsv, csvField, csvNumber, geneColumns } from './csv';
 export type { SpotCsvOptions, SrCsvOptions } from './csv';
 export { spotsGeoJson, domainsGeoJson, writeGeoJson, circle } from './geojson';

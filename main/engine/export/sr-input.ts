@@ -4,7 +4,7 @@
  * expression and the optional latent, so ~700k × 1000 float32 is never held whole in memory.
  */
 import type { Gene, ImageRef } from '../io/sample';
-import type { CategoricalColumn } from './h5/dataframe';
+import type { CategoricalColumn, Column } from './h5/dataframe';
 
 /** A matrix read in row blocks: readRows(a, b) returns rows a..b-1, row-major, (b − a) × nCols. */
 export interface RowSource {
@@ -41,6 +41,13 @@ export interface SrExportInput {
   domains?: Record<string, CategoricalColumn>;
   /** what produced X, e.g. 'interp', 'histex' (written to uns['stsr']) */
   method?: string;
+  /** more obs columns, e.g. { generated: boolean } for a generated spot set */
+  obs?: Record<string, Column>;
+  /**
+   * 'superpixels' (default): square cells of sizeUm; 'spots': a generated spot set (HisToSGE,
+   * interpolation) whose sizeUm is the spot diameter and whose X is log1p CP10k.
+   */
+  kind?: 'superpixels' | 'spots';
 }
 
 export function rowSourceFromArray(data: Float32Array, nCols: number): RowSource {

@@ -9,6 +9,7 @@ import {
   writeFigure,
   writeGeoJson,
   writeSpotCsv,
+  writeSpaceRangerOuts,
   writeSpotH5ad,
   writeSrCsv,
   writeSrH5ad,
@@ -25,7 +26,7 @@ import { openProject, type Project } from '../store/project';
 import { getClustering, type ClusteringRow } from '../store/repos/clusterings';
 import { loadSample } from '../store/sample-store';
 
-export type ExportFormat = 'h5ad' | 'csv' | 'geojson' | 'png' | 'svg';
+export type ExportFormat = 'h5ad' | 'csv' | 'geojson' | 'png' | 'svg' | 'spaceranger';
 
 export interface ExportSampleParams {
   sampleId: number;
@@ -35,8 +36,10 @@ export interface ExportSampleParams {
   clusteringId?: number;
   /** export this SR run's superpixels (h5ad, csv) instead of the spots */
   runId?: number;
-  /** for figures: colour spots by this gene instead of the domains */
+  /** for figures: colour spots by this gene instead of the domains; for CSV: add its column */
   gene?: string;
+  /** for CSV: expression columns of these genes (symbols or ids), one column each */
+  genes?: string[];
   width?: number;
   height?: number;
   title?: string;
@@ -76,10 +79,11 @@ async function exportRun(
   ctx: TaskContext,
 ): Promise<ExportSampleResult> {
   const run = getRun(project.db, p.runId!);
-  if (!run || run.sampleId !== p.sampleId || run.result.kind === 'spots') {
-    throw badInput(`Run ${p.runId} is not a superpixel SR run of sample ${sample.name}.`);
+  if (!run || run.sampleId !== p.sampleId) {
+    throw badInput(`Run ${p.runId} is not an SR run of sample ${sample.name}.`);
   }
   if (p.format !== 'h5ad' && p.format !== 'csv') throw badInput('SR runs export as h5ad or csv.');
+  if (run.result.kind === 'spots') return exportSpotSet(project, sample, run, p, domains);
   const stored = new StoredRun(project.arraysDir, run, sample);
   const c = stored.centres();
   const n = stored.index.length;
@@ -102,6 +106,53 @@ async function exportRun(
     latent: rowSourceFromArray(latent.data as Float32Array, latent.shape[1]!),
     umPerPx: sample.umPerPx,
     method: run.method,
+  };
+  if (sample.image) input.image = sample.image;
+  if (Object.keys(domains).length > 0) input.domains = domains;
+  if (p.format === 'h5ad') await writeSrH5ad(input, p.out);
+  else await writeSrCsv(input, p.out);
+  return resultFor(project, p, n, G);
+}
+
+/**
+ * A generated spot set (HisToSGE, interpolation) as AnnData/CSV: obs = every spot of the denser
+ * lattice with a `generated` flag (true = not measured), X = its log1p CP10k values,
+ * spot_diameter_fullres = the generated spot diameter.
+ */
+async function exportSpotSet(
+  project: Project,
+  sample: Sample,
+  run: NonNullable<ReturnType<typeof getRun>>,
+  p: ExportSampleParams,
+  domains: Record<string, CategoricalColumn>,
+): Promise<ExportSampleResult> {
+  const result = run.result as { genes: number[]; spotDiameterUm: number };
+  const arrays = run.arrays as { xy: string; measured: string; values: string };
+  const xy = readArrayFile(join(project.arraysDir, arrays.xy)).data as Float64Array;
+  const measured = readArrayFile(join(project.arraysDir, arrays.measured)).data as Uint8Array;
+  const values = readArrayFile(join(project.arraysDir, arrays.values)).data as Float32Array;
+  const n = measured.length;
+  const x = new Float64Array(n);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = xy[2 * i]!;
+    y[i] = xy[2 * i + 1]!;
+  }
+  const G = result.genes.length;
+  const input: SrExportInput = {
+    name: sample.name,
+    superpixels: {
+      x,
+      y,
+      sizeUm: result.spotDiameterUm,
+      ids: Array.from({ length: n }, (_, i) => `spot_${i}`),
+    },
+    genes: result.genes.map((g) => sample.genes[g]!),
+    expression: rowSourceFromArray(values, G),
+    umPerPx: sample.umPerPx,
+    method: run.method,
+    kind: 'spots',
+    obs: { generated: { kind: 'boolean', values: Uint8Array.from(measured, (m) => (m ? 0 : 1)) } },
   };
   if (sample.image) input.image = sample.image;
   if (Object.keys(domains).length > 0) input.domains = domains;
@@ -150,12 +201,14 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
       case 'csv':
         // Positions, annotations and domains only: gene columns are opt-in for CSV (15k columns
         // of zeros help nobody); the h5ad carries the matrix.
-        await writeSpotCsv(sample, p.out, {
-          domains,
-          values: 'counts',
-          ...(p.gene ? { genes: [p.gene] } : {}),
-        });
-        nVars = p.gene ? 1 : 0;
+        {
+          const genes = [...(p.genes ?? []), ...(p.gene ? [p.gene] : [])];
+          await writeSpotCsv(sample, p.out, { domains, values: 'counts', genes });
+          nVars = genes.length;
+        }
+        break;
+      case 'spaceranger':
+        await writeSpaceRangerOuts(sample, p.out);
         break;
       case 'geojson':
         await writeGeoJson(

@@ -63,7 +63,7 @@ describe('CSV', () => {
     const out = join(tmp.dir, 'a1.csv');
     const r = await writeSpotCsv(a1, out, { genes });
     const rows = parseCsv(readFileSync(out, 'utf8'));
-    expect(rows[0]).toEqual(['id', 'x', 'y', 'array_row', 'array_col', 'label', ...genes]);
+    expect(rows[0]).toEqual(['id', 'x', 'y', 'x_um', 'y_um', 'array_row', 'array_col', 'label', ...genes]);
     expect(rows.length - 1).toBe(a1.spots.length);
     expect(r.rows).toBe(a1.spots.length);
     const gi = a1.genes.findIndex((g) => g.symbol === genes[0]);
@@ -71,11 +71,14 @@ describe('CSV', () => {
       const row = rows[i + 1]!;
       expect(row[0]).toBe(a1.spots[i]!.id);
       expect(Number(row[1])).toBeCloseTo(a1.spots[i]!.x, 4);
-      expect(row[5]).toBe(a1.annotations!.label![i]);
+      // µm = full-res px × µm/px (7 significant digits)
+      expect(Number(row[3])).toBeCloseTo(a1.spots[i]!.x * a1.umPerPx, 2);
+      expect(Number(row[4])).toBeCloseTo(a1.spots[i]!.y * a1.umPerPx, 2);
+      expect(row[7]).toBe(a1.annotations!.label![i]);
       let v = 0;
       for (let k = a1.counts.indptr[i]!; k < a1.counts.indptr[i + 1]!; k++)
         if (a1.counts.indices[k] === gi) v = a1.counts.data[k]!;
-      expect(Number(row[6])).toBe(v);
+      expect(Number(row[8])).toBe(v);
     }
     await expect(writeSpotCsv(a1, out, { genes: ['NOT_A_GENE'] })).rejects.toThrow(/NOT_A_GENE/);
   });
@@ -87,10 +90,20 @@ describe('CSV', () => {
     const n = sr.input.superpixels.x.length;
     expect(sr.reads.length).toBe(Math.ceil(n / 100));
     const rows = parseCsv(readFileSync(out, 'utf8'));
-    expect(rows[0]!.slice(0, 6)).toEqual(['id', 'x', 'y', 'array_row', 'array_col', 'domain']);
+    expect(rows[0]!.slice(0, 8)).toEqual([
+      'id',
+      'x',
+      'y',
+      'x_um',
+      'y_um',
+      'array_row',
+      'array_col',
+      'domain',
+    ]);
     expect(rows.length - 1).toBe(n);
+    expect(Number(rows[1]![3])).toBeCloseTo(sr.input.superpixels.x[0]! * sr.input.umPerPx, 2);
     const want = sr.expected(321, 322);
-    rows[322]!.slice(6).forEach((v, j) => expect(Number(v)).toBeCloseTo(want[j]!, 5));
+    rows[322]!.slice(8).forEach((v, j) => expect(Number(v)).toBeCloseTo(want[j]!, 5));
   });
 });
 
