@@ -90,6 +90,12 @@ export async function writeSpaceRangerOuts(sample: Sample, dir: string): Promise
     );
     writeFileSync(join(tmp, 'spatial', 'tissue_positions_list.csv'), lines.join('\n') + '\n');
     const images = sample.image ? await scanpyImages(sample.image) : [];
+    // Space Ranger always ships both images, and Seurat 4 reads tissue_hires_scalef whatever the
+    // image: from a small source (no hires made), its largest image serves as hires too.
+    if (images.length > 0 && !images.some((im) => im.key === 'hires')) {
+      const largest = images.reduce((a, b) => (a.width * a.height >= b.width * b.height ? a : b));
+      images.push({ ...largest, key: 'hires' });
+    }
     for (const im of images) {
       await sharp(Buffer.from(im.rgb), { raw: { width: im.width, height: im.height, channels: 3 } })
         .png()
