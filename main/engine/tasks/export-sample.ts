@@ -18,7 +18,9 @@ import {
   type SrExportInput,
 } from '../export';
 import type { Sample } from '../io/sample';
-import { StoredRun } from '../methods/histex';
+import { methodLabel, openSuperpixels } from '../methods/registry';
+import { superpixelCentres } from '../methods/run-store';
+import { parseRun, type SpotSetRun } from '../methods/runs';
 import { getRun } from '../store/repos/runs';
 import type { TaskContext } from '../jobs/task';
 import { readArrayFile } from '../store/array-file';
@@ -67,9 +69,10 @@ function domainColumn(project: Project, c: ClusteringRow): CategoricalColumn {
 }
 
 /**
- * SR-level export of a stored HISTEX/iStar run: obs = its tissue superpixels (full-res centres,
- * 8 µm), X = calibrated SR counts of every modelled gene computed block by block (memory stays
- * bounded), obsm['X_latent'] = the median latent, plus a superpixel clustering's domains.
+ * SR-level export of a stored superpixel run: obs = its superpixels (full-res centres, 8 µm),
+ * X = the run's values of every modelled gene read block by block through its method's reader
+ * (memory stays bounded), obsm['X_latent'] = the latent when the method has one, plus a
+ * superpixel clustering's domains.
  */
 async function exportRun(
   project: Project,
@@ -78,18 +81,17 @@ async function exportRun(
   domains: Record<string, CategoricalColumn>,
   ctx: TaskContext,
 ): Promise<ExportSampleResult> {
-  const run = getRun(project.db, p.runId!);
+  const row = getRun(project.db, p.runId!);
+  const run = row ? parseRun(row, methodLabel) : undefined;
   if (!run || run.sampleId !== p.sampleId) {
     throw badInput(`Run ${p.runId} is not an SR run of sample ${sample.name}.`);
   }
   if (p.format !== 'h5ad' && p.format !== 'csv') throw badInput('SR runs export as h5ad or csv.');
-  if (run.result.kind === 'spots') return exportSpotSet(project, sample, run, p, domains);
-  const stored = new StoredRun(project.arraysDir, run, sample);
-  const c = stored.centres();
+  if (run.kind === 'spots') return exportSpotSet(project, sample, run, p, domains);
+  const stored = openSuperpixels(run, project.arraysDir, sample);
+  const c = superpixelCentres(stored);
   const n = stored.index.length;
-  const latent = readArrayFile(
-    join(project.arraysDir, (run.arrays as { latentMedian: string }).latentMedian),
-  );
+  const latent = stored.latent?.();
   const G = stored.genes.length;
   const input: SrExportInput = {
     name: sample.name,
@@ -103,7 +105,7 @@ async function exportRun(
         return stored.rows(start, end);
       },
     },
-    latent: rowSourceFromArray(latent.data as Float32Array, latent.shape[1]!),
+    ...(latent ? { latent: rowSourceFromArray(latent.data, latent.dim) } : {}),
     umPerPx: sample.umPerPx,
     method: run.method,
   };
@@ -122,12 +124,12 @@ async function exportRun(
 async function exportSpotSet(
   project: Project,
   sample: Sample,
-  run: NonNullable<ReturnType<typeof getRun>>,
+  run: SpotSetRun,
   p: ExportSampleParams,
   domains: Record<string, CategoricalColumn>,
 ): Promise<ExportSampleResult> {
-  const result = run.result as { genes: number[]; spotDiameterUm: number };
-  const arrays = run.arrays as { xy: string; measured: string; values: string };
+  const result = run;
+  const arrays = run.arrays;
   const xy = readArrayFile(join(project.arraysDir, arrays.xy)).data as Float64Array;
   const measured = readArrayFile(join(project.arraysDir, arrays.measured)).data as Uint8Array;
   const values = readArrayFile(join(project.arraysDir, arrays.values)).data as Float32Array;
