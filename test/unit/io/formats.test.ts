@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSample, type Sample } from '../../../main/engine/io';
 import { sharedData } from '../../helpers/paths';
@@ -98,67 +99,87 @@ describe('AnnData .h5ad in the scanpy Visium layout (written by this test with h
   });
 });
 
-describe('Visium HD square_008um (no HD data exists: built here, positions as the CSV variant because no parquet writer is installed)', () => {
-  it('reads bins at 8 µm with µm/px from microns_per_pixel', async () => {
-    const n = 400;
-    const side = 20;
-    const counts = firstRows(visium, n);
-    const umPerPx = 0.2737;
-    const binPx = 8 / umPerPx;
-    const outs = join(tmp.dir, 'hd', 'outs');
-    const bin = join(outs, 'binned_outputs', 'square_008um');
-    mkdirSync(join(bin, 'spatial'), { recursive: true });
-    const barcodes = Array.from({ length: n }, (_, i) => {
-      const r = Math.floor(i / side);
-      const c = i % side;
-      return `s_008um_${String(r).padStart(5, '0')}_${String(c).padStart(5, '0')}-1`;
-    });
-    await writeTenxH5(join(bin, 'filtered_feature_bc_matrix.h5'), {
-      barcodes,
-      ids: visium.genes.map((g) => g.id),
-      names: visium.genes.map((g) => g.symbol),
-      counts,
-    });
-    const lines = ['barcode,in_tissue,array_row,array_col,pxl_row_in_fullres,pxl_col_in_fullres'];
-    barcodes.forEach((b, i) => {
-      const r = Math.floor(i / side);
-      const c = i % side;
-      lines.push(`${b},1,${r},${c},${(100 + r * binPx).toFixed(3)},${(200 + c * binPx).toFixed(3)}`);
-    });
-    writeFileSync(join(bin, 'spatial', 'tissue_positions.csv'), lines.join('\n') + '\n');
-    const lowres = 0.05;
-    writeFileSync(
-      join(bin, 'spatial', 'scalefactors_json.json'),
-      JSON.stringify({
-        spot_diameter_fullres: 8 / umPerPx,
-        bin_size_um: 8,
-        microns_per_pixel: umPerPx,
-        tissue_hires_scalef: 0.2,
-        tissue_lowres_scalef: lowres,
-      }),
-    );
-    // a lowres image covering the bins: a real H&E crop, resized
-    await sharp(sharedData('her2st', 'C2', '5714_HE_BT_C2.jpg'))
-      .extract({ left: 3000, top: 4000, width: 1200, height: 1200 })
-      .resize(60, 60)
-      .png()
-      .toFile(join(outs, 'spatial-lowres.png'));
-    mkdirSync(join(outs, 'spatial'), { recursive: true });
-    copyFileSync(join(outs, 'spatial-lowres.png'), join(outs, 'spatial', 'tissue_lowres_image.png'));
+describe('Visium HD square_008um (no HD data exists: built here in the Space Ranger 3 layout)', () => {
+  it.each(['csv', 'parquet'] as const)(
+    'reads bins at 8 µm with µm/px from microns_per_pixel (%s positions)',
+    async (posFormat) => {
+      const n = 400;
+      const side = 20;
+      const counts = firstRows(visium, n);
+      const umPerPx = 0.2737;
+      const binPx = 8 / umPerPx;
+      const outs = join(tmp.dir, `hd-${posFormat}`, 'outs');
+      const bin = join(outs, 'binned_outputs', 'square_008um');
+      mkdirSync(join(bin, 'spatial'), { recursive: true });
+      const barcodes = Array.from({ length: n }, (_, i) => {
+        const r = Math.floor(i / side);
+        const c = i % side;
+        return `s_008um_${String(r).padStart(5, '0')}_${String(c).padStart(5, '0')}-1`;
+      });
+      await writeTenxH5(join(bin, 'filtered_feature_bc_matrix.h5'), {
+        barcodes,
+        ids: visium.genes.map((g) => g.id),
+        names: visium.genes.map((g) => g.symbol),
+        counts,
+      });
+      const lines = ['barcode,in_tissue,array_row,array_col,pxl_row_in_fullres,pxl_col_in_fullres'];
+      barcodes.forEach((b, i) => {
+        const r = Math.floor(i / side);
+        const c = i % side;
+        lines.push(`${b},1,${r},${c},${(100 + r * binPx).toFixed(3)},${(200 + c * binPx).toFixed(3)}`);
+      });
+      if (posFormat === 'csv')
+        writeFileSync(join(bin, 'spatial', 'tissue_positions.csv'), lines.join('\n') + '\n');
+      else {
+        // Space Ranger 3's tissue_positions.parquet: the same six columns, typed
+        const rows = lines.slice(1).map((l) => l.split(','));
+        await parquetWriteFile({
+          filename: join(bin, 'spatial', 'tissue_positions.parquet'),
+          columnData: [
+            { name: 'barcode', data: rows.map((r) => r[0]!), type: 'STRING' },
+            { name: 'in_tissue', data: rows.map((r) => Number(r[1])), type: 'INT32' },
+            { name: 'array_row', data: rows.map((r) => Number(r[2])), type: 'INT32' },
+            { name: 'array_col', data: rows.map((r) => Number(r[3])), type: 'INT32' },
+            { name: 'pxl_row_in_fullres', data: rows.map((r) => Number(r[4])), type: 'DOUBLE' },
+            { name: 'pxl_col_in_fullres', data: rows.map((r) => Number(r[5])), type: 'DOUBLE' },
+          ],
+        });
+      }
+      const lowres = 0.05;
+      writeFileSync(
+        join(bin, 'spatial', 'scalefactors_json.json'),
+        JSON.stringify({
+          spot_diameter_fullres: 8 / umPerPx,
+          bin_size_um: 8,
+          microns_per_pixel: umPerPx,
+          tissue_hires_scalef: 0.2,
+          tissue_lowres_scalef: lowres,
+        }),
+      );
+      // a lowres image covering the bins: a real H&E crop, resized
+      await sharp(sharedData('her2st', 'C2', '5714_HE_BT_C2.jpg'))
+        .extract({ left: 3000, top: 4000, width: 1200, height: 1200 })
+        .resize(60, 60)
+        .png()
+        .toFile(join(outs, 'spatial-lowres.png'));
+      mkdirSync(join(outs, 'spatial'), { recursive: true });
+      copyFileSync(join(outs, 'spatial-lowres.png'), join(outs, 'spatial', 'tissue_lowres_image.png'));
 
-    const s = await readSample(outs);
-    expect(s.provenance.reader).toBe('visium-hd');
-    expect(s.platform).toBe('visium-hd');
-    expect(s.spots.length).toBe(n);
-    expect(s.genes.length).toBe(100);
-    expect(s.spotDiameterUm).toBe(8);
-    expect(s.lattice).toBe('square');
-    expect(s.umPerPx).toBeCloseTo(umPerPx, 9);
-    expect(s.image!.scaleToFullRes).toBeCloseTo(1 / lowres, 9);
-    expect(s.spots[21]).toMatchObject({ id: barcodes[21], row: 1, col: 1 });
-    expect(s.spots[21]!.x).toBeCloseTo(200 + binPx, 2);
-    expect(s.counts.data).toEqual(counts.data);
-  });
+      const s = await readSample(outs);
+      expect(s.provenance.reader).toBe('visium-hd');
+      expect(s.provenance.files.some((f) => f.endsWith(`tissue_positions.${posFormat}`))).toBe(true);
+      expect(s.platform).toBe('visium-hd');
+      expect(s.spots.length).toBe(n);
+      expect(s.genes.length).toBe(100);
+      expect(s.spotDiameterUm).toBe(8);
+      expect(s.lattice).toBe('square');
+      expect(s.umPerPx).toBeCloseTo(umPerPx, 9);
+      expect(s.image!.scaleToFullRes).toBeCloseTo(1 / lowres, 9);
+      expect(s.spots[21]).toMatchObject({ id: barcodes[21], row: 1, col: 1 });
+      expect(s.spots[21]!.x).toBeCloseTo(200 + binPx, 2);
+      expect(s.counts.data).toEqual(counts.data);
+    },
+  );
 });
 
 describe('Xenium (no Xenium data exists: built here with cells.csv.gz, since no parquet writer is installed)', () => {
