@@ -182,42 +182,63 @@ describe('Visium HD square_008um (no HD data exists: built here in the Space Ran
   );
 });
 
-describe('Xenium (no Xenium data exists: built here with cells.csv.gz, since no parquet writer is installed)', () => {
-  it('reads cells in µm, converts to pixels with pixel_size and drops control probes', async () => {
-    const dir = join(tmp.dir, 'xenium');
-    mkdirSync(dir, { recursive: true });
-    const n = 250;
-    const counts = firstRows(visium, n);
-    const ids = Array.from({ length: n }, (_, i) => `aaab${String(i).padStart(4, '0')}-1`);
-    const types = visium.genes.map((_, i) => (i >= 95 ? 'Negative Control Probe' : 'Gene Expression'));
-    await writeTenxH5(join(dir, 'cell_feature_matrix.h5'), {
-      barcodes: ids,
-      ids: visium.genes.map((g) => g.id),
-      names: visium.genes.map((g) => g.symbol),
-      types,
-      counts,
-    });
-    writeFileSync(
-      join(dir, 'experiment.xenium'),
-      JSON.stringify({ major_version: 5, pixel_size: 0.2125, analysis_sw_version: 'xenium-1.3.0.5' }),
-    );
-    const rows = ['cell_id,x_centroid,y_centroid,transcript_counts,cell_area,nucleus_area'];
-    // shuffled order: matching must be by id, not by row
-    const order = ids.map((_, i) => (i * 7) % n);
-    for (const i of order)
-      rows.push(`${ids[i]},${(10 + i * 2.5).toFixed(3)},${(20 + i).toFixed(3)},5,${(50 + i).toFixed(2)},20`);
-    writeFileSync(join(dir, 'cells.csv.gz'), gzipSync(rows.join('\n') + '\n'));
-    const s = await readSample(join(dir, 'experiment.xenium'));
-    expect(s.provenance.reader).toBe('xenium');
-    expect(s.spots.length).toBe(n);
-    expect(s.genes.length).toBe(95);
-    expect(s.counts.nCols).toBe(95);
-    expect(s.umPerPx).toBe(0.2125);
-    expect(s.spots[3]!.x).toBeCloseTo((10 + 3 * 2.5) / 0.2125, 6);
-    expect(s.spots[3]!.y).toBeCloseTo((20 + 3) / 0.2125, 6);
-    const median = 50 + 125;
-    expect(s.spotDiameterUm).toBeCloseTo(2 * Math.sqrt(median / Math.PI), 6);
-    expect(s.provenance.notes.features).toMatch(/95 .*of 100/);
-    expect(s.image).toBeUndefined();
-  });
+describe('Xenium (no Xenium data exists: built here in the Xenium Onboard Analysis layout)', () => {
+  it.each(['csv.gz', 'parquet'] as const)(
+    'reads cells in µm, converts to pixels with pixel_size and drops control probes (cells.%s)',
+    async (cellsFormat) => {
+      const dir = join(tmp.dir, `xenium-${cellsFormat}`);
+      mkdirSync(dir, { recursive: true });
+      const n = 250;
+      const counts = firstRows(visium, n);
+      const ids = Array.from({ length: n }, (_, i) => `aaab${String(i).padStart(4, '0')}-1`);
+      const types = visium.genes.map((_, i) => (i >= 95 ? 'Negative Control Probe' : 'Gene Expression'));
+      await writeTenxH5(join(dir, 'cell_feature_matrix.h5'), {
+        barcodes: ids,
+        ids: visium.genes.map((g) => g.id),
+        names: visium.genes.map((g) => g.symbol),
+        types,
+        counts,
+      });
+      writeFileSync(
+        join(dir, 'experiment.xenium'),
+        JSON.stringify({ major_version: 5, pixel_size: 0.2125, analysis_sw_version: 'xenium-1.3.0.5' }),
+      );
+      const rows = ['cell_id,x_centroid,y_centroid,transcript_counts,cell_area,nucleus_area'];
+      // shuffled order: matching must be by id, not by row
+      const order = ids.map((_, i) => (i * 7) % n);
+      for (const i of order)
+        rows.push(
+          `${ids[i]},${(10 + i * 2.5).toFixed(3)},${(20 + i).toFixed(3)},5,${(50 + i).toFixed(2)},20`,
+        );
+      if (cellsFormat === 'csv.gz')
+        writeFileSync(join(dir, 'cells.csv.gz'), gzipSync(rows.join('\n') + '\n'));
+      else {
+        const f = rows.slice(1).map((r) => r.split(','));
+        await parquetWriteFile({
+          filename: join(dir, 'cells.parquet'),
+          columnData: [
+            { name: 'cell_id', data: f.map((r) => r[0]!), type: 'STRING' },
+            { name: 'x_centroid', data: f.map((r) => Number(r[1])), type: 'DOUBLE' },
+            { name: 'y_centroid', data: f.map((r) => Number(r[2])), type: 'DOUBLE' },
+            { name: 'transcript_counts', data: f.map((r) => Number(r[3])), type: 'INT32' },
+            { name: 'cell_area', data: f.map((r) => Number(r[4])), type: 'DOUBLE' },
+            { name: 'nucleus_area', data: f.map((r) => Number(r[5])), type: 'DOUBLE' },
+          ],
+        });
+      }
+      const s = await readSample(join(dir, 'experiment.xenium'));
+      expect(s.provenance.reader).toBe('xenium');
+      expect(s.provenance.files.some((x) => x.endsWith(`cells.${cellsFormat}`))).toBe(true);
+      expect(s.spots.length).toBe(n);
+      expect(s.genes.length).toBe(95);
+      expect(s.counts.nCols).toBe(95);
+      expect(s.umPerPx).toBe(0.2125);
+      expect(s.spots[3]!.x).toBeCloseTo((10 + 3 * 2.5) / 0.2125, 6);
+      expect(s.spots[3]!.y).toBeCloseTo((20 + 3) / 0.2125, 6);
+      const median = 50 + 125;
+      expect(s.spotDiameterUm).toBeCloseTo(2 * Math.sqrt(median / Math.PI), 6);
+      expect(s.provenance.notes.features).toMatch(/95 .*of 100/);
+      expect(s.image).toBeUndefined();
+    },
+  );
 });
