@@ -5,7 +5,8 @@
  * app's old behaviour) and the 'tissue' space (analysis/sr-domains.ts), and each clustering's
  * borders are measured (analysis/domain-boundaries.ts): the share of border length on the spot
  * lattice's cell edges (with its chance level) and the image contrast across the borders against
- * the same borders shifted by half a spot pitch.
+ * the same borders shifted by half a spot pitch. The same share is also reported on HISTEX's
+ * inference-block lattice (blockFraction), which is where the latent's checkerboard actually sits.
  *
  * Without --project a project is built in a temp folder through the `stsr` CLI (import, default
  * HISTEX run with 100 genes: ~10 min per section on 2 loaded cores). --pictures writes one small
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { categoricalColor } from '../preload/contract/colormaps';
 import {
+  blockCells,
   clusterSrDomains,
   greyFromRgb,
   latticeCells,
@@ -26,6 +28,7 @@ import {
   type SrDomainSpace,
 } from '../main/engine/analysis';
 import { openSampleFeatures } from '../main/engine/features/project';
+import { footprint } from '../main/engine/methods/histex/geometry';
 import { openProject, type Project } from '../main/engine/store/project';
 import { findSampleByName } from '../main/engine/store/repos/samples';
 import { listRuns, type RunRow } from '../main/engine/store/repos/runs';
@@ -162,6 +165,14 @@ export default async function srDomainsBench(args: string[]) {
         })),
         pitch,
       );
+      // HISTEX's inference block: √(median spot footprint in superpixels), as pipeline.ts computes it
+      const f = { rows: inp.rows, cols: inp.cols, superpixelPx: grid.superpixelPx, originPx: grid.originPx };
+      const radiusPx = sample.spotDiameterUm / 2 / sample.umPerPx;
+      const bagSizes = sample.spots
+        .map((p) => footprint(f as Parameters<typeof footprint>[0], [p], radiusPx).length)
+        .sort((a, b) => a - b);
+      const side = Math.max(1, Math.round(Math.sqrt(bagSizes[Math.floor(bagSizes.length / 2)]!)));
+      const blocks = blockCells(inp.rows, inp.cols, side);
       const fsId = run.params.featureSetId as number | undefined;
       const features = openSampleFeatures(project, row.id, fsId === undefined ? {} : { featureSetId: fsId });
       const rgb = features.map.rgb();
@@ -197,7 +208,20 @@ export default async function srDomainsBench(args: string[]) {
           grey,
           shift,
         });
-        result[space] = { ...m, seconds };
+        const onBlocks = measureBoundaries({
+          rows: inp.rows,
+          cols: inp.cols,
+          labels: img,
+          cells: blocks,
+          grey,
+          shift,
+        });
+        result[space] = {
+          ...m,
+          blockFraction: onBlocks.latticeFraction,
+          blockChance: onBlocks.latticeChance,
+          seconds,
+        };
         process.stderr.write(`[sr-domains ${s}] ${space}: ${JSON.stringify(m)}\n`);
       }
       if (pictures) await picture(join(pictures, `${s}.png`), inp.rows, inp.cols, rgb, mask, images);
@@ -215,6 +239,8 @@ export default async function srDomainsBench(args: string[]) {
       {
         latticeFraction: mean(sp, 'latticeFraction'),
         latticeChance: mean(sp, 'latticeChance'),
+        blockFraction: mean(sp, 'blockFraction' as keyof BoundaryMeasure),
+        blockChance: mean(sp, 'blockChance' as keyof BoundaryMeasure),
         gradientRatio: mean(sp, 'gradientRatio'),
       },
     ]),

@@ -172,6 +172,8 @@ export const Inputs = {
       seed: z.number().int().min(0).optional(),
       /** cluster this SR run's superpixel latent instead of the spots */
       runId: id.optional(),
+      /** SR domains: 'tissue' (default) follows the image, 'latent' is HISTEX's raw latent */
+      space: z.enum(['tissue', 'latent']).optional(),
     })
     .strict(),
   'layers.domains': z.object({ clusteringId: id }).strict(),

@@ -223,3 +223,17 @@ export function greyFromRgb(rgb: Float32Array, mask?: Uint8Array): Float32Array 
   }
   return out;
 }
+
+/**
+ * Square cells of side `side` superpixels from the grid origin: HISTEX infers the latent in
+ * side × side blocks (methods/histex/pipeline.ts `block`), so a latent dominated by the block's
+ * gene tokens is constant per block and its borders lie on this lattice.
+ */
+export function blockCells(rows: number, cols: number, side: number): Int32Array {
+  if (!(Number.isInteger(side) && side >= 1)) throw badInput('blockCells: side must be an integer ≥ 1.');
+  const perRow = Math.ceil(cols / side);
+  const out = new Int32Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[r * cols + c] = Math.floor(r / side) * perRow + Math.floor(c / side);
+  return out;
+}

@@ -69,7 +69,7 @@ export { rankGenesGroups } from './rank-genes';
 export type { Domain } from './domains';
 export { defaultDomains, effectiveLabels, resolveLabel, validateDomains } from './domains';
 export type { BoundaryMeasure, BoundaryInputs } from './domain-boundaries';
-export { measureBoundaries, latticeCells, greyFromRgb } from './domain-boundaries';
+export { measureBoundaries, latticeCells, blockCells, greyFromRgb } from './domain-boundaries';
 export type {
   SrDomainSpace,
   SrDomainInput,

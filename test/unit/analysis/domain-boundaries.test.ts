@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { greyFromRgb, jointBilateral, latticeCells, measureBoundaries } from '../../../main/engine/analysis';
+import {
+  blockCells,
+  greyFromRgb,
+  jointBilateral,
+  latticeCells,
+  measureBoundaries,
+} from '../../../main/engine/analysis';
 
 describe('measureBoundaries', () => {
   // 2 × 4 grid, two domains split down the middle, lattice cells the same split, an image step
@@ -94,5 +100,11 @@ describe('greyFromRgb', () => {
     const g = greyFromRgb(Float32Array.from([1, 0, 0, 0, 1, 0]), Uint8Array.from([1, 0]));
     expect(g[0]).toBeCloseTo(0.299, 6);
     expect(g[1]).toBeNaN();
+  });
+});
+
+describe('blockCells', () => {
+  it('numbers side × side squares from the origin, row by row', () => {
+    expect(Array.from(blockCells(3, 5, 2))).toEqual([0, 0, 1, 1, 2, 0, 0, 1, 1, 2, 3, 3, 4, 4, 5]);
   });
 });
