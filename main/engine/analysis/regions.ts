@@ -206,23 +206,39 @@ export function rankRegionGenes(
   const tested: number[] = [];
   for (let g = 0; g < G; g++)
     if (nnzIn[g]! / n1 >= minFraction || nnzOut[g]! / (n - n1) >= minFraction) tested.push(g);
-  const col = new Map<number, Float64Array>(tested.map((g) => [g, new Float64Array(n)]));
+  // sparse columns of the tested genes (positive entries only; everything else is a tied zero)
+  const colRows = new Map<number, number[]>(tested.map((g) => [g, []]));
+  const colVals = new Map<number, number[]>(tested.map((g) => [g, []]));
   for (let r = 0; r < n; r++)
     for (let p = x.indptr[r]!; p < x.indptr[r + 1]!; p++) {
-      const c = col.get(x.indices[p]!);
-      if (c) c[r] = x.data[p]!;
+      const v = x.data[p]!;
+      if (v <= 0) continue;
+      colRows.get(x.indices[p]!)?.push(r);
+      colVals.get(x.indices[p]!)?.push(v);
     }
+  const n2 = n - n1;
+  const sd = Math.sqrt((n1 * n2 * (n + 1)) / 12);
   const out: RegionGene[] = tested.map((g) => {
-    const v = col.get(g)!;
-    const score = wilcoxonZ(v, inRegion);
+    const rows = colRows.get(g)!;
+    const vals = colVals.get(g)!;
+    const zeros = n - vals.length;
+    // zeros share rank (zeros + 1)/2; positive values rank after them
+    const ranks = averageRanks(vals);
+    let r1 = 0;
+    let zerosIn = n1;
     let eIn = 0;
     let eOut = 0;
-    for (let r = 0; r < n; r++) {
-      if (inRegion[r]) eIn += Math.expm1(v[r]!);
-      else eOut += Math.expm1(v[r]!);
-    }
+    rows.forEach((r, i) => {
+      if (inRegion[r]) {
+        r1 += ranks[i]! + zeros;
+        zerosIn--;
+        eIn += Math.expm1(vals[i]!);
+      } else eOut += Math.expm1(vals[i]!);
+    });
+    r1 += (zerosIn * (zeros + 1)) / 2;
+    const score = sd > 0 ? (r1 - (n1 * (n + 1)) / 2) / sd : 0;
     eIn /= n1;
-    eOut /= n - n1;
+    eOut /= n2;
     return {
       gene: g,
       score,
@@ -230,7 +246,7 @@ export function rankRegionGenes(
       pAdj: 0,
       logFoldChange: Math.log2((eIn + 1e-9) / (eOut + 1e-9)),
       fractionIn: nnzIn[g]! / n1,
-      fractionOut: nnzOut[g]! / (n - n1),
+      fractionOut: nnzOut[g]! / n2,
     };
   });
   const adj = benjaminiHochberg(out.map((r) => r.pValue));

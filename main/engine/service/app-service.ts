@@ -39,6 +39,7 @@ import { readRecentProjects, rememberProject } from '../settings/recent-projects
 import { TASKS } from '../tasks';
 import { spotSetMethodName } from '../tasks/spot-set';
 import { toApiError, validationError } from './errors';
+import { regionHandlers } from './region-handlers';
 
 const APP_VERSION = '0.1.0';
 const MAX_TEXT_BYTES = 4 * 2 ** 20;
@@ -526,5 +527,11 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         throw new EngineError('BAD_INPUT', `${i.path} is too large to read as text.`);
       return { text: readFileSync(file, 'utf8') };
     },
+    ...regionHandlers({
+      db: () => this.requireProject().project.db,
+      sampleRow: (id) => this.sampleRow(id),
+      cachedSample: (id) => this.cachedSample(id),
+      storedRun: (run) => this.storedRun(run),
+    }),
   };
 }

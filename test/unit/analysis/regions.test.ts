@@ -114,3 +114,22 @@ describe('statistics against hand-checked values', () => {
     expect(r[0]!.fractionIn).toBe(1);
   });
 });
+
+describe('rankRegionGenes on HER2ST-sized sparse data', () => {
+  it('gives the same z as the dense Wilcoxon on every gene', async () => {
+    const { readSample } = await import('../../../main/engine/io');
+    const { logNormalize } = await import('../../../main/engine/analysis');
+    const { sharedData } = await import('../../helpers/paths');
+    const s = await readSample(sharedData('her2st', 'C3'));
+    const inRegion = Uint8Array.from(s.spots, (p, i) => (p.x < s.spots[0]!.x || i % 7 === 0 ? 1 : 0));
+    const r = rankRegionGenes(s.counts, inRegion, { nTop: 30 });
+    const x = logNormalize(s.counts);
+    for (const g of r) {
+      const col = new Float64Array(x.nRows);
+      for (let row = 0; row < x.nRows; row++)
+        for (let p = x.indptr[row]!; p < x.indptr[row + 1]!; p++)
+          if (x.indices[p] === g.gene) col[row] = x.data[p]!;
+      expect(g.score).toBeCloseTo(wilcoxonZ(col, inRegion), 9);
+    }
+  });
+});
