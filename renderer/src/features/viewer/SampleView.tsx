@@ -8,6 +8,7 @@ import { quantile } from '../../lib/spot-index';
 import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
 import { DomainsPanel } from '../domains/DomainsPanel';
+import { AnnotationsPanel, type ViewerHandle } from '../annotations/AnnotationsPanel';
 import { SrPanel, type SpotSet } from '../runs/SrPanel';
 import { ViewLink } from './view-link';
 import { ExportMenu } from './ExportMenu';
@@ -22,7 +23,8 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [opacity, setOpacity] = useState(0.85);
   const [colormap, setColormap] = useState<ColormapName>('viridis');
   const [categories, setCategories] = useState<SpotCategories | null>(null);
-  const [side, setSide] = useState<'domains' | 'sr' | null>(null);
+  const [side, setSide] = useState<'domains' | 'sr' | 'regions' | null>(null);
+  const [viewerHandle, setViewerHandle] = useState<ViewerHandle | null>(null);
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
   const [domainsRaster, setDomainsRaster] = useState<RasterLayer | null>(null);
@@ -52,6 +54,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
       if (t && ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName)) return;
       if (e.key === 'd' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'domains' ? null : 'domains'));
       if (e.key === 's' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'sr' ? null : 'sr'));
+      if (e.key === 'r' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'regions' ? null : 'regions'));
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -150,6 +153,13 @@ export function SampleView({ sampleId }: { sampleId: number }) {
         >
           SR
         </button>
+        <button
+          onClick={() => setSide((o) => (o === 'regions' ? null : 'regions'))}
+          aria-expanded={side === 'regions'}
+          title="Regions: draw, label, statistics (R)"
+        >
+          Regions
+        </button>
       </div>
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
         {split && side === 'sr' && rasters.length > 0 ? (
@@ -178,6 +188,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             categories={showCategories ? categories : null}
             opacity={opacity}
             rasters={side === 'sr' ? rasters : side === 'domains' && domainsRaster ? [domainsRaster] : []}
+            onViewer={setViewerHandle}
           />
         )}
         {side === 'sr' && (
@@ -189,6 +200,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             onRasters={setRasters}
             onSpotSet={setSpotSet}
           />
+        )}
+        {side === 'regions' && (
+          <AnnotationsPanel sampleId={sampleId} viewer={viewerHandle} gene={gene?.symbol ?? null} />
         )}
         {domainsOpen && (
           <DomainsPanel
