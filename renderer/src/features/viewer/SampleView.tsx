@@ -202,7 +202,12 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           />
         )}
         {side === 'regions' && (
-          <AnnotationsPanel sampleId={sampleId} viewer={viewerHandle} gene={gene?.symbol ?? null} />
+          <AnnotationsPanel
+            sampleId={sampleId}
+            viewer={viewerHandle}
+            gene={gene?.symbol ?? null}
+            umPerPx={detail.summary.umPerPx}
+          />
         )}
         {domainsOpen && (
           <DomainsPanel
