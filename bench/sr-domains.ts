@@ -81,7 +81,7 @@ async function picture(
   rgb: Float32Array,
   mask: Uint8Array,
   panels: Int32Array[],
-  height = 220,
+  height = 150,
 ): Promise<void> {
   let r0 = rows;
   let r1 = 0;
@@ -185,6 +185,7 @@ export default async function srDomainsBench(args: string[]) {
         superpixels: inp.index.length,
         pitchSuperpixels: pitch,
         shift,
+        blockSide: side,
       };
       for (const space of ['latent', 'tissue'] as SrDomainSpace[]) {
         const t0 = performance.now();
