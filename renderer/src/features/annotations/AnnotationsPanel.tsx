@@ -298,14 +298,14 @@ export function AnnotationsPanel({
           Redo
         </button>
         <button onClick={() => fileInput.current?.click()} title="Import QuPath GeoJSON">
-          Import
+          Import GeoJSON
         </button>
         <button
           onClick={() => void exportFile()}
           disabled={regions.length === 0}
           title="Export as QuPath GeoJSON"
         >
-          Export
+          Export GeoJSON
         </button>
         <input
           ref={fileInput}
