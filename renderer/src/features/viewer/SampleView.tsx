@@ -12,6 +12,7 @@ import { AnnotationsPanel, type ViewerHandle } from '../annotations/AnnotationsP
 import { SrPanel, type SpotSet } from '../runs/SrPanel';
 import { ViewLink } from './view-link';
 import { ExportMenu } from './ExportMenu';
+import { ExportDialog } from '../export/ExportDialog';
 import { SlideViewer, type SpotCategories, type SpotColouring } from './SlideViewer';
 
 /** A sample over its slide: gene colouring, colour range, opacity, colour map. */
@@ -25,6 +26,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [categories, setCategories] = useState<SpotCategories | null>(null);
   const [side, setSide] = useState<'domains' | 'sr' | 'regions' | null>(null);
   const [viewerHandle, setViewerHandle] = useState<ViewerHandle | null>(null);
+  const [exportOpen, setExportOpen] = useState(false);
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
   const [domainsRaster, setDomainsRaster] = useState<RasterLayer | null>(null);
@@ -139,6 +141,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           <option value="magma">magma</option>
         </select>
         <ExportMenu sampleId={sampleId} gene={gene?.symbol ?? null} />
+        <button onClick={() => setExportOpen(true)} title="Export spots or an SR run with its domains">
+          Save as…
+        </button>
         <button
           onClick={() => setSide((o) => (o === 'domains' ? null : 'domains'))}
           aria-expanded={domainsOpen}
@@ -250,6 +255,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           </div>
         )}
       </div>
+      {exportOpen && (
+        <ExportDialog sampleId={sampleId} gene={gene?.symbol ?? null} onClose={() => setExportOpen(false)} />
+      )}
       {detail.warnings.length > 0 && (
         <details className="warnings">
           <summary>{detail.warnings.length} import warning(s)</summary>
