@@ -49,6 +49,8 @@ export interface SrDomainOptions {
   histologyWeight?: number;
   seed?: number;
   signal?: AbortSignal;
+  /** fraction of the smoothing done */
+  smoothingProgress?: (fraction: number) => void;
 }
 
 export interface SrDomainEmbedding {
@@ -90,6 +92,7 @@ export function jointBilateral(
   radius: number,
   sigmaRange: number,
   signal?: AbortSignal,
+  progress?: (fraction: number) => void,
 ): Float64Array {
   const n = index.length;
   if (values.length !== n * dv || guide.length !== n * dg) throw badInput('jointBilateral: size mismatch');
@@ -105,7 +108,10 @@ export function jointBilateral(
   const out = new Float64Array(n * dv);
   const acc = new Float64Array(dv);
   for (let i = 0; i < n; i++) {
-    if ((i & 1023) === 0) throwIfAborted(signal);
+    if ((i & 1023) === 0) {
+      throwIfAborted(signal);
+      if ((i & 8191) === 0) progress?.(i / n);
+    }
     const r = Math.floor(index[i]! / cols);
     const c = index[i]! - r * cols;
     acc.fill(0);
@@ -164,6 +170,7 @@ export function srDomainEmbedding(inp: SrDomainInput, o: SrDomainOptions): SrDom
     radius,
     sigmaRange,
     o.signal,
+    o.smoothingProgress,
   );
   const w = o.histologyWeight ?? 1;
   const dim = lat.k + his.k;
@@ -189,7 +196,11 @@ export interface SrDomainClusterOptions extends SrDomainOptions {
  */
 export function clusterSrDomains(inp: SrDomainInput, o: SrDomainClusterOptions): Int32Array {
   const progress = o.progress ?? noProgress;
-  const emb = srDomainEmbedding(inp, o);
+  const emb = srDomainEmbedding(inp, {
+    ...o,
+    smoothingProgress: (f) =>
+      progress({ fraction: 0.1 * f, message: 'Smoothing the latent along the tissue' }),
+  });
   const n = inp.index.length;
   const km = kmeans(
     { nRows: n, nCols: emb.dim, data: emb.data },
@@ -198,7 +209,7 @@ export function clusterSrDomains(inp: SrDomainInput, o: SrDomainClusterOptions):
       seed: o.seed ?? 0,
       nInit: n >= 100_000 ? 3 : 10,
       signal: o.signal,
-      progress: subProgress(progress, 0.1, 0.9),
+      progress: subProgress(progress, 0.1, 0.95),
     },
   );
   throwIfAborted(o.signal);
