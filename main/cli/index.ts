@@ -30,6 +30,8 @@ Commands:
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
       --run ID                 cluster the superpixel latent of SR run ID instead (SR domains)
+      --space tissue|latent    SR domains: latent smoothed along the image + histology (default),
+                               or HISTEX's raw latent (docs/domains.md)
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
@@ -90,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       extractor: { type: 'string' },
       'feature-set': { type: 'string' },
       run: { type: 'string' },
+      space: { type: 'string' },
       provider: { type: 'string' },
       seed: { type: 'string' },
     },

@@ -32,6 +32,12 @@ export const METHOD_NAMES = [
   'jobs.cancel',
   'jobs.resume',
   'project.readText',
+  'annotations.list',
+  'annotations.save',
+  'annotations.delete',
+  'annotations.importGeojson',
+  'annotations.exportGeojson',
+  'regions.stats',
 ] as const;
 
 export type MethodNameList = (typeof METHOD_NAMES)[number];

@@ -167,6 +167,62 @@ export const AppInfo = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
+const Ring = z
+  .array(z.tuple([z.number().finite(), z.number().finite()]))
+  .min(4)
+  .max(100_000);
+/** a drawn region in full-resolution image px (GeoJSON Polygon or MultiPolygon) */
+export const RegionGeometry = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('Polygon'), coordinates: z.array(Ring).min(1).max(1000) }),
+  z.object({
+    type: z.literal('MultiPolygon'),
+    coordinates: z.array(z.array(Ring).min(1).max(1000)).min(1).max(1000),
+  }),
+]);
+export type RegionGeometry = z.infer<typeof RegionGeometry>;
+
+export const Annotation = z.object({
+  id: z.number().int(),
+  sampleId: z.number().int(),
+  /** the label (QuPath classification name) */
+  name: z.string(),
+  color: z.string(),
+  kind: z.enum(['polygon', 'rectangle', 'brush']),
+  geometry: RegionGeometry,
+});
+export type Annotation = z.infer<typeof Annotation>;
+
+export const RegionStats = z.object({
+  annotationId: z.number().int(),
+  spots: z.number().int(),
+  /** superpixels of the chosen run inside the region (null without a run) */
+  superpixels: z.number().int().nullable(),
+  areaMm2: z.number(),
+  genes: z.array(
+    z.object({
+      symbol: z.string(),
+      /** mean raw counts and mean log1p CP10k over the spots inside */
+      meanCounts: z.number().nullable(),
+      meanLog1p: z.number().nullable(),
+      /** mean SR value (counts per superpixel) over the run's superpixels inside; null if not modelled */
+      meanSr: z.number().nullable(),
+    }),
+  ),
+  /** region vs the rest of the spots, Wilcoxon rank-sum with BH-adjusted p */
+  topGenes: z.array(
+    z.object({
+      symbol: z.string(),
+      score: z.number(),
+      pValue: z.number(),
+      pAdj: z.number(),
+      logFoldChange: z.number(),
+      fractionIn: z.number(),
+      fractionOut: z.number(),
+    }),
+  ),
+});
+export type RegionStats = z.infer<typeof RegionStats>;
+
 export const Inputs = {
   'app.info': z.object({}).strict(),
   'project.create': z
@@ -203,6 +259,8 @@ export const Inputs = {
       seed: z.number().int().min(0).optional(),
       /** cluster this SR run's superpixel latent instead of the spots */
       runId: id.optional(),
+      /** SR domains: 'tissue' (default) follows the image, 'latent' is HISTEX's raw latent */
+      space: z.enum(['tissue', 'latent']).optional(),
     })
     .strict(),
   'layers.domains': z.object({ clusteringId: id }).strict(),
@@ -256,6 +314,38 @@ export const Inputs = {
   'jobs.resume': z.object({ jobId: id }).strict(),
   /** Reads a small project file (JSON/text) by project-relative path; anything outside is refused. */
   'project.readText': z.object({ path: nonEmptyPath }).strict(),
+  'annotations.list': z.object({ sampleId: id }).strict(),
+  /** creates (no id) or replaces (id) one drawn region */
+  'annotations.save': z
+    .object({
+      sampleId: id,
+      id: id.optional(),
+      name: z.string().trim().min(1).max(200),
+      color: z.string().regex(/^#[0-9a-fA-F]{6}$/),
+      kind: z.enum(['polygon', 'rectangle', 'brush']),
+      geometry: RegionGeometry,
+    })
+    .strict(),
+  'annotations.delete': z.object({ id }).strict(),
+  /** a QuPath/GeoJSON FeatureCollection as text (browser mode cannot hand over paths) */
+  'annotations.importGeojson': z
+    .object({
+      sampleId: id,
+      text: z
+        .string()
+        .min(2)
+        .max(64 * 2 ** 20),
+    })
+    .strict(),
+  'annotations.exportGeojson': z.object({ sampleId: id }).strict(),
+  'regions.stats': z
+    .object({
+      annotationId: id,
+      genes: z.array(z.string().min(1).max(100)).max(50),
+      runId: id.optional(),
+      nTop: z.number().int().min(1).max(200).optional(),
+    })
+    .strict(),
 } as const;
 
 export const Outputs = {
@@ -304,4 +394,10 @@ export const Outputs = {
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,
   'project.readText': z.object({ text: z.string() }),
+  'annotations.list': z.array(Annotation),
+  'annotations.save': Annotation,
+  'annotations.delete': z.object({ id: z.number().int() }),
+  'annotations.importGeojson': z.array(Annotation),
+  'annotations.exportGeojson': z.object({ text: z.string() }),
+  'regions.stats': RegionStats,
 } as const satisfies Record<keyof typeof Inputs, z.ZodType>;

@@ -73,6 +73,32 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
   'jobs.cancel': [{}, { jobId: 'x' }, { jobId: -1 }, { jobId: 1.5 }],
   'jobs.resume': [{}, { jobId: null }, { jobId: 0 }],
   'project.readText': [{}, { path: 1 }, { path: '' }],
+  'annotations.list': [{}, { sampleId: 0 }],
+  'annotations.save': [
+    {
+      sampleId: 1,
+      name: 'x',
+      color: '#ff0000',
+      kind: 'polygon',
+      geometry: { type: 'Polygon', coordinates: [[[0, 0]]] },
+    },
+    {
+      sampleId: 1,
+      name: '',
+      color: '#ff0000',
+      kind: 'polygon',
+      geometry: { type: 'Point', coordinates: [0, 0] },
+    },
+    { sampleId: 1, name: 'x', color: 'red', kind: 'lasso', geometry: null },
+  ],
+  'annotations.delete': [{}, { id: 'a' }],
+  'annotations.importGeojson': [{ sampleId: 1 }, { sampleId: 1, text: 5 }],
+  'annotations.exportGeojson': [{}, { sampleId: -1 }],
+  'regions.stats': [
+    { annotationId: 1 },
+    { annotationId: 1, genes: 'ERBB2' },
+    { annotationId: 1, genes: [], nTop: 0 },
+  ],
 };
 
 /** Paths that must never be read through project.readText (need an open project). */

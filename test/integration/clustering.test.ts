@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adjustedRandIndex } from '../../main/engine/analysis';
+import { readSample } from '../../main/engine/io';
 import { AppService } from '../../main/engine/service/app-service';
 import type { ApiEvent, ClusteringInfo } from '../../preload/contract';
 import { sharedData } from '../helpers/paths';
@@ -74,6 +75,16 @@ describe('spot-level domains on HER2ST A1 (pathologist labels)', () => {
       service.dispatch('clusterings.setDomains', { clusteringId: c!.id, domains }),
     );
     expect(updated.domains[0]!.name).toBe('Tumour');
+    // After the merge the counts and the ARI are those of the merged labels.
+    expect(updated.sizes[4]).toBe(0);
+    expect(updated.sizes[3]).toBe(c!.sizes[3]! + c!.sizes[4]!);
+    const truth = (await readSample(sharedData('her2st', 'A1'))).annotations!.label!;
+    const merged = labels.map((l) => (l === 4 ? 3 : l));
+    expect(updated.agreement.label!.ari).toBeCloseTo(
+      adjustedRandIndex(truth, merged, ['', 'undetermined']),
+      12,
+    );
+    expect(updated.agreement.label!.ari).not.toBe(ari);
     const bad = await service.dispatch('clusterings.setDomains', {
       clusteringId: c!.id,
       domains: domains.map((d) => (d.label === 3 ? { ...d, mergedInto: 4 } : d)),

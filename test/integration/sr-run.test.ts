@@ -82,7 +82,8 @@ describe('an SR run end to end on HER2ST C2 (tiny settings)', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/labels spots/);
-  });
+    // honest budget: SR domains smooth the latent along the tissue (~2 min for C2 on a loaded 2-core machine)
+  }, 600_000);
 
   it('trains HISTEX on a stored feature set and refuses one that does not exist', () => {
     const project = join(tmp.dir, 'p');

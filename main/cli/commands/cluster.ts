@@ -18,7 +18,7 @@ function positiveInt(name: string, v: string | undefined, fallback?: number): nu
 export async function clusterCommand(
   projectDir: string,
   ref: string | undefined,
-  opts: { k?: string; seed?: string; run?: string },
+  opts: { k?: string; seed?: string; run?: string; space?: string },
   out: Output,
 ): Promise<void> {
   const k = positiveInt('k', opts.k);
@@ -28,10 +28,18 @@ export async function clusterCommand(
     const sample = resolveSample(project, ref);
     if (opts.run !== undefined) {
       const runId = positiveInt('run', opts.run);
+      if (opts.space !== undefined && opts.space !== 'tissue' && opts.space !== 'latent')
+        throw new UsageError(`--space must be tissue or latent, got "${opts.space}".`);
       const r = (await runJob(
         project,
         'cluster.superpixels',
-        { runId, sampleId: sample.id, k, seed: positiveInt('seed', opts.seed, 0) },
+        {
+          runId,
+          sampleId: sample.id,
+          k,
+          seed: positiveInt('seed', opts.seed, 0),
+          ...(opts.space ? { space: opts.space } : {}),
+        },
         out,
       )) as ClusterSuperpixelsResult;
       out.result(

@@ -68,3 +68,13 @@ export type { RankedGene } from './rank-genes';
 export { rankGenesGroups } from './rank-genes';
 export type { Domain } from './domains';
 export { defaultDomains, effectiveLabels, resolveLabel, validateDomains } from './domains';
+export type { BoundaryMeasure, BoundaryInputs } from './domain-boundaries';
+export { measureBoundaries, latticeCells, blockCells, greyFromRgb } from './domain-boundaries';
+export type {
+  SrDomainSpace,
+  SrDomainInput,
+  SrDomainOptions,
+  SrDomainEmbedding,
+  SrDomainClusterOptions,
+} from './sr-domains';
+export { srDomainEmbedding, jointBilateral, clusterSrDomains } from './sr-domains';

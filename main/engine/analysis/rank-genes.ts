@@ -5,7 +5,7 @@ export interface RankedGene {
   gene: number;
   /** Welch t statistic of the group against the rest */
   score: number;
-  /** log2 fold change of the means of expm1 values, scanpy's definition */
+  /** log2((mean expm1 in + pseudocount)/(mean expm1 out + pseudocount)), CP10k scale */
   logFoldChange: number;
   meanIn: number;
   meanOut: number;
@@ -13,16 +13,31 @@ export interface RankedGene {
   fractionIn: number;
 }
 
+export interface RankGenesOptions {
+  /**
+   * added to both mean CP10k values before the fold change (default 1 count per 10k). scanpy adds
+   * 1e-9, which turns a gene seen in 2 % of a domain and nowhere else into log2FC ≈ 28.
+   */
+  pseudocount?: number;
+  /** genes expressed in fewer than this fraction of the group's spots are not markers (default 0.1) */
+  minFractionIn?: number;
+}
+
 /**
  * Marker genes per group, like scanpy's rank_genes_groups(method='t-test') on log1p CP10k:
  * Welch's t of each group against all other labelled spots, top n by score. Labels < 0 are
- * left out (unassigned).
+ * left out (unassigned). Unlike scanpy's raw output, the fold change has a pseudocount and
+ * genes below a minimum expression fraction in the group are dropped (the idea of scanpy's
+ * filter_rank_genes_groups, applied before the top n is taken).
  */
 export function rankGenesGroups(
   counts: CsrMatrix,
   labels: ArrayLike<number>,
   nTop = 20,
+  options: RankGenesOptions = {},
 ): Map<number, RankedGene[]> {
+  const pseudocount = options.pseudocount ?? 1;
+  const minFractionIn = options.minFractionIn ?? 0.1;
   const x = logNormalize(counts);
   const G = x.nCols;
   const groups = [...new Set(Array.from(labels).filter((l) => l >= 0))].sort((a, b) => a - b);
@@ -72,13 +87,15 @@ export function rankGenesGroups(
       const score = se > 0 ? (m1 - m2) / se : 0;
       const e1 = sumExp[k * G + g]! / n1;
       const e2 = n2 > 0 ? (totalExp[g]! - sumExp[k * G + g]!) / n2 : 0;
+      const fractionIn = nnz[k * G + g]! / n1;
+      if (fractionIn < minFractionIn) continue;
       ranked.push({
         gene: g,
         score,
-        logFoldChange: Math.log2((e1 + 1e-9) / (e2 + 1e-9)),
+        logFoldChange: Math.log2((e1 + pseudocount) / (e2 + pseudocount)),
         meanIn: m1,
         meanOut: m2,
-        fractionIn: nnz[k * G + g]! / n1,
+        fractionIn,
       });
     }
     ranked.sort((a, b) => b.score - a.score);

@@ -52,6 +52,8 @@ import { readRecentProjects, rememberProject } from '../settings/recent-projects
 import { TASKS } from '../tasks';
 import type { SrJobParams } from '../tasks/sr';
 import { toApiError, validationError } from './errors';
+import { regionHandlers } from './region-handlers';
+import { shownClusteringInfo } from './domain-info';
 
 const APP_VERSION = '0.1.0';
 const MAX_TEXT_BYTES = 4 * 2 ** 20;
@@ -297,6 +299,15 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     return row;
   }
 
+  /** sizes and agreement as the merged domains show them (domain-info.ts) */
+  private shownInfo(c: ClusteringRow): ClusteringInfo {
+    return shownClusteringInfo(
+      clusteringInfo(c),
+      () => this.clusteringLabels(c),
+      () => this.cachedSample(c.sampleId).sample.annotations,
+    );
+  }
+
   private clusteringLabels(row: ClusteringRow): Int32Array {
     return readArrayFile(join(this.requireProject().project.arraysDir, row.labelsArray)).data as Int32Array;
   }
@@ -414,7 +425,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     },
     'clusterings.list': (i) => {
       this.sampleRow(i.sampleId);
-      return listClusterings(this.requireProject().project.db, i.sampleId).map(clusteringInfo);
+      return listClusterings(this.requireProject().project.db, i.sampleId).map((c) => this.shownInfo(c));
     },
     'clusterings.labels': (i) => ({
       labels: Array.from(this.clusteringLabels(this.clusteringRow(i.clusteringId))),
@@ -424,7 +435,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const row = this.clusteringRow(i.clusteringId);
       validateDomains(row.domains, i.domains);
       project.db.transaction(() => setDomains(project.db, row.id, i.domains))();
-      return clusteringInfo(this.clusteringRow(row.id));
+      return this.shownInfo(this.clusteringRow(row.id));
     },
     'clusterings.markers': (i) => {
       const row = this.clusteringRow(i.clusteringId);
@@ -602,5 +613,11 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         throw new EngineError('BAD_INPUT', `${i.path} is too large to read as text.`);
       return { text: readFileSync(file, 'utf8') };
     },
+    ...regionHandlers({
+      db: () => this.requireProject().project.db,
+      sampleRow: (id) => this.sampleRow(id),
+      cachedSample: (id) => this.cachedSample(id),
+      superpixelReader: (run) => this.superpixelReader(run),
+    }),
   };
 }

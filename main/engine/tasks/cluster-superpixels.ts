@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { defaultDomains, kmeans, relabelSmallComponents } from '../analysis';
+import { clusterSrDomains, defaultDomains, type SrDomainSpace } from '../analysis';
 import { badInput, throwIfAborted } from '../errors';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
@@ -11,6 +11,7 @@ import { loadSample } from '../store/sample-store';
 import { openProject } from '../store/project';
 import { insertClustering } from '../store/repos/clusterings';
 import { getRun } from '../store/repos/runs';
+import { srDomainInputOfRun } from './sr-domain-input';
 
 export interface ClusterSuperpixelsParams {
   runId: number;
@@ -20,6 +21,11 @@ export interface ClusterSuperpixelsParams {
   seed?: number;
   /** connected pieces smaller than this many superpixels join their commonest neighbour (0 = off) */
   minComponent?: number;
+  /**
+   * what is clustered (analysis/sr-domains.ts): 'tissue' (default when the run stored its
+   * histology input) = latent smoothed along the image + histology; 'latent' = HISTEX's raw latent
+   */
+  space?: SrDomainSpace;
 }
 
 export interface ClusterSuperpixelsResult {
@@ -30,9 +36,10 @@ export interface ClusterSuperpixelsResult {
 }
 
 /**
- * HISTEX's "SR annotation": k-means on the 128-d latent of every tissue superpixel of an SR run
- * (mini-batch from 100k points), then iStar's small-component clean-up on the superpixel grid
- * (methods.md §9.4). Labels are sorted by size, 0 = largest.
+ * SR domains of a run: k-means over every tissue superpixel in the chosen space (HISTEX's raw
+ * latent, or latent smoothed along the image + histology: analysis/sr-domains.ts,
+ * docs/domains.md), then iStar's small-component clean-up on the superpixel grid (methods.md
+ * §9.4). Labels are sorted by size, 0 = largest.
  */
 export async function run(p: ClusterSuperpixelsParams, ctx: TaskContext): Promise<ClusterSuperpixelsResult> {
   const project = openProject(ctx.projectDir);
@@ -43,31 +50,18 @@ export async function run(p: ClusterSuperpixelsParams, ctx: TaskContext): Promis
       throw badInput(`Run ${p.runId} is not a superpixel SR run of this project.`);
     ctx.progress({ fraction: 0.02, message: 'Reading the latent' });
     const reader = openSuperpixels(r, project.arraysDir, loadSample(project, r.sampleId));
-    const z = reader.latent?.();
-    if (!z) throw badInput(`Run ${p.runId} (${r.label}) has no superpixel latent to cluster.`);
-    const index = reader.index;
-    const d = z.dim;
-    const n = index.length;
-    const km = kmeans(
-      { nRows: n, nCols: d, data: Float64Array.from(z.data) },
-      {
-        k: p.k,
-        seed: p.seed ?? 0,
-        nInit: n >= 100_000 ? 3 : 10,
-        signal: ctx.signal,
-        progress: subProgress(ctx.progress, 0.05, 0.85),
-      },
-    );
+    const inp = srDomainInputOfRun(project.arraysDir, r, reader);
+    const n = inp.index.length;
+    const space: SrDomainSpace = p.space ?? (inp.histology ? 'tissue' : 'latent');
+    const labels = clusterSrDomains(inp, {
+      k: p.k,
+      space,
+      seed: p.seed ?? 0,
+      minComponent: p.minComponent ?? 20,
+      signal: ctx.signal,
+      progress: subProgress(ctx.progress, 0.05, 0.95),
+    });
     throwIfAborted(ctx.signal);
-    ctx.progress({ fraction: 0.88, message: 'Cleaning up small pieces' });
-    const grid = { rows: r.grid.height, cols: r.grid.width };
-    let labels = km.labels;
-    if ((p.minComponent ?? 20) > 0) {
-      const img = new Int32Array(grid.rows * grid.cols).fill(-1);
-      index.forEach((sp, i) => (img[sp] = labels[i]!));
-      const cleaned = relabelSmallComponents(img, grid.rows, grid.cols, p.minComponent ?? 20);
-      labels = Int32Array.from(index, (sp) => cleaned[sp]!);
-    }
     const sizes = Array.from({ length: p.k }, () => 0);
     for (const l of labels) if (l >= 0) sizes[l]!++;
     const labelsArray = `clustering-${randomUUID()}.arr`;
@@ -80,6 +74,7 @@ export async function run(p: ClusterSuperpixelsParams, ctx: TaskContext): Promis
         params: {
           level: 'superpixel',
           seed: p.seed ?? 0,
+          space,
           sizes,
           minComponent: p.minComponent ?? 20,
           agreement: {},

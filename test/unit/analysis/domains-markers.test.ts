@@ -84,9 +84,23 @@ describe('rankGenesGroups', () => {
     const t = (mean(a) - mean(b)) / Math.sqrt(variance(a) / 2 + variance(b) / 2);
     // The normalised matrix is float32 (CSR data), so agreement is to ~1e-6 relative.
     expect(top0.score).toBeCloseTo(t, 5);
-    expect(top0.logFoldChange).toBeCloseTo(Math.log2(8500 / 1500), 6);
+    // mean CP10k 8500 vs 1500, pseudocount 1
+    expect(top0.logFoldChange).toBeCloseTo(Math.log2(8501 / 1501), 6);
     expect(top0.fractionIn).toBe(1);
     expect(r.get(1)![0]!.gene).toBe(1);
+  });
+
+  it('drops genes seen in too few of the group’s spots and keeps fold changes finite-sized', () => {
+    // gene 1 is in 1 of 20 group-0 spots (5 %) and nowhere else
+    const rows = Array.from({ length: 40 }, (_, i) => [10, i === 0 ? 1 : 0, i < 20 ? 0 : 3]);
+    const labels = rows.map((_, i) => (i < 20 ? 0 : 1));
+    const kept = rankGenesGroups(csr(rows), labels, 3).get(0)!;
+    expect(kept.map((g) => g.gene)).not.toContain(1);
+    const all = rankGenesGroups(csr(rows), labels, 3, { minFractionIn: 0 }).get(0)!;
+    const rare = all.find((g) => g.gene === 1)!;
+    // spot 0 has 11 counts: CP10k 909.09…, mean over 20 spots 45.45…; outside 0
+    expect(rare.logFoldChange).toBeCloseTo(Math.log2((10000 / 11 / 20 + 1) / 1), 4);
+    expect(rare.logFoldChange).toBeLessThan(6);
   });
 
   it('leaves unassigned spots (label < 0) out', () => {

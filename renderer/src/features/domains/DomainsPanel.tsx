@@ -5,6 +5,7 @@ import { useToasts } from '../../components/toasts';
 import type { SpotCategories } from '../viewer/SlideViewer';
 import { MarkersChart } from './MarkersChart';
 import { useUndo } from './useUndo';
+import { formatCount } from '../../lib/format';
 
 function resolve(domains: Domain[], label: number): Domain | undefined {
   const by = new Map(domains.map((d) => [d.label, d]));
@@ -186,7 +187,7 @@ export function DomainsPanel({
             <option value="">spots (expression)</option>
             {srRuns.map((r) => (
               <option key={r.id} value={r.id}>
-                superpixels of SR run #{r.id} ({r.method} latent)
+                SR run #{r.id} superpixels ({r.method})
               </option>
             ))}
           </select>
@@ -244,7 +245,9 @@ export function DomainsPanel({
                 }
                 onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
               />
-              <span className="muted small">{current.sizes[d.label] ?? 0}</span>
+              <span className="muted small domain-count" data-testid={`domain-count-${d.label}`}>
+                {formatCount(current.sizes[d.label] ?? 0)}
+              </span>
               <select
                 aria-label={`Merge ${d.name}`}
                 value={d.mergedInto ?? ''}

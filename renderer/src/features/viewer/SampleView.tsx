@@ -8,9 +8,11 @@ import { quantile } from '../../lib/spot-index';
 import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
 import { DomainsPanel } from '../domains/DomainsPanel';
+import { AnnotationsPanel, type ViewerHandle } from '../annotations/AnnotationsPanel';
 import { SrPanel, type SpotSet } from '../runs/SrPanel';
 import { ViewLink } from './view-link';
 import { ExportMenu } from './ExportMenu';
+import { ExportDialog } from '../export/ExportDialog';
 import { SlideViewer, type SpotCategories, type SpotColouring } from './SlideViewer';
 
 /** A sample over its slide: gene colouring, colour range, opacity, colour map. */
@@ -22,7 +24,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const [opacity, setOpacity] = useState(0.85);
   const [colormap, setColormap] = useState<ColormapName>('viridis');
   const [categories, setCategories] = useState<SpotCategories | null>(null);
-  const [side, setSide] = useState<'domains' | 'sr' | null>(null);
+  const [side, setSide] = useState<'domains' | 'sr' | 'regions' | null>(null);
+  const [viewerHandle, setViewerHandle] = useState<ViewerHandle | null>(null);
+  const [exportOpen, setExportOpen] = useState(false);
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
   const [domainsRaster, setDomainsRaster] = useState<RasterLayer | null>(null);
@@ -52,6 +56,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
       if (t && ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName)) return;
       if (e.key === 'd' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'domains' ? null : 'domains'));
       if (e.key === 's' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'sr' ? null : 'sr'));
+      if (e.key === 'r' && !e.ctrlKey && !e.metaKey) setSide((o) => (o === 'regions' ? null : 'regions'));
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -136,6 +141,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           <option value="magma">magma</option>
         </select>
         <ExportMenu sampleId={sampleId} gene={gene?.symbol ?? null} />
+        <button onClick={() => setExportOpen(true)} title="Export spots or an SR run with its domains">
+          Save as…
+        </button>
         <button
           onClick={() => setSide((o) => (o === 'domains' ? null : 'domains'))}
           aria-expanded={domainsOpen}
@@ -149,6 +157,13 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           title="Super-resolution (S)"
         >
           SR
+        </button>
+        <button
+          onClick={() => setSide((o) => (o === 'regions' ? null : 'regions'))}
+          aria-expanded={side === 'regions'}
+          title="Regions: draw, label, statistics (R)"
+        >
+          Regions
         </button>
       </div>
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
@@ -178,6 +193,7 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             categories={showCategories ? categories : null}
             opacity={opacity}
             rasters={side === 'sr' ? rasters : side === 'domains' && domainsRaster ? [domainsRaster] : []}
+            onViewer={setViewerHandle}
           />
         )}
         {side === 'sr' && (
@@ -188,6 +204,14 @@ export function SampleView({ sampleId }: { sampleId: number }) {
             gene={gene}
             onRasters={setRasters}
             onSpotSet={setSpotSet}
+          />
+        )}
+        {side === 'regions' && (
+          <AnnotationsPanel
+            sampleId={sampleId}
+            viewer={viewerHandle}
+            gene={gene?.symbol ?? null}
+            umPerPx={detail.summary.umPerPx}
           />
         )}
         {domainsOpen && (
@@ -231,6 +255,9 @@ export function SampleView({ sampleId }: { sampleId: number }) {
           </div>
         )}
       </div>
+      {exportOpen && (
+        <ExportDialog sampleId={sampleId} gene={gene?.symbol ?? null} onClose={() => setExportOpen(false)} />
+      )}
       {detail.warnings.length > 0 && (
         <details className="warnings">
           <summary>{detail.warnings.length} import warning(s)</summary>

@@ -36,6 +36,7 @@ export function SlideViewer({
   showSpots = true,
   link,
   linkId = 'main',
+  onViewer,
 }: {
   detail: SampleDetail;
   colouring: SpotColouring | null;
@@ -47,6 +48,8 @@ export function SlideViewer({
   /** viewers sharing a link pan and zoom together */
   link?: ViewLink;
   linkId?: string;
+  /** the OpenSeadragon viewer once created (null when destroyed), for overlays such as annotations */
+  onViewer?: (v: { viewer: OpenSeadragon.Viewer; worldWidthPx: number } | null) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);
@@ -72,6 +75,7 @@ export function SlideViewer({
       preserveImageSizeOnResize: true,
     });
     viewerRef.current = viewer;
+    onViewer?.({ viewer, worldWidthPx });
     const o = new SpotsOverlay(viewer, {
       x: detail.x,
       y: detail.y,
@@ -115,8 +119,11 @@ export function SlideViewer({
       o.destroy();
       overlay.current = null;
       viewerRef.current = null;
+      onViewer?.(null);
       viewer.destroy();
     };
+    // onViewer is a callback prop: a new identity must not recreate the viewer
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [detail, diameterPx, worldWidthPx, index]);
 
   useEffect(() => {

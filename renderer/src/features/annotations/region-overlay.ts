@@ -1,0 +1,229 @@
+import OpenSeadragon from 'openseadragon';
+import { brushRing, closeRing, rectangleRing, type Pt } from './shapes';
+
+export type Tool = 'pan' | 'polygon' | 'rectangle' | 'brush';
+
+export interface DrawnRegion {
+  id: number;
+  name: string;
+  color: string;
+  /** outer rings (holes are drawn as further rings of the same path, even-odd) */
+  rings: Pt[][];
+  selected: boolean;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Regions over the slide as an SVG layer that follows the OpenSeadragon viewport, plus the drawing
+ * tools. Coordinates in and out are full-resolution image px; OpenSeadragon's world is
+ * image px ÷ worldWidthPx (the SlideViewer convention). While a drawing tool is active the
+ * viewer's own mouse navigation is off, so a drag draws instead of panning.
+ */
+export class RegionOverlay {
+  private readonly svg: SVGSVGElement;
+  private readonly tracker: OpenSeadragon.MouseTracker;
+  private regions: DrawnRegion[] = [];
+  private tool: Tool = 'pan';
+  private draft: Pt[] = [];
+  private cursor: Pt | null = null;
+  private brushRadiusPx = 50;
+  private readonly redraw = () => this.render();
+
+  constructor(
+    private readonly viewer: OpenSeadragon.Viewer,
+    private readonly worldWidthPx: number,
+    private readonly onDrawn: (kind: 'polygon' | 'rectangle' | 'brush', ring: Pt[]) => void,
+    private readonly onPick: (id: number | null) => void,
+  ) {
+    this.svg = document.createElementNS(SVG_NS, 'svg');
+    this.svg.setAttribute('class', 'region-overlay');
+    this.svg.setAttribute('data-testid', 'region-overlay');
+    Object.assign(this.svg.style, {
+      position: 'absolute',
+      inset: '0',
+      width: '100%',
+      height: '100%',
+      pointerEvents: 'none',
+    });
+    viewer.canvas.appendChild(this.svg);
+    viewer.addHandler('animation', this.redraw);
+    viewer.addHandler('viewport-change', this.redraw);
+    viewer.addHandler('resize', this.redraw);
+    this.tracker = new OpenSeadragon.MouseTracker({
+      element: viewer.canvas,
+      pressHandler: (e) => this.press(this.imageAt(e)),
+      dragHandler: (e) => this.drag(this.imageAt(e)),
+      releaseHandler: (e) => this.release(this.imageAt(e)),
+      moveHandler: (e) => {
+        if (this.tool === 'polygon' && this.draft.length) {
+          this.cursor = this.imageAt(e);
+          this.render();
+        }
+      },
+      dblClickHandler: () => this.finishPolygon(),
+    });
+  }
+
+  destroy(): void {
+    this.tracker.destroy();
+    this.viewer.removeHandler('animation', this.redraw);
+    this.viewer.removeHandler('viewport-change', this.redraw);
+    this.viewer.removeHandler('resize', this.redraw);
+    this.svg.remove();
+    this.viewer.setMouseNavEnabled(true);
+  }
+
+  setRegions(regions: DrawnRegion[]): void {
+    this.regions = regions;
+    this.render();
+  }
+
+  setTool(tool: Tool, brushRadiusPx?: number): void {
+    this.tool = tool;
+    if (brushRadiusPx) this.brushRadiusPx = brushRadiusPx;
+    this.draft = [];
+    this.cursor = null;
+    this.viewer.setMouseNavEnabled(tool === 'pan');
+    this.render();
+  }
+
+  /** Escape: drop the shape being drawn. Enter: close the polygon. */
+  key(key: string): void {
+    if (key === 'Escape') {
+      this.draft = [];
+      this.render();
+    } else if (key === 'Enter') this.finishPolygon();
+  }
+
+  private imageAt(e: unknown): Pt {
+    const pos = (e as unknown as { position: OpenSeadragon.Point }).position;
+    const p = this.viewer.viewport.pointFromPixel(pos, true);
+    return [p.x * this.worldWidthPx, p.y * this.worldWidthPx];
+  }
+
+  private toScreen(p: Pt): Pt {
+    const s = this.viewer.viewport.pixelFromPoint(
+      new OpenSeadragon.Point(p[0] / this.worldWidthPx, p[1] / this.worldWidthPx),
+      true,
+    );
+    return [s.x, s.y];
+  }
+
+  private press(p: Pt): void {
+    if (this.tool === 'pan') {
+      const hit = [...this.regions].reverse().find((r) => ringsContain(r.rings, p));
+      this.onPick(hit ? hit.id : null);
+      return;
+    }
+    if (this.tool === 'polygon') {
+      // a click near the first vertex closes the polygon
+      if (this.draft.length >= 3) {
+        const [fx, fy] = this.toScreen(this.draft[0]!);
+        const [px, py] = this.toScreen(p);
+        if (Math.hypot(fx - px, fy - py) < 8) {
+          this.finishPolygon();
+          return;
+        }
+      }
+      this.draft.push(p);
+    } else this.draft = [p];
+    this.render();
+  }
+
+  private drag(p: Pt): void {
+    if (this.tool === 'rectangle' && this.draft.length) this.draft = [this.draft[0]!, p];
+    else if (this.tool === 'brush' && this.draft.length) this.draft.push(p);
+    else return;
+    this.render();
+  }
+
+  private release(p: Pt): void {
+    if (this.tool === 'rectangle' && this.draft.length) {
+      const a = this.draft[0]!;
+      this.draft = [];
+      const [ax, ay] = this.toScreen(a);
+      const [bx, by] = this.toScreen(p);
+      if (Math.abs(ax - bx) > 3 && Math.abs(ay - by) > 3) this.onDrawn('rectangle', rectangleRing(a, p));
+    } else if (this.tool === 'brush' && this.draft.length) {
+      const ring = brushRing(this.draft, this.brushRadiusPx);
+      this.draft = [];
+      if (ring.length >= 4) this.onDrawn('brush', ring);
+    }
+    this.render();
+  }
+
+  private finishPolygon(): void {
+    if (this.tool !== 'polygon') return;
+    // a double click also pressed twice at the same place: drop repeated vertices
+    const pts = this.draft.filter((p, i, a) => i === 0 || p[0] !== a[i - 1]![0] || p[1] !== a[i - 1]![1]);
+    this.draft = [];
+    this.cursor = null;
+    if (pts.length >= 3) this.onDrawn('polygon', closeRing(pts));
+    this.render();
+  }
+
+  private render(): void {
+    const path = (rings: Pt[][], close: boolean) =>
+      rings
+        .map(
+          (ring) =>
+            ring
+              .map(
+                (p, i) =>
+                  `${i ? 'L' : 'M'}${this.toScreen(p)
+                    .map((v) => v.toFixed(1))
+                    .join(',')}`,
+              )
+              .join('') + (close ? 'Z' : ''),
+        )
+        .join('');
+    const parts: string[] = [];
+    for (const r of this.regions) {
+      const d = path(r.rings, true);
+      parts.push(
+        `<path d="${d}" fill="${r.color}" fill-opacity="${r.selected ? 0.3 : 0.15}" fill-rule="evenodd" ` +
+          `stroke="${r.color}" stroke-width="${r.selected ? 3 : 2}" data-region="${r.id}"/>`,
+      );
+    }
+    if (this.draft.length) {
+      const pts =
+        this.tool === 'rectangle' && this.draft.length === 2
+          ? rectangleRing(this.draft[0]!, this.draft[1]!)
+          : [...this.draft, ...(this.cursor ? [this.cursor] : [])];
+      if (this.tool === 'brush') {
+        const w = (this.brushRadiusPx * 2) / this.imagePxPerScreenPx();
+        parts.push(
+          `<path d="${path([pts], false)}" fill="none" stroke="#ffcc00" stroke-opacity="0.5" stroke-width="${w.toFixed(1)}" stroke-linecap="round" stroke-linejoin="round"/>`,
+        );
+      } else
+        parts.push(
+          `<path d="${path([pts], this.tool === 'rectangle')}" fill="none" stroke="#ffcc00" stroke-width="2" stroke-dasharray="6 4"/>`,
+        );
+    }
+    this.svg.innerHTML = parts.join('');
+  }
+
+  private imagePxPerScreenPx(): number {
+    const a = this.toScreen([0, 0]);
+    const b = this.toScreen([1000, 0]);
+    return 1000 / Math.max(1e-9, Math.hypot(b[0] - a[0], b[1] - a[1]));
+  }
+}
+
+function inRing(ring: Pt[], x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i]!;
+    const [xj, yj] = ring[j]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** Even–odd over all rings, as the SVG draws them. */
+export function ringsContain(rings: Pt[][], p: Pt): boolean {
+  let n = 0;
+  for (const r of rings) if (inRing(r, p[0], p[1])) n++;
+  return n % 2 === 1;
+}
