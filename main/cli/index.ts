@@ -31,7 +31,7 @@ Commands:
       --seed S                 random seed (default 0)
       --run ID                 cluster the superpixel latent of SR run ID instead (SR domains)
       --space tissue|latent    SR domains: latent smoothed along the image + histology (default),
-                               or HISTEX's raw latent (docs/domains.md)
+                               or the run's raw latent (docs/domains.md)
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
