@@ -8,7 +8,8 @@ the CLI's exit code so Snakemake marks the job failed and (with --keep-going) go
 other samples.
 
 Values a step needs from an earlier step's result (the feature set id, the SR run id, the
-clustering id) are read when the step runs: --from FILE KEY FLAG appends `FLAG <FILE[KEY]>`.
+clustering id) are read when the step runs: --from FILE,KEY,FLAG appends `FLAG <FILE[KEY]>` (one
+word, so that FLAG, which starts with --, is not taken for an option of this script).
 """
 
 import argparse
@@ -48,12 +49,12 @@ def main():
     ap.add_argument("--step", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--failure", required=True)
-    ap.add_argument("--from", dest="frm", nargs=3, action="append", default=[],
-                    metavar=("FILE", "KEY", "FLAG"))
+    ap.add_argument("--from", dest="frm", action="append", default=[], metavar="FILE,KEY,FLAG")
     ap.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     args = a.args[1:] if a.args[:1] == ["--"] else a.args
-    for file, key, flag in a.frm:
+    for spec in a.frm:
+        file, key, flag = spec.rsplit(",", 2)
         with open(file, encoding="utf-8") as f:
             args += [flag, str(json.load(f)[key])]
     cmd = shlex.split(a.stsr) + args + ["--json"]
