@@ -126,7 +126,10 @@ describe('the cohort workflow on three shared samples', () => {
       expect(failure).toMatchObject({ sample: CORRUPT.sample, step: 'import' });
       expect(failure.error).toMatchObject({ code: 'BAD_INPUT', exitCode: 2 });
       expect(failure.error.message).toMatch(/MOB2\.tsv line 4.*"zero" is not a finite number/);
-      const partial = readJson(join(out, 'cohort', 'index.json'));
+      // The partial report has its own names: the report rule's outputs must stay missing so the
+      // next run finishes the cohort.
+      expect(existsSync(join(out, 'cohort', 'index.json'))).toBe(false);
+      const partial = readJson(join(out, 'cohort', 'index.incomplete.json'));
       expect(partial.complete).toBe(false);
       expect(partial.counts).toEqual({ samples: 3, ok: 2, failed: 1 });
       const failedEntry = partial.samples.find((e: { name: string }) => e.name === CORRUPT.sample);
@@ -134,7 +137,7 @@ describe('the cohort workflow on three shared samples', () => {
         status: 'failed',
         failures: [{ step: 'import', code: 'BAD_INPUT' }],
       });
-      const partialMd = readFileSync(join(out, 'cohort', 'report.md'), 'utf8');
+      const partialMd = readFileSync(join(out, 'cohort', 'report.incomplete.md'), 'utf8');
       expect(partialMd).toMatch(/2 of 3 samples finished — INCOMPLETE/);
       expect(partialMd).toMatch(/\| MOB2 \| import \| BAD_INPUT \| 2 \| MOB2\.tsv line 4/);
 
@@ -158,6 +161,7 @@ describe('the cohort workflow on three shared samples', () => {
       });
       for (const [f, mtime] of finished) expect(statSync(f).mtimeMs, f).toBe(mtime);
       expect(existsSync(join(sampleDir(CORRUPT.sample), 'failed', 'import.json'))).toBe(false);
+      expect(existsSync(join(out, 'cohort', 'index.incomplete.json'))).toBe(false);
 
       // Every output exists and parses.
       for (const s of SAMPLES) {

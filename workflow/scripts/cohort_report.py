@@ -3,6 +3,9 @@
 Reads what each sample's steps left behind (their JSON results, Snakemake's benchmark TSVs and the
 failure records of scripts/stsr_step.py), so it also runs after a partial cohort (--incomplete,
 from the Snakefile's onerror handler) and lists the failed samples with the step and the reason.
+A partial report goes to report.incomplete.md/.html and index.incomplete.json: never to the report
+rule's own outputs, which Snakemake would then take as up to date and not finish the cohort on the
+next run. The complete report removes the partial one.
 index.json is the cohort index: one entry per sample with its project folder (an ordinary STSR
 Studio project the app or `stsr` opens), its counts, run ids and outputs.
 """
@@ -216,9 +219,16 @@ def main():
     }
     d = os.path.join(a.out, "cohort")
     os.makedirs(d, exist_ok=True)
-    write_atomic(os.path.join(d, "index.json"), json.dumps(index, indent=1) + "\n")
-    write_atomic(os.path.join(d, "report.md"), markdown(index))
-    write_atomic(os.path.join(d, "report.html"), html_report(index))
+    names = {"index": "index.json", "md": "report.md", "html": "report.html"}
+    partial = {k: v.replace(".", ".incomplete.", 1) for k, v in names.items()}
+    target = partial if a.incomplete else names
+    write_atomic(os.path.join(d, target["index"]), json.dumps(index, indent=1) + "\n")
+    write_atomic(os.path.join(d, target["md"]), markdown(index))
+    write_atomic(os.path.join(d, target["html"]), html_report(index))
+    if not a.incomplete:
+        for f in partial.values():
+            if os.path.exists(os.path.join(d, f)):
+                os.remove(os.path.join(d, f))
 
 
 if __name__ == "__main__":
