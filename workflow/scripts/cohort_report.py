@@ -137,7 +137,8 @@ def markdown(index):
     fails = [(e["name"], f) for e in index["samples"] for f in e.get("failures", [])]
     if fails:
         lines += ["", "## Failures", "", "| sample | step | code | exit | message |", "|---|---|---|---|---|"]
-        lines += [f"| {n} | {f['step']} | {f['code']} | {f['exitCode']} | {f['message']} |" for n, f in fails]
+        cell = lambda v: str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        lines += [f"| {n} | {f['step']} | {f['code']} | {f['exitCode']} | {cell(f['message'])} |" for n, f in fails]
     lines += ["", "Times are wall seconds and peak MB the resident memory of each step (Snakemake benchmark "
               "files); each sample's project folder opens in STSR Studio (see index.json).", ""]
     return "\n".join(lines)
