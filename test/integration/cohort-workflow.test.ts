@@ -1,6 +1,6 @@
 /**
  * The cohort workflow (workflow/Snakefile, docs/cohort.md) run by Debian's Snakemake on three
- * shared samples with `--cores 2` and a tiny SR preset (interpolation, 20 genes):
+ * shared samples with `--cores 2` and a tiny SR preset (HISTEX, 20 genes, 1 epoch):
  *  1. one sample's counts are corrupt: the other two run to the end, the corrupt one fails at
  *     import with the CLI's reason (code, message naming the file and line, exit code) in its
  *     failure record, and the cohort report lists it;
@@ -101,8 +101,8 @@ describe('the cohort workflow on three shared samples', () => {
         ['name,path,image,method,k', ...SAMPLES.map((s) => `${s.name},data/${s.name},,,${s.k}`)].join('\n') +
           '\n',
       );
-      // Tiny preset: interpolation (no training) on 20 genes; one thread per step so the two
-      // cores run two samples at once.
+      // Tiny preset: HISTEX on 20 genes for 1 epoch; one thread per step so the two cores run
+      // two samples at once.
       const one = '{ threads: 1, mem_mb: 2000, runtime: 30 }';
       writeFileSync(
         join(tmp.dir, 'config.yaml'),
@@ -110,7 +110,7 @@ describe('the cohort workflow on three shared samples', () => {
           'samples: samples.csv',
           `out: ${out}`,
           'provider: cpu',
-          'sr: { method: interp, preset: default, genes: 20, epochs: "", fold: 4 }',
+          'sr: { method: histex, preset: default, genes: 20, epochs: 1 }',
           'resources:',
           ...['import_sample', 'features', 'sr', 'cluster', 'export'].map((r) => `  ${r}: ${one}`),
         ].join('\n') + '\n',
@@ -172,7 +172,8 @@ describe('the cohort workflow on three shared samples', () => {
         const sr = readJson(join(d, 'sr.json')).result;
         const cl = readJson(join(d, 'cluster.json')).result;
         expect(feat.tissueSuperpixels).toBeGreaterThan(0);
-        expect(sr).toMatchObject({ method: 'interp', genes: 20, fold: 4, measured: imp.spots });
+        expect(sr).toMatchObject({ method: 'histex', genes: 20, featureSetId: feat.featureSetId });
+        expect(sr.superpixels).toBe(feat.tissueSuperpixels);
         expect(cl.k).toBe(s.k);
         expect((cl.sizes as number[]).reduce((a, b) => a + b, 0)).toBe(imp.spots);
         const spots = anndata(join(d, 'spots.h5ad'));
@@ -180,7 +181,7 @@ describe('the cohort workflow on three shared samples', () => {
         expect(spots.obsm).toContain('spatial');
         const srA = anndata(join(d, 'sr.h5ad'));
         expect(srA.nVars).toBe(20);
-        expect(srA.nObs).toBe(sr.measured + sr.generated);
+        expect(srA.nObs).toBe(sr.superpixels);
         const png = await sharp(join(d, 'domains.png')).metadata();
         expect(png.format).toBe('png');
         expect(png.width).toBeGreaterThan(100);
