@@ -8,7 +8,8 @@ the CLI's exit code so Snakemake marks the job failed and (with --keep-going) go
 other samples.
 
 Values a step needs from an earlier step's result (the feature set id, the SR run id, the
-clustering id) are read when the step runs: --from FILE,KEY,FLAG appends `FLAG <FILE[KEY]>` (one
+clustering id) are read when the step runs: --from FILE,KEY,FLAG appends `FLAG <value>`, the
+value being FILE's result[KEY] (one
 word, so that FLAG, which starts with --, is not taken for an option of this script).
 """
 
@@ -56,7 +57,7 @@ def main():
     for spec in a.frm:
         file, key, flag = spec.rsplit(",", 2)
         with open(file, encoding="utf-8") as f:
-            args += [flag, str(json.load(f)[key])]
+            args += [flag, str(json.load(f)["result"][key])]
     cmd = shlex.split(a.stsr) + args + ["--json"]
     print(f"[{a.sample}] {a.step}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
     t0 = time.time()
