@@ -11,7 +11,8 @@ import { projectPluginsCommand } from './commands/project-plugins';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { featuresCommand } from './commands/features';
 import { srCommand, srHelp } from './commands/sr';
-import { exitCodeFor, makeOutput, UsageError, type Output } from './output';
+import { applyComputeFlags } from './compute-flags';
+import { errorJson, exitCodeFor, EXIT_CODE_HELP, makeOutput, UsageError, type Output } from './output';
 
 const HELP = `stsr — STSR Studio on the command line
 
@@ -34,7 +35,6 @@ Commands:
                                or the run's raw latent (docs/domains.md)
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
-      --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
 ${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson|spaceranger (default: the file's ending;
                                spaceranger writes a Visium outs folder at --out DIR for
@@ -51,13 +51,23 @@ ${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout)
 ${BENCH_HELP}
 Options for every command:
   --project DIR                project folder (created by commands that write, if missing)
-  --json                       print one JSON object as the last line of stdout
+  --json                       print one JSON object as the last line of stdout; on failure
+                               {"error":{"code","message","hint"?,"file"?,"exitCode"}}
+  --threads N                  threads per ONNX session (default: all cores; STSR_THREADS)
+  --provider auto|cpu|cuda|dml execution provider (default auto: GPU when present, else CPU;
+                               STSR_PROVIDER)
   -h, --help                   this text
 
-Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 cancelled.
-`;
+${EXIT_CODE_HELP}`;
 
-async function main(argv: string[]): Promise<number> {
+async function main(cliArgs: string[]): Promise<number> {
+  // --threads and --provider apply to every command (bench and sr included): taken out first.
+  let argv: string[];
+  try {
+    argv = applyComputeFlags(cliArgs);
+  } catch (err) {
+    return reportError(err, makeOutput(cliArgs.includes('--json')), cliArgs.includes('--json'));
+  }
   // bench and sr have their own flags (sr's come from the method registry): they parse their own.
   const own = { bench: benchCommand, sr: srCommand }[argv[0] ?? ''];
   if (own && !argv.includes('--help') && !argv.includes('-h')) {
@@ -93,7 +103,6 @@ async function main(argv: string[]): Promise<number> {
       'feature-set': { type: 'string' },
       run: { type: 'string' },
       space: { type: 'string' },
-      provider: { type: 'string' },
       seed: { type: 'string' },
     },
   });
@@ -139,10 +148,7 @@ async function main(argv: string[]): Promise<number> {
 function reportError(err: unknown, out: Output, json: boolean): number {
   const e = err as Error & { hint?: string; code?: string };
   out.note(`error: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
-  if (json)
-    process.stdout.write(
-      `${JSON.stringify({ error: { code: e.code ?? 'INTERNAL', message: e.message } })}\n`,
-    );
+  if (json) process.stdout.write(`${JSON.stringify({ error: errorJson(err) })}\n`);
   return exitCodeFor(err);
 }
 
@@ -151,7 +157,10 @@ try {
   code = await main(process.argv.slice(2));
 } catch (err) {
   // parseArgs throws on unknown flags: that is a usage error, not a crash.
-  process.stderr.write(`error: ${(err as Error).message}\nRun \`stsr --help\` for usage.\n`);
-  code = 2;
+  const usage = new UsageError((err as Error).message);
+  process.stderr.write(`error: ${usage.message}\nRun \`stsr --help\` for usage.\n`);
+  if (process.argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify({ error: errorJson(usage) })}\n`);
+  code = exitCodeFor(usage);
 }
 process.exitCode = code;

@@ -1,4 +1,4 @@
-import { EngineError } from '../engine/errors';
+import { EngineError, type ErrorCode } from '../engine/errors';
 
 /** How a command reports: human text or, with --json, one JSON object as the LAST stdout line. */
 export interface Output {
@@ -21,21 +21,58 @@ export function makeOutput(json: boolean): Output {
   };
 }
 
-/** Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 cancelled. */
+/**
+ * The exit code of each failure kind (the error's code). Scripts and schedulers branch on these;
+ * the same code is in the --json error object. Changing a number here is a breaking change.
+ */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  INTERNAL: 1,
+  CONFLICT: 1,
+  UNSUPPORTED: 1,
+  CORRUPT: 1,
+  SCHEMA_TOO_NEW: 1,
+  BAD_INPUT: 2,
+  FORBIDDEN: 2,
+  NOT_FOUND: 3,
+  NO_PROJECT: 3,
+  CANCELLED: 4,
+};
+
+/** What each exit code means, for --help (README and docs/cohort.md carry the same table). */
+export const EXIT_CODE_HELP = `Exit codes (the --json error's "code" in brackets):
+  0 ok
+  1 failure [INTERNAL, CONFLICT, UNSUPPORTED, CORRUPT, SCHEMA_TOO_NEW]
+  2 bad usage or input [BAD_INPUT, FORBIDDEN]
+  3 not found [NOT_FOUND, NO_PROJECT]
+  4 cancelled [CANCELLED]
+`;
+
+/** The failure kind of any thrown value: an EngineError's code, else INTERNAL. */
+export function errorCodeOf(err: unknown): ErrorCode {
+  return err instanceof EngineError ? err.code : 'INTERNAL';
+}
+
 export function exitCodeFor(err: unknown): number {
-  if (!(err instanceof EngineError)) return 1;
-  switch (err.code) {
-    case 'BAD_INPUT':
-    case 'FORBIDDEN':
-      return 2;
-    case 'NOT_FOUND':
-    case 'NO_PROJECT':
-      return 3;
-    case 'CANCELLED':
-      return 4;
-    default:
-      return 1;
-  }
+  return EXIT_CODES[errorCodeOf(err)];
+}
+
+/** The machine-readable failure reason printed as `{"error": …}` with --json. */
+export function errorJson(err: unknown): {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  file?: string;
+  exitCode: number;
+} {
+  const message = err instanceof Error ? err.message : String(err);
+  const e = err instanceof EngineError ? err : undefined;
+  return {
+    code: errorCodeOf(err),
+    message,
+    ...(e?.hint ? { hint: e.hint } : {}),
+    ...(e?.file ? { file: e.file } : {}),
+    exitCode: exitCodeFor(err),
+  };
 }
 
 export class UsageError extends EngineError {

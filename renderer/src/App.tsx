@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { JobInfo, ProjectInfo, SampleSummary } from '../../preload/contract';
 import { api } from './api';
+import { ConnectionBanner } from './components/connection-banner';
 import { ToastProvider, useToasts } from './components/toasts';
 import { JobsDrawer } from './features/jobs/JobsDrawer';
 import { ProjectPicker } from './features/project/ProjectPicker';
@@ -98,6 +99,7 @@ function Shell() {
   const sample = samples.find((s) => s.id === selected) ?? null;
   return (
     <div className="app">
+      <ConnectionBanner onReconnected={refresh} />
       <header className="topbar">
         <span className="brand">STSR Studio</span>
         <span className="project-name" title={project.dir}>

@@ -18,6 +18,21 @@ declare global {
   }
 }
 
+/** Browser mode only: whether the event channel to the server is up (Electron never drops). */
+const connectionListeners = new Set<(connected: boolean) => void>();
+let connected: boolean | null = null;
+function setConnected(now: boolean): void {
+  if (connected === now) return;
+  connected = now;
+  connectionListeners.forEach((l) => l(now));
+}
+
+/** Calls back with true/false when the browser-mode event channel comes up or drops. */
+export function onConnectionChange(cb: (connected: boolean) => void): () => void {
+  connectionListeners.add(cb);
+  return () => connectionListeners.delete(cb);
+}
+
 function httpTransport(): Transport {
   const listeners = new Set<(e: ApiEvent) => void>();
   let socket: WebSocket | null = null;
@@ -27,6 +42,7 @@ function httpTransport(): Transport {
     socket = new WebSocket(`${proto}//${location.host}/events`);
     socket.onopen = () => {
       retry = 500;
+      setConnected(true);
     };
     socket.onmessage = (m) => {
       const event = JSON.parse(String(m.data)) as ApiEvent;
@@ -35,6 +51,7 @@ function httpTransport(): Transport {
     // The server may restart: reconnect with backoff rather than silently losing progress events.
     socket.onclose = () => {
       socket = null;
+      setConnected(false);
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10_000);
     };

@@ -1,18 +1,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ProviderChoice } from '../../engine/onnx';
 import { openProject } from '../../engine/store/project';
 import type { ExtractFeaturesParams, ExtractFeaturesResult } from '../../engine/tasks/extract-features';
 import { UsageError, type Output } from '../output';
 import { resolveSample } from '../resolve-sample';
 import { runJob } from '../run-job';
 
-const PROVIDERS: ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml'];
-
 export async function featuresCommand(
   projectDir: string,
   ref: string | undefined,
-  opts: { extractor?: string; provider?: string },
+  opts: { extractor?: string },
   out: Output,
 ): Promise<void> {
   const params: Omit<ExtractFeaturesParams, 'sampleId'> = {};
@@ -21,12 +18,7 @@ export async function featuresCommand(
     if (!existsSync(file)) throw new UsageError(`--extractor ${opts.extractor}: no such ONNX file.`);
     params.extractor = file;
   }
-  if (opts.provider) {
-    if (!PROVIDERS.includes(opts.provider as ProviderChoice)) {
-      throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got "${opts.provider}".`);
-    }
-    params.provider = opts.provider as ProviderChoice;
-  }
+  // --provider is a global flag (compute-flags.ts): the extractor's session picks it up.
   const project = openProject(projectDir);
   try {
     const sample = resolveSample(project, ref);

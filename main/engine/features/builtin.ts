@@ -217,7 +217,7 @@ export async function createBuiltinExtractor(opts: BuiltinOptions = {}): Promise
   // change the manifest; the graph itself is deterministic for a given batch.
   const sha256 = createHash('sha256').update(buildBuiltinGraph(1)).digest('hex');
   const { session, provider } = await createSession(bytes, {
-    provider: opts.provider ?? 'auto',
+    ...(opts.provider ? { provider: opts.provider } : {}),
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });

@@ -68,7 +68,7 @@ export async function loadOnnxExtractor(
   let created;
   try {
     created = await createSession(readFileSync(file), {
-      provider: opts.provider ?? 'auto',
+      ...(opts.provider ? { provider: opts.provider } : {}),
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });

@@ -66,6 +66,14 @@ export {
   type ProviderName,
   type SessionOptions,
 } from './session';
+export {
+  PROVIDER_CHOICES,
+  computeChoiceFrom,
+  parseProvider,
+  parseThreads,
+  setComputeChoice,
+  type ComputeChoice,
+} from './compute-env';
 export { TrainSession, type FloatArray, type StepResult } from './train-session';
 export {
   arrayDataset,

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type * as OrtTypes from 'onnxruntime-node';
+import { computeChoiceFrom, type ProviderChoice } from './compute-env';
 import type { DType, TypedData } from './graph';
 
 const require = createRequire(import.meta.url);
@@ -19,12 +20,13 @@ export type OrtTensor = OrtTypes.Tensor;
 export type OrtSession = OrtTypes.InferenceSession;
 
 /** What the settings page offers: 'auto' tries the platform's GPU provider, then the CPU. */
-export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml';
+export type { ProviderChoice };
 export type ProviderName = 'cpu' | 'cuda' | 'dml';
 
 export interface SessionOptions {
+  /** Default: the process's choice (compute-env.ts, `stsr --provider`), else 'auto'. */
   provider?: ProviderChoice;
-  /** Intra-op threads; default = the machine's available parallelism. */
+  /** Intra-op threads; default: the process's choice (`stsr --threads`), else the machine's parallelism. */
   threads?: number;
   /** Receives one line per decision (which provider ran, why one was skipped). */
   log?: (line: string) => void;
@@ -102,8 +104,12 @@ export async function createSession(
   options: SessionOptions = {},
 ): Promise<CreatedSession> {
   const log = options.log ?? (() => {});
-  const threads = options.threads ?? defaultThreads();
-  const order = providerOrder(options.provider ?? 'auto', options.platform ?? process.platform);
+  const chosen = computeChoiceFrom(process.env);
+  const threads = options.threads ?? chosen.threads ?? defaultThreads();
+  const order = providerOrder(
+    options.provider ?? chosen.provider ?? 'auto',
+    options.platform ?? process.platform,
+  );
   const reasons: string[] = [];
   for (const provider of order) {
     if (!unloadable.has(provider)) {

@@ -55,12 +55,12 @@ export async function run(params: ExtractFeaturesParams, ctx: TaskContext): Prom
   if (which === 'builtin') {
     ex = await createBuiltinExtractor({
       ...(params.batchSize ? { batchSize: params.batchSize } : {}),
-      provider: params.provider ?? 'auto',
+      ...(params.provider ? { provider: params.provider } : {}),
     });
   } else {
     ex = await loadOnnxExtractor(which, {
       ...(params.batchSize ? { batchSize: params.batchSize } : {}),
-      provider: params.provider ?? 'auto',
+      ...(params.provider ? { provider: params.provider } : {}),
     });
   }
   try {

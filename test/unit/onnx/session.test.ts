@@ -38,3 +38,30 @@ describe('execution providers', () => {
     await again.session.release();
   });
 });
+
+describe('the process compute choice', () => {
+  it('is used by sessions that do not choose, and an explicit option wins over it', async () => {
+    const saved = { threads: process.env.STSR_THREADS, provider: process.env.STSR_PROVIDER };
+    process.env.STSR_THREADS = '1';
+    process.env.STSR_PROVIDER = 'cpu';
+    try {
+      const lines: string[] = [];
+      const a = await createSession(tinyModel(), { log: (l) => lines.push(l) });
+      expect(a.provider).toBe('cpu');
+      expect(lines).toEqual(['onnx: running on cpu with 1 threads']);
+      await a.session.release();
+      lines.length = 0;
+      const b = await createSession(tinyModel(), { threads: 2, log: (l) => lines.push(l) });
+      expect(lines).toEqual(['onnx: running on cpu with 2 threads']);
+      await b.session.release();
+    } finally {
+      for (const [k, v] of [
+        ['STSR_THREADS', saved.threads],
+        ['STSR_PROVIDER', saved.provider],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
