@@ -29,6 +29,7 @@ Commands:
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
       --run ID                 cluster the superpixel latent of SR run ID instead (SR domains)
+      --method smoothed|lognorm|scanpy   spot embedding (default smoothed: best mean ARI on HER2ST A1/B1/C1)
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)

@@ -11,6 +11,7 @@
  * Training goes through main/engine/onnx's trainer (resumable from a checkpoint folder, progress
  * per step), on a seeded sample of tissue superpixels.
  */
+import { mkdirSync } from 'node:fs';
 import { EngineError, throwIfAborted } from '../errors';
 import type { ProgressFn } from '../jobs/progress';
 import { Rng, buildInference, createSession, init, mseLoss, toOrt, train } from '../onnx';
@@ -37,8 +38,8 @@ export interface SlideEncoderOptions {
 }
 
 export const ENCODER_DEFAULTS: SlideEncoderOptions = {
-  samples: 8192,
-  epochs: 3,
+  samples: 6144,
+  epochs: 2,
   batchSize: 64,
   lr: 2e-3,
   seed: 0,
@@ -209,6 +210,7 @@ export async function slideEncoderFeatures(o: {
     },
   };
   const def = encoderDefinition();
+  if (o.checkpointDir) mkdirSync(o.checkpointDir, { recursive: true });
   const t0 = performance.now();
   let finalLoss = NaN;
   const r = await train({
