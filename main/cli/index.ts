@@ -31,7 +31,8 @@ Commands:
       --run ID                 cluster the superpixel latent of SR run ID instead (SR domains)
       --method smoothed|lognorm|scanpy   spot embedding (default smoothed: best mean ARI on HER2ST A1/B1/C1)
   features SAMPLE              histology features for every 8 µm superpixel
-      --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
+      --extractor builtin|nuclei|slide-encoder|FILE.onnx   built-in (no weights), nuclei counts/shapes,
+                               a CNN trained on this slide, or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
   sr SAMPLE                    super-resolution run stored in the project (latents for any gene)
       --method histex|istar|histosge|interp   (default histex; histosge and interp make denser spots)

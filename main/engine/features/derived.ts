@@ -27,6 +27,12 @@ import type { FeatureMap } from './store';
 export const DERIVED_GROUPS = ['builtin', 'nuclei', 'context', 'encoder'] as const;
 export type DerivedGroup = (typeof DERIVED_GROUPS)[number];
 
+/**
+ * The reading HISTEX uses by default (methods/histex/sr-method.ts), chosen by the coarsen benchmark
+ * on HER2ST B4/C2/C3 (docs/features.md).
+ */
+export const HISTEX_DEFAULT_READING = 'builtin:16';
+
 /** 32, 64, 128 µm in 8-µm superpixels */
 export const CONTEXT_WINDOWS = [4, 8, 16] as const;
 const NUCLEI_VERSION = '1';
