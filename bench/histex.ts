@@ -2,7 +2,7 @@
  * `npm run bench -- histex [--presets default,paper] [--sections B4,C2,C3] [--genes 100]
  *  [--epochs N] [--ensemble K] [--gene-selection seurat_v3|log1p-cp10k-variance]
  *  [--features builtin|builtin-raw|standin|rgb] [--feature-components K] [--feature-scale S]
- *  [--model-seed S]`: HISTEX under the
+ *  [--model-seed S] [--time-budget SECONDS]`: HISTEX under the
  * coarsen protocol on HER2ST through the same harness as `stsr bench` (controls included), per preset
  * and section: wall time, peak RSS and the metrics of coarse, interp, noise, histex, histex:permuted.
  */
@@ -30,6 +30,10 @@ export default async function histexBench(args: string[]) {
     if (e) histexOptions.epochs = Number(e);
     const k = arg(args, 'ensemble');
     if (k) histexOptions.ensemble = Number(k);
+    // the default preset stops training at 420 s: on a loaded machine that cuts epochs, so set it
+    // high (e.g. --time-budget 1e9) when comparing feature readings (docs/features.md)
+    const budget = arg(args, 'time-budget');
+    if (budget) histexOptions.timeBudgetSeconds = Number(budget);
     const features = arg(args, 'features');
     if (features) histexOptions.features = features;
     for (const [flag, key] of [

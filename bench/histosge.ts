@@ -3,7 +3,7 @@
  * HisToSGE on one HER2ST section: wall time and peak RSS of (1) the inputs (built-in features,
  * cached per image after the first run, RGB, tissue mask), (2) training on every measured spot and
  * (3) 4× generation (positions + prediction).
- * `npm run bench -- histosge holdout [--sections B4,C2,C3]`: the holdout protocol with interp and
+ * `npm run bench -- histosge holdout [--sections B4,C2,C3 | --data visium/NAME,…]`: the holdout protocol with interp and
  * histosge through runBench (benchmark.md), as `stsr bench --protocol holdout` would run it.
  */
 import { readSample } from '../main/engine/io/index';
@@ -78,12 +78,14 @@ async function timing(args: string[]) {
 }
 
 async function holdout(args: string[]) {
-  const sections = (arg(args, 'sections') ?? 'B4,C2,C3').split(',');
+  // --data visium/seurat-mouse-brain-sagittal-anterior,… (paths under ../shared/data) instead of HER2ST sections
+  const data = arg(args, 'data');
+  const sections = data ? data.split(',') : (arg(args, 'sections') ?? 'B4,C2,C3').split(',');
   const genes = Number(arg(args, 'genes') ?? 100);
   const epochs = arg(args, 'epochs');
   const out: Record<string, unknown> = {};
   for (const section of sections) {
-    const sample = await readSample(sharedData('her2st', section));
+    const sample = await readSample(data ? sharedData(...section.split('/')) : sharedData('her2st', section));
     const r = await runBench(sample, {
       protocol: 'holdout',
       methods: ['interp', 'histosge'],

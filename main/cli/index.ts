@@ -33,8 +33,10 @@ Commands:
       --run ID                 cluster the superpixel latent of SR run ID instead (SR domains)
       --space tissue|latent    SR domains: latent smoothed along the image + histology (default),
                                or the run's raw latent (docs/domains.md)
+      --method smoothed|lognorm|scanpy   spot embedding (default smoothed: best mean ARI on HER2ST A1/B1/C1)
   features SAMPLE              histology features for every 8 µm superpixel
-      --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
+      --extractor builtin|nuclei|slide-encoder|FILE.onnx   built-in (no weights), nuclei counts/shapes,
+                               a CNN trained on this slide, or a foundation model such as UNI
 ${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson|spaceranger (default: the file's ending;
                                spaceranger writes a Visium outs folder at --out DIR for

@@ -1,3 +1,4 @@
+import { SPOT_CLUSTERING_METHODS, type SpotClusteringMethod } from '../../engine/analysis/spot-clustering';
 import { openProject } from '../../engine/store/project';
 import type { ClusterSpotsParams, ClusterSpotsResult } from '../../engine/tasks/cluster-spots';
 import type { ClusterSuperpixelsResult } from '../../engine/tasks/cluster-superpixels';
@@ -18,7 +19,7 @@ function positiveInt(name: string, v: string | undefined, fallback?: number): nu
 export async function clusterCommand(
   projectDir: string,
   ref: string | undefined,
-  opts: { k?: string; seed?: string; run?: string; space?: string },
+  opts: { k?: string; seed?: string; run?: string; space?: string; method?: string },
   out: Output,
 ): Promise<void> {
   const k = positiveInt('k', opts.k);
@@ -54,7 +55,17 @@ export async function clusterCommand(
       );
       return;
     }
-    const params: ClusterSpotsParams = { sampleId: sample.id, k, seed: positiveInt('seed', opts.seed, 0) };
+    const method = opts.method as SpotClusteringMethod | undefined;
+    if (method !== undefined && !SPOT_CLUSTERING_METHODS.includes(method))
+      throw new UsageError(
+        `--method must be one of ${SPOT_CLUSTERING_METHODS.join(', ')}, got "${opts.method}".`,
+      );
+    const params: ClusterSpotsParams = {
+      sampleId: sample.id,
+      k,
+      seed: positiveInt('seed', opts.seed, 0),
+      ...(method ? { method } : {}),
+    };
     const r = (await runJob(project, 'cluster.spots', params, out)) as ClusterSpotsResult;
     const agree = Object.entries(r.agreement)
       .map(([name, a]) => `ARI vs ${name} ${a.ari.toFixed(3)} (NMI ${a.nmi.toFixed(3)})`)

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isDerivedExtractor } from '../../engine/features/derived-store';
 import { openProject } from '../../engine/store/project';
 import type { ExtractFeaturesParams, ExtractFeaturesResult } from '../../engine/tasks/extract-features';
 import { UsageError, type Output } from '../output';
@@ -13,7 +14,9 @@ export async function featuresCommand(
   out: Output,
 ): Promise<void> {
   const params: Omit<ExtractFeaturesParams, 'sampleId'> = {};
-  if (opts.extractor && opts.extractor !== 'builtin') {
+  if (opts.extractor && isDerivedExtractor(opts.extractor)) {
+    params.extractor = opts.extractor;
+  } else if (opts.extractor && opts.extractor !== 'builtin') {
     const file = resolve(opts.extractor);
     if (!existsSync(file)) throw new UsageError(`--extractor ${opts.extractor}: no such ONNX file.`);
     params.extractor = file;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { adjustedRandIndex, clusterSpots, defaultDomains, normalizedMutualInfo } from '../analysis';
+import { DEFAULT_SPOT_CLUSTERING, type SpotClusteringMethod } from '../analysis/spot-clustering';
 import { throwIfAborted } from '../errors';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
@@ -15,6 +16,8 @@ export interface ClusterSpotsParams {
   seed?: number;
   nHvg?: number;
   nPcs?: number;
+  /** spot embedding (analysis/spot-clustering.ts); default DEFAULT_SPOT_CLUSTERING */
+  method?: SpotClusteringMethod;
 }
 
 export interface ClusterSpotsResult {
@@ -37,7 +40,14 @@ export async function run(p: ClusterSpotsParams, ctx: TaskContext): Promise<Clus
     const seed = p.seed ?? 0;
     const c = clusterSpots(
       sample.counts,
-      { k: p.k, seed, nHvg: p.nHvg ?? 2000, nPcs: p.nPcs ?? 50 },
+      {
+        k: p.k,
+        seed,
+        nHvg: p.nHvg ?? 2000,
+        nPcs: p.nPcs ?? 50,
+        method: p.method ?? DEFAULT_SPOT_CLUSTERING,
+        positions: sample.spots,
+      },
       subProgress(ctx.progress, 0.05, 0.9),
       ctx.signal,
     );
@@ -61,7 +71,15 @@ export async function run(p: ClusterSpotsParams, ctx: TaskContext): Promise<Clus
         sampleId: p.sampleId,
         runId: null,
         k: p.k,
-        params: { level: 'spot', seed, nHvg: c.hvg.length, nPcs: c.nPcs, sizes: c.sizes, agreement },
+        params: {
+          level: 'spot',
+          method: p.method ?? DEFAULT_SPOT_CLUSTERING,
+          seed,
+          nHvg: c.hvg.length,
+          nPcs: c.nPcs,
+          sizes: c.sizes,
+          agreement,
+        },
         labelsArray,
         domains: defaultDomains(p.k),
       }),

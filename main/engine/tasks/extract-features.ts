@@ -14,13 +14,16 @@ import {
   sampleImageInputs,
   type FeatureExtractor,
 } from '../features';
+import { isDerivedExtractor, writeDerivedSet, type DerivedExtractor } from '../features/derived-store';
+import { openFeatureMap } from '../features/store';
+import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
 import type { ProviderChoice } from '../onnx/session';
 import { openProject } from '../store/project';
 
 export interface ExtractFeaturesParams {
   sampleId: number;
-  /** 'builtin' (default) or the path of a user ONNX model */
+  /** 'builtin' (default), 'nuclei', 'slide-encoder' (features/derived-store.ts) or the path of a user ONNX model */
   extractor?: string;
   batchSize?: number;
   provider?: ProviderChoice;
@@ -50,6 +53,7 @@ export async function run(params: ExtractFeaturesParams, ctx: TaskContext): Prom
     project.close();
   }
   const which = params.extractor ?? 'builtin';
+  if (isDerivedExtractor(which)) return runDerived(which, params, ctx, inputs, outDir, arrayName, t0);
   let ex: FeatureExtractor;
   ctx.progress({ fraction: 0, message: `Opening ${which === 'builtin' ? 'the built-in extractor' : which}` });
   if (which === 'builtin') {
@@ -103,5 +107,81 @@ export async function run(params: ExtractFeaturesParams, ctx: TaskContext): Prom
     throw err;
   } finally {
     await ex.close();
+  }
+}
+
+/**
+ * A derived set (nuclei, slide encoder): the built-in set is extracted first into a side folder
+ * (resumable like any extraction), the derived channels are computed from it and the slide, and
+ * the side folder is removed once the derived set is complete.
+ */
+async function runDerived(
+  which: DerivedExtractor,
+  params: ExtractFeaturesParams,
+  ctx: TaskContext,
+  inputs: ReturnType<typeof sampleImageInputs>,
+  outDir: string,
+  arrayName: string,
+  t0: number,
+): Promise<ExtractFeaturesResult> {
+  const baseDir = `${outDir}-builtin`;
+  const ex = await createBuiltinExtractor({ provider: params.provider ?? 'auto' });
+  let r;
+  try {
+    r = await extractFeatures({
+      imagePath: inputs.imagePath,
+      imageUmPerPx: inputs.imageUmPerPx,
+      scaleToFullRes: inputs.scaleToFullRes,
+      ...(inputs.mask ? { mask: inputs.mask } : {}),
+      extractor: ex,
+      outDir: baseDir,
+      signal: ctx.signal,
+      progress: subProgress(ctx.progress, 0, 0.3),
+    });
+  } finally {
+    await ex.close();
+  }
+  const map = openFeatureMap(baseDir);
+  try {
+    const d = await writeDerivedSet(
+      which,
+      {
+        map,
+        imagePath: inputs.imagePath,
+        cacheDir: join(baseDir, '.derived'),
+        signal: ctx.signal,
+        progress: subProgress(ctx.progress, 0.3, 1),
+      },
+      outDir,
+    );
+    const p2 = openProject(ctx.projectDir);
+    try {
+      const featureSetId = insertFeatureSet(p2, {
+        sampleId: params.sampleId,
+        extractor: which,
+        dim: d.dim,
+        manifest: d.manifest,
+        arrayName,
+      });
+      rmSync(baseDir, { recursive: true, force: true });
+      return {
+        featureSetId,
+        extractor: which,
+        superpixels: r.superpixels,
+        tissueSuperpixels: r.tissueSuperpixels,
+        dim: d.dim,
+        seconds: (performance.now() - t0) / 1000,
+        provider: 'cpu',
+        ...(r.warning ? { warning: r.warning } : {}),
+      };
+    } finally {
+      p2.close();
+    }
+  } catch (err) {
+    if (!(err instanceof EngineError && err.code === 'CANCELLED'))
+      rmSync(outDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    map.close();
   }
 }

@@ -7,6 +7,7 @@
 import type { Sample } from '../../io/sample';
 import type { SrInput, SrMethod, SrOutput, SrRunOptions } from '../types';
 import { cachedBuiltinFeatureMap } from '../../features';
+import { derivedFeatureMap, parseReading } from '../../features/derived';
 import {
   BUILTIN_FOR_HISTEX,
   builtinFeatures,
@@ -24,7 +25,7 @@ import { PRESETS, fitHistex, geneValues, inferLatent, tissueIndex, type HistexOp
  * 16-channel map of features.ts (11 histology + rgb + pos); 'rgb' only RGB means + position (TESLA's input). Measured in
  * docs/histex.md ("Histology input").
  */
-type FeatureChoice = 'builtin' | 'builtin-raw' | 'standin' | 'rgb';
+type FeatureChoice = 'builtin' | 'builtin-raw' | 'standin' | 'rgb' | string;
 
 async function featuresFor(
   input: SrInput,
@@ -54,6 +55,15 @@ async function featuresFor(
       ...(signal ? { signal } : {}),
     });
     try {
+      // a reading of derived groups, e.g. 'builtin:16,context:16' (features/derived.ts)
+      if (parseReading(choice))
+        return fromFeatureMap(
+          await derivedFeatureMap(
+            choice,
+            { map, imagePath: input.image.path, ...(signal ? { signal } : {}) },
+            { scale: builtinReading.scale },
+          ),
+        );
       if (choice === 'builtin') return histexFeatures(map, builtinReading);
       const f = fromFeatureMap(map);
       return choice === 'rgb' ? keepChannels(f, ['rgb_r', 'rgb_g', 'rgb_b', 'pos_row', 'pos_col']) : f;
