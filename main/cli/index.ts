@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { clusterCommand } from './commands/cluster';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
+import { JOBS_HELP, jobsCommand } from './commands/jobs';
 import { projectInfo } from './commands/project-info';
 import '../engine/methods/histex/register';
 import '../engine/methods/histosge/register';
@@ -25,6 +26,7 @@ Commands:
       --name N                 sample name (default: from the folder)
       --image FILE             H&E image to use instead of the one found
       --um-per-px F            override µm per full-resolution pixel
+      --max-image-pixels N     pixel budget for the image (default 1e9; 2e10 for tiled TIFF/SVS)
   cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
@@ -46,6 +48,7 @@ Commands:
       --gene G | --clustering ID   what colours the spots
       --width W --height H --title T
 
+${JOBS_HELP}
 ${BENCH_HELP}
 Options for every command:
   --project DIR                project folder (created by commands that write, if missing)
@@ -56,6 +59,16 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 cancelled.
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // jobs has its own subcommands and flags: it parses its own arguments.
+  if (argv[0] === 'jobs') {
+    const out = makeOutput(argv.includes('--json'));
+    try {
+      await jobsCommand(argv.slice(1), out);
+      return 0;
+    } catch (err) {
+      return reportError(err, out, argv.includes('--json'));
+    }
+  }
   // bench has its own flags (--data, --protocol, …): it parses its own arguments.
   if (argv[0] === 'bench') {
     const out = makeOutput(argv.includes('--json'));
@@ -80,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       image: { type: 'string' },
       'um-per-px': { type: 'string' },
+      'max-image-pixels': { type: 'string' },
       k: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
