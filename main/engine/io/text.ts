@@ -211,18 +211,17 @@ export function parseNumber(value: string, path: string, lineNo: number, field: 
 
 /** Parses a JSON file, or throws the import error that names it and says which tool wrote it. */
 export function readJson(path: string, writer: string): unknown {
+  const text = readText(path);
   try {
-    return JSON.parse(readText(path)) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (cause) {
-    if (cause instanceof Error && cause.name === 'ImportError') throw cause;
-    throw importError(
-      'bad-structure',
-      path,
-      `not valid JSON (${(cause as Error).message})`,
-      `Restore the file ${writer} wrote.`,
-      {
-        cause,
-      },
-    );
+    // V8's message quotes the start of the text; a symlinked secret must not end up in an error,
+    // so only the position is reported.
+    const at = /position (\d+)/.exec((cause as Error).message);
+    const where = at ? ` at line ${countNewlines(text, Number(at[1])) + 1}` : '';
+    throw importError('bad-structure', path, `not valid JSON${where}`, `Restore the file ${writer} wrote.`, {
+      cause,
+      ...(at ? { line: countNewlines(text, Number(at[1])) + 1 } : {}),
+    });
   }
 }
