@@ -12,7 +12,16 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,7 +32,7 @@ import { createProject, openProject } from '../main/engine/store/project';
 import { TASKS } from '../main/engine/tasks';
 import { startBridgeServer } from '../main/server/bridge-server';
 import { CASES } from '../test/corpus/cases';
-import { runCaseInWorker, type CaseOutcome } from '../test/corpus/run-case';
+import { runCaseInline, runCaseInWorker, type CaseOutcome } from '../test/corpus/run-case';
 import { repoRoot, sharedData } from '../test/helpers/paths';
 import { trackPeakRss } from './_peak-memory';
 
@@ -232,7 +241,11 @@ async function drill(kind: Kind, seed: number, stage: Stage, root: string): Prom
   return result;
 }
 
-async function corpus(root: string, note: (s: string) => void): Promise<Record<string, unknown>> {
+async function corpus(
+  root: string,
+  note: (s: string) => void,
+  inWorkers: boolean,
+): Promise<Record<string, unknown>> {
   const project = join(root, 'corpus-project');
   createProject(project).close();
   const runner = new JobRunner(openProject(project), TASKS);
@@ -240,8 +253,11 @@ async function corpus(root: string, note: (s: string) => void): Promise<Record<s
   await runner.whenIdle();
   await runner.close();
   const outcomes: CaseOutcome[] = [];
-  for (const c of CASES) {
-    const o = await runCaseInWorker(c, join(root, 'cases', c.id), project, 120_000);
+  for (const [i, c] of CASES.entries()) {
+    const dir = join(root, 'cases', c.id);
+    const o = inWorkers
+      ? await runCaseInWorker(c, dir, project, 120_000)
+      : await runCaseInline(c, dir, project, 1000 + i, 120_000);
     outcomes.push(o);
     if (o.verdict !== 'clear-error' || o.projectChanged)
       note(`[reliability] ${c.id}: ${o.verdict} ${o.why ?? ''}`);
@@ -249,6 +265,7 @@ async function corpus(root: string, note: (s: string) => void): Promise<Record<s
   const count = (v: CaseOutcome['verdict']) => outcomes.filter((o) => o.verdict === v).length;
   const ms = outcomes.map((o) => o.ms).sort((a, b) => a - b);
   return {
+    mode: inWorkers ? 'job runner (worker thread per case)' : 'import task in the bench process',
     cases: outcomes.length,
     readers: [...new Set(CASES.map((c) => c.reader))].length,
     clearErrors: count('clear-error'),
@@ -362,15 +379,26 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
   const drillsTotal = Number(argValue(args, '--drills') ?? 20);
   const loadSeconds = Number(argValue(args, '--load-seconds') ?? 120);
   const note = (s: string) => process.stderr.write(`${s}\n`);
+  // each part as it finishes, one JSON line per part (a long run can be read before it ends)
+  const progressFile = argValue(args, '--progress');
+  const progress = (v: unknown) => {
+    if (progressFile) appendFileSync(progressFile, `${JSON.stringify(v)}\n`);
+  };
   const root = mkdtempSync(join(tmpdir(), 'stsr-bench-reliability-'));
   const started = performance.now();
   try {
     const out: Record<string, unknown> = {};
     if (!args.includes('--skip-corpus')) {
       note('[reliability] corpus');
-      out.corpus = await corpus(root, note);
+      out.corpus = await corpus(root, note, args.includes('--workers'));
+      progress({ corpus: out.corpus });
     }
     const stages = await prepareStages(root, note);
+    if (!args.includes('--skip-load')) {
+      note(`[reliability] load for ${loadSeconds} s`);
+      out.load = await load(stages.features, root, loadSeconds);
+      progress({ load: out.load });
+    }
     const drills: DrillResult[] = [];
     const scale = drillsTotal / 20;
     for (let seed = 1; seed <= Math.max(...Object.values(DRILLS)); seed++) {
@@ -381,6 +409,7 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
           `[reliability] drill ${kind} seed ${seed}: kill at ${d.killedAt ?? '-'} → ${d.stateAfterKill}, resumed ${d.resumedState}, identical ${String(d.identical)}${d.note ? ` (${d.note})` : ''}`,
         );
         drills.push(d);
+        progress({ drill: d });
       }
     }
     const killed = drills.filter((d) => d.killedAt !== null);
@@ -395,10 +424,6 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
       survived: killed.filter((d) => d.survived).length,
       details: drills,
     };
-    if (!args.includes('--skip-load')) {
-      note(`[reliability] load for ${loadSeconds} s`);
-      out.load = await load(stages.features, root, loadSeconds);
-    }
     out.totalSeconds = Math.round((performance.now() - started) / 1000);
     out.note =
       'Measured on a shared 2-core machine with other jobs running: timings and delays are pessimistic.';
