@@ -63,6 +63,16 @@ describe('stsr jobs (#16 finding 7)', () => {
     expect(again.code).toBe(1);
     expect((again.json.error as { code: string }).code).toBe('CONFLICT');
 
+    // CLI outputs go through the path guard: never over the project's own state (#16)
+    for (const out of ['project.sqlite', 'arrays/x.h5ad', 'pyramids/x.csv']) {
+      const r = stsr(home, 'export', 'MOB1', '--out', join(dir, out), '--project', dir);
+      expect(r.code, out).toBe(2);
+      expect((r.json.error as { code: string }).code, out).toBe('FORBIDDEN');
+    }
+    const p = openProject(dir);
+    expect(p.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    p.close();
+
     expect(stsr(home, 'jobs', 'show', '999', '--project', dir).code).toBe(3);
     expect(stsr(home, 'jobs', 'frobnicate', '--project', dir).code).toBe(2);
     expect(stsr(home, 'jobs', 'show', 'x', '--project', dir).code).toBe(2);

@@ -1,4 +1,13 @@
-import { closeSync, constants, fstatSync, openSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import { DB_FILE, EXPORTS_DIR, LAYERS_DIR, PYRAMIDS_DIR, resolveInsideProject } from './project-paths';
@@ -231,5 +240,12 @@ export function guardOutputPath(projectDir: string, out: string): string {
       file: out,
     });
   }
-  return real;
+  // The path as the user wrote it (results and messages show it), unless it is itself a link.
+  let isLink = false;
+  try {
+    isLink = lstatSync(full).isSymbolicLink();
+  } catch {
+    /* does not exist yet */
+  }
+  return isLink ? real : full;
 }
