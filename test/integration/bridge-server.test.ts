@@ -107,7 +107,8 @@ describe('browser-mode bridge server', () => {
     const jobId = (imp as { ok: true; value: { jobId: number } }).value.jobId;
     for (
       let i = 0;
-      i < 100 && !events.some((e) => e.type === 'job' && e.job.id === jobId && e.job.state === 'failed');
+      // up to 60 s: a failing import still starts a worker, slow on a loaded machine
+      i < 600 && !events.some((e) => e.type === 'job' && e.job.id === jobId && e.job.state === 'failed');
       i++
     ) {
       await new Promise((res) => setTimeout(res, 100));

@@ -65,7 +65,7 @@ describe('stsr jobs (#16 finding 7)', () => {
 
     // CLI outputs go through the path guard: never over the project's own state (#16)
     for (const out of ['project.sqlite', 'arrays/x.h5ad', 'pyramids/x.csv']) {
-      const r = stsr(home, 'export', 'MOB1', '--out', join(dir, out), '--project', dir);
+      const r = stsr(home, 'export', 'MOB1', '--format', 'h5ad', '--out', join(dir, out), '--project', dir);
       expect(r.code, out).toBe(2);
       expect((r.json.error as { code: string }).code, out).toBe('FORBIDDEN');
     }
