@@ -131,7 +131,11 @@ interface Stage {
   reference: { hash: string; files: number; result: string; seconds: number };
 }
 
-async function prepareStages(root: string, note: (s: string) => void): Promise<Record<Kind, Stage>> {
+async function prepareStages(
+  root: string,
+  note: (s: string) => void,
+  upTo: Kind,
+): Promise<Record<Kind, Stage>> {
   const work = join(root, 'chain');
   createProject(work).close();
   const stages = {} as Record<Kind, Stage>;
@@ -153,6 +157,7 @@ async function prepareStages(root: string, note: (s: string) => void): Promise<R
       reference: { ...outputHash(work), result: stableResult(JSON.parse(row.result_json), work), seconds },
     };
     note(`[reliability]   ${kind}: ${seconds.toFixed(1)} s`);
+    if (kind === upTo) break;
   }
   return stages;
 }
@@ -393,7 +398,13 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
       out.corpus = await corpus(root, note, args.includes('--workers'));
       progress({ corpus: out.corpus });
     }
-    const stages = await prepareStages(root, note);
+    // --kinds import,export: drill only those (the stages before the last one are still built)
+    const kinds = (argValue(args, '--kinds')?.split(',') ?? KINDS).filter((k): k is Kind =>
+      KINDS.includes(k as Kind),
+    );
+    const needLoad = !args.includes('--skip-load');
+    const last = KINDS.filter((k) => kinds.includes(k) || (needLoad && k === 'features')).pop() ?? 'import';
+    const stages = await prepareStages(root, note, last);
     if (!args.includes('--skip-load')) {
       note(`[reliability] load for ${loadSeconds} s`);
       out.load = await load(stages.features, root, loadSeconds);
@@ -402,7 +413,7 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
     const drills: DrillResult[] = [];
     const scale = drillsTotal / 20;
     for (let seed = 1; seed <= Math.max(...Object.values(DRILLS)); seed++) {
-      for (const kind of KINDS) {
+      for (const kind of kinds) {
         if (seed > Math.max(1, Math.round(DRILLS[kind]! * scale))) continue;
         const d = await drill(kind, seed, stages[kind], root);
         note(
@@ -416,7 +427,7 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
     out.drills = {
       total: drills.length,
       killedMidJob: killed.length,
-      byKind: Object.fromEntries(KINDS.map((k) => [k, killed.filter((d) => d.kind === k).length])),
+      byKind: Object.fromEntries(kinds.map((k) => [k, killed.filter((d) => d.kind === k).length])),
       integrityOk: killed.filter((d) => d.integrity === 'ok').length,
       interrupted: killed.filter((d) => d.stateAfterKill === 'interrupted').length,
       resumedDone: killed.filter((d) => d.resumedState === 'done').length,

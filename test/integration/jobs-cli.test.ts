@@ -76,7 +76,7 @@ describe('stsr jobs (#16 finding 7)', () => {
     expect(stsr(home, 'jobs', 'show', '999', '--project', dir).code).toBe(3);
     expect(stsr(home, 'jobs', 'frobnicate', '--project', dir).code).toBe(2);
     expect(stsr(home, 'jobs', 'show', 'x', '--project', dir).code).toBe(2);
-  }, 180_000);
+  }, 600_000);
 
   it('sweeps the scratch of jobs that will not resume on open, and keeps resumable ones (#16 finding 8)', () => {
     const d = join(tmp.dir, 'sweep');
