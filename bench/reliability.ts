@@ -82,25 +82,32 @@ function runCli(args: string[]): Promise<number | null> {
   });
 }
 
-/** Everything a job kind produces, hashed: arrays, pyramids, exports (temp files excluded). */
+/**
+ * Everything a job kind produces, hashed: arrays, pyramids, exports (temp files excluded). Array
+ * files are named with a random UUID per write, so names are compared with the UUID masked and
+ * the list is sorted by that masked name and the content's own hash.
+ */
 function outputHash(project: string): { hash: string; files: number } {
-  const h = createHash('sha256');
-  let files = 0;
+  const entries: string[] = [];
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
   const walk = (dir: string) => {
     if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
       else {
-        h.update(relative(project, p));
-        h.update(readFileSync(p));
-        files++;
+        const content = createHash('sha256').update(readFileSync(p)).digest('hex');
+        entries.push(`${relative(project, p).replace(uuid, '<uuid>')}:${content}`);
       }
     }
   };
   for (const d of ['arrays', 'pyramids', 'exports']) walk(join(project, d));
-  return { hash: h.digest('hex').slice(0, 16), files };
+  entries.sort();
+  return {
+    hash: createHash('sha256').update(entries.join('\n')).digest('hex').slice(0, 16),
+    files: entries.length,
+  };
 }
 
 function lastJob(project: string): { id: number; state: string; fraction: number } | undefined {
