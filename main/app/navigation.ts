@@ -1,13 +1,18 @@
-import { isAppUrl } from './origin';
+import { APP_PAGES, isAppUrl } from './origin';
 
 /**
  * Pure decisions for the window's navigation guards (wired up in main.ts for every webContents):
  * the renderer never leaves the app, never opens windows, and gets no browser permissions.
  */
 
-/** will-navigate / will-redirect / will-frame-navigate: only within stsr://app. */
+/**
+ * will-navigate / will-redirect / will-frame-navigate: only to the app's own pages on stsr://app.
+ * Project files (`/files/…`) and the renderer's other assets are loaded by the page, never
+ * navigated to: a tile or an export opened as a document would run outside the app's UI.
+ */
 export function navigationAllowed(url: string): boolean {
-  return isAppUrl(url);
+  if (!isAppUrl(url)) return false;
+  return APP_PAGES.includes(new URL(url).pathname);
 }
 
 /** setWindowOpenHandler's answer: always deny; a wanted external link goes through the OS browser. */

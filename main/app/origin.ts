@@ -7,6 +7,8 @@ export const APP_SCHEME = 'stsr';
 export const APP_HOST = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
+/** The pages a window may navigate to (the single-page app's entry, with any query or hash). */
+export const APP_PAGES: readonly string[] = ['/', '/index.html'];
 /** Project files (tiles, exports) are served below this path, as in browser mode. */
 export const PROJECT_FILES_PREFIX = '/files/';
 

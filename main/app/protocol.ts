@@ -1,15 +1,14 @@
-import { createReadStream, realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, relative, sep } from 'node:path';
+import { closeSync, createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { EngineError } from '../engine/errors';
-import { DB_FILE, resolveInsideProject } from '../engine/store/project-paths';
 import { contentType } from '../engine/service/static-files';
+import { guardProjectFile, guardTreeFile, openGuarded, type GuardedFile } from '../engine/store/path-guard';
 import { APP_HOST, APP_SCHEME, PROJECT_FILES_PREFIX } from './origin';
 import { appContentSecurityPolicy } from './window-options';
 
-/** What a stsr:// request maps to: a file to stream (already checked) or an error status. */
+/** What a stsr:// request maps to: a file to stream (already guarded) or an error status. */
 export type ProtocolTarget =
-  | { kind: 'file'; file: string; root: string; headers: Record<string, string> }
+  | { kind: 'file'; file: GuardedFile; headers: Record<string, string> }
   | { kind: 'error'; status: number; message: string };
 
 export interface ProtocolRoots {
@@ -21,12 +20,17 @@ export interface ProtocolRoots {
 
 const deny = (status: number, message: string): ProtocolTarget => ({ kind: 'error', status, message });
 
+function refusal(err: unknown): ProtocolTarget {
+  if (err instanceof EngineError) return deny(err.code === 'NOT_FOUND' ? 404 : 403, err.message);
+  return deny(403, 'Forbidden.');
+}
+
 /**
- * Pure request → file mapping for the app's custom protocol, mirroring browser mode's routes:
- * `stsr://app/files/<rel>` is a file of the open project (never its database), every other path a
- * file of the built renderer. Traversal, absolute paths and NUL bytes are refused by
- * resolveInsideProject; the URL parser already folds `..` segments, and encoded ones are decoded
- * before that check.
+ * Request → file for the app's custom protocol, mirroring browser mode's routes through the same
+ * path guard (main/engine/store/path-guard.ts): `stsr://app/files/<rel>` is a tile, layer or
+ * export of the open project (realpath inside it, never the database under any alias), every
+ * other path a file of the built renderer (realpath inside it). The URL parser already folds
+ * literal `..` segments; encoded ones are decoded before the guard sees them.
  */
 export function mapAppRequest(url: string, method: string, roots: ProtocolRoots): ProtocolTarget {
   if (method !== 'GET' && method !== 'HEAD') return deny(405, 'Only GET and HEAD are served.');
@@ -48,89 +52,75 @@ export function mapAppRequest(url: string, method: string, roots: ProtocolRoots)
 
   if (pathname.startsWith(PROJECT_FILES_PREFIX)) {
     if (!roots.projectDir) return deny(404, 'No project is open.');
-    const rel = pathname.slice(PROJECT_FILES_PREFIX.length);
-    let file: string;
     try {
-      file = resolveInsideProject(roots.projectDir, rel);
+      const file = guardProjectFile(roots.projectDir, pathname.slice(PROJECT_FILES_PREFIX.length), 'served');
+      return { kind: 'file', file, headers: { 'cache-control': 'no-cache' } };
     } catch (err) {
-      return deny(403, err instanceof EngineError ? err.message : 'Forbidden.');
+      return refusal(err);
     }
-    // The database (and its -wal/-shm companions) is state, not content: never served.
-    if (basename(file).toLowerCase().startsWith(DB_FILE)) {
-      return deny(403, 'The project database is not served.');
-    }
-    return {
-      kind: 'file',
-      file,
-      root: roots.projectDir,
-      headers: { 'content-type': contentType(file), 'cache-control': 'no-cache' },
-    };
   }
 
   // Only the URL's own leading slash is dropped: an encoded second one (%2F) makes an absolute path.
   const rel = pathname === '/' || pathname === '' ? 'index.html' : pathname.slice(1);
-  let file: string;
   try {
-    file = resolveInsideProject(roots.rendererDir, rel);
-  } catch {
-    return deny(403, 'Forbidden.');
+    const file = guardTreeFile(roots.rendererDir, rel);
+    const headers: Record<string, string> = file.path.endsWith('.html')
+      ? { 'cache-control': 'no-store' }
+      : {};
+    return { kind: 'file', file, headers };
+  } catch (err) {
+    return refusal(err);
   }
-  const headers: Record<string, string> = { 'content-type': contentType(file) };
-  if (file.endsWith('.html')) {
-    headers['content-security-policy'] = appContentSecurityPolicy();
-    headers['cache-control'] = 'no-store';
-  }
-  return { kind: 'file', file, root: roots.rendererDir, headers };
 }
 
-/** True when `file`, with every symlink resolved, still lies inside `root` (also resolved). */
-function reallyInside(root: string, file: string): boolean {
-  try {
-    const r = relative(realpathSync(root), realpathSync(file));
-    return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
-  } catch {
-    return false;
-  }
+/** Headers on every answer of the handler, files and errors alike (the CSP too, not only on HTML). */
+function baseHeaders(): Record<string, string> {
+  return {
+    'content-security-policy': appContentSecurityPolicy(),
+    'x-content-type-options': 'nosniff',
+  };
 }
 
 function textResponse(status: number, message: string): Response {
   return new Response(message, {
     status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' },
+    headers: { ...baseHeaders(), 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
   });
 }
 
 /**
  * The handler given to Electron's `protocol.handle('stsr', ...)`. Plain Node (fetch API Request /
- * Response), so it is tested without Electron. Files are streamed; a symlink inside the project
- * that points outside it is refused like a `..` path.
+ * Response), so it is tested without Electron. Files are streamed from a descriptor opened
+ * without following links (openGuarded), so a link swapped in after the check is not followed.
  */
 export function createProtocolHandler(roots: {
   rendererDir: string;
   projectDir: () => string | null;
 }): (request: Request) => Promise<Response> {
-  return async (request) => {
+  return (request) => {
     const target = mapAppRequest(request.url, request.method, {
       rendererDir: roots.rendererDir,
       projectDir: roots.projectDir(),
     });
-    if (target.kind === 'error') return textResponse(target.status, target.message);
-    let size: number;
+    if (target.kind === 'error') return Promise.resolve(textResponse(target.status, target.message));
+    let fd: number;
     try {
-      const st = statSync(target.file);
-      if (!st.isFile()) return textResponse(404, 'Not found.');
-      size = st.size;
-    } catch {
-      return textResponse(404, 'Not found.');
+      fd = openGuarded(target.file);
+    } catch (err) {
+      const r = refusal(err);
+      return Promise.resolve(textResponse(r.kind === 'error' ? r.status : 403, 'Forbidden.'));
     }
-    if (!reallyInside(target.root, target.file)) return textResponse(403, 'Forbidden.');
     const headers = {
+      ...baseHeaders(),
+      'content-type': contentType(target.file.path),
       ...target.headers,
-      'content-length': String(size),
-      'x-content-type-options': 'nosniff',
+      'content-length': String(target.file.size),
     };
-    if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
-    const body = Readable.toWeb(createReadStream(target.file)) as ReadableStream<Uint8Array>;
-    return new Response(body, { status: 200, headers });
+    if (request.method === 'HEAD') {
+      closeSync(fd);
+      return Promise.resolve(new Response(null, { status: 200, headers }));
+    }
+    const body = Readable.toWeb(createReadStream('', { fd })) as ReadableStream<Uint8Array>;
+    return Promise.resolve(new Response(body, { status: 200, headers }));
   };
 }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { clusterCommand } from './commands/cluster';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
+import { JOBS_HELP, jobsCommand } from './commands/jobs';
 import { projectInfo } from './commands/project-info';
 import { projectPluginsCommand } from './commands/project-plugins';
 import { BENCH_HELP, benchCommand } from './commands/bench';
@@ -27,6 +28,7 @@ Commands:
       --image FILE             H&E image to use instead of the one found
       --image-scale F          that image's px per full-res px (e.g. tissue_lowres_scalef; default 1)
       --um-per-px F            override µm per full-resolution pixel
+      --max-image-pixels N     pixel budget for the image (default 1e9; 2e10 for tiled TIFF/SVS)
   cluster SAMPLE --k K         spot-level tissue domains (HVG → PCA 50 → k-means++, 10 restarts);
                                reports ARI/NMI against the sample's annotations
       --seed S                 random seed (default 0)
@@ -50,6 +52,7 @@ ${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout)
       --gene G | --clustering ID   what colours the spots
       --width W --height H --title T
 
+${JOBS_HELP}
 ${BENCH_HELP}
 Options for every command:
   --project DIR                project folder (created by commands that write, if missing)
@@ -69,6 +72,16 @@ async function main(cliArgs: string[]): Promise<number> {
     argv = applyComputeFlags(cliArgs);
   } catch (err) {
     return reportError(err, makeOutput(cliArgs.includes('--json')), cliArgs.includes('--json'));
+  }
+  // jobs has its own subcommands and flags: it parses its own arguments.
+  if (argv[0] === 'jobs') {
+    const out = makeOutput(argv.includes('--json'));
+    try {
+      await jobsCommand(argv.slice(1), out);
+      return 0;
+    } catch (err) {
+      return reportError(err, out, argv.includes('--json'));
+    }
   }
   // bench and sr have their own flags (sr's come from the method registry): they parse their own.
   const own = { bench: benchCommand, sr: srCommand }[argv[0] ?? ''];
@@ -93,6 +106,7 @@ async function main(cliArgs: string[]): Promise<number> {
       image: { type: 'string' },
       'image-scale': { type: 'string' },
       'um-per-px': { type: 'string' },
+      'max-image-pixels': { type: 'string' },
       k: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },

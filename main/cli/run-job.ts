@@ -11,6 +11,15 @@ import { progressLine } from './progress-line';
  * in the project's job list and survives a crash as `interrupted`. Ctrl+C cancels it cleanly.
  */
 export async function runJob(project: Project, kind: string, params: unknown, out: Output): Promise<unknown> {
+  return driveJob(project, (runner) => runner.submit(kind, params), out);
+}
+
+/** Starts a job (a new one, or a resumed one) and waits for its end, as runJob does. */
+export async function driveJob(
+  project: Project,
+  start: (runner: JobRunner) => JobRow,
+  out: Output,
+): Promise<unknown> {
   const runner = new JobRunner(project, TASKS);
   let last = '';
   runner.on('job', (row: JobRow) => {
@@ -18,7 +27,13 @@ export async function runJob(project: Project, kind: string, params: unknown, ou
     if (line !== last && row.state === 'running') out.note(line);
     last = line;
   });
-  const job = runner.submit(kind, params);
+  let job: JobRow;
+  try {
+    job = start(runner);
+  } catch (err) {
+    await runner.close();
+    throw err;
+  }
   const onSigint = () => {
     out.note('Cancelling…');
     runner.cancel(job.id);

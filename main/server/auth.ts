@@ -8,7 +8,8 @@ export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-function sameSecret(a: string, b: string): boolean {
+/** Constant-time string compare (length is not secret: tokens have a fixed length). */
+export function sameSecret(a: string, b: string): boolean {
   const ba = Buffer.from(a);
   const bb = Buffer.from(b);
   return ba.length === bb.length && timingSafeEqual(ba, bb);

@@ -1,16 +1,20 @@
+import { closeSync, createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { basename, normalize } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiEvent } from '../../preload/contract';
-import type { EngineError } from '../engine/errors';
+import { EngineError } from '../engine/errors';
 import { contentSecurityPolicy } from '../engine/service/csp';
 import type { AppService } from '../engine/service/app-service';
-import { DB_FILE, resolveInsideProject } from '../engine/store/project-paths';
-import { TOKEN_COOKIE, hasToken, hostAllowed, newToken, originAllowed } from './auth';
-import { sendFile } from '../engine/service/static-files';
+import { contentType } from '../engine/service/static-files';
+import { guardProjectFile, guardTreeFile, openGuarded, type GuardedFile } from '../engine/store/path-guard';
+import { TOKEN_COOKIE, hasToken, hostAllowed, newToken, originAllowed, sameSecret } from './auth';
+import { safeRedirectPath, sendError } from './http-edges';
 
-const MAX_BODY_BYTES = 1 * 2 ** 20;
+export const MAX_BODY_BYTES = 1 * 2 ** 20;
+
+/** Slow or lying clients must not hold a socket: headers within 10 s, the whole request in 30 s. */
+export const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
 
 export interface BridgeServer {
   url: string;
@@ -25,6 +29,8 @@ export interface BridgeOptions {
   staticDir: string;
   port?: number;
   token?: string;
+  /** header and whole-request deadlines (tests shorten them) */
+  timeouts?: { headersMs: number; requestMs: number };
 }
 
 /**
@@ -37,29 +43,43 @@ export async function startBridgeServer(options: BridgeOptions): Promise<BridgeS
   const { service } = options;
   let port = 0;
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`Internal error: ${(err as Error).message}`);
-    });
-  });
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // how often Node checks those deadlines (its default, 30 s, would let them overrun)
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (err instanceof URIError) return sendError(res, 400, 'Malformed percent-encoding in the URL.');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`Internal error: ${(err as Error).message}`);
+      });
+    },
+  );
+  server.timeout = timeouts.requestMs;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostAllowed(req, port) || !originAllowed(req, port)) {
       res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden: wrong host or origin.');
       return;
     }
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const raw = req.url ?? '/';
+    if (!raw.startsWith('/')) return sendError(res, 400, 'Malformed request target.');
+    // Parsed as a path on our own origin: `//evil.example/x` stays a path, never a host.
+    const url = new URL(`http://127.0.0.1:${port}${raw}`);
     // The launch URL carries the token once; trade it for a cookie and drop it from the address bar.
     if (url.searchParams.has('token')) {
-      if (url.searchParams.get('token') !== token) {
+      if (!sameSecret(url.searchParams.get('token') ?? '', token)) {
         res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized: wrong token.');
         return;
       }
       url.searchParams.delete('token');
       res.writeHead(303, {
         'set-cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        location: url.pathname + url.search,
+        location: safeRedirectPath(url.pathname, url.search),
       });
       res.end();
       return;
@@ -70,11 +90,15 @@ export async function startBridgeServer(options: BridgeOptions): Promise<BridgeS
         .end('Unauthorized: open the URL printed by `npm run serve` (it carries the access token).');
       return;
     }
-    if (url.pathname.startsWith('/api/'))
-      return handleApi(req, res, decodeURIComponent(url.pathname.slice(5)));
-    if (url.pathname.startsWith('/files/'))
-      return handleProjectFile(res, decodeURIComponent(url.pathname.slice(7)));
-    return handleStatic(res, url.pathname);
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(url.pathname);
+    } catch {
+      return sendError(res, 400, 'Malformed percent-encoding in the URL.');
+    }
+    if (pathname.startsWith('/api/')) return handleApi(req, res, pathname.slice(5));
+    if (pathname.startsWith('/files/')) return handleProjectFile(req, res, pathname.slice(7));
+    return handleStatic(req, res, pathname);
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -82,53 +106,48 @@ export async function startBridgeServer(options: BridgeOptions): Promise<BridgeS
       res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('Use POST.');
       return;
     }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) return refuseLargeBody(req, res);
     let body: unknown;
     try {
       body = await readJson(req);
     } catch (err) {
+      if (err instanceof BodyTooLarge) return refuseLargeBody(req, res);
       return sendJson(res, { ok: false, error: { code: 'BAD_INPUT', message: (err as Error).message } });
     }
     sendJson(res, await service.dispatch(method, body));
   }
 
-  function handleProjectFile(res: ServerResponse, rel: string): void {
+  function handleProjectFile(req: IncomingMessage, res: ServerResponse, rel: string): void {
     const project = service.currentProject();
-    if (!project) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('No project is open.');
-      return;
-    }
-    let file: string;
+    if (!project) return sendError(res, 404, 'No project is open.');
+    let file: GuardedFile;
     try {
-      file = resolveInsideProject(project.dir, rel);
+      // realpath inside the project, never the database under any alias, only tiles/layers/exports
+      file = guardProjectFile(project.dir, rel, 'served');
     } catch (err) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end((err as EngineError).message);
-      return;
+      return sendEngineError(res, err);
     }
-    // The database itself is never served: it is state, not content.
-    if (basename(file).startsWith(DB_FILE)) {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('The project database is not served.');
-      return;
-    }
-    sendFile(res, file, { 'cache-control': 'no-cache' });
+    sendGuarded(req, res, file, { 'cache-control': 'no-cache' });
   }
 
-  function handleStatic(res: ServerResponse, pathname: string): void {
-    const rel = pathname === '/' ? 'index.html' : normalize(pathname).replace(/^[/\\]+/, '');
-    let file: string;
+  function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    // Only the URL's own leading slash is dropped: an encoded second one (%2F) is an absolute path.
+    const rel = pathname === '/' ? 'index.html' : pathname.slice(1);
+    let file: GuardedFile;
     try {
-      file = resolveInsideProject(options.staticDir, rel);
-    } catch {
-      res.writeHead(403, { 'content-type': 'text/plain' }).end('Forbidden.');
-      return;
+      file = guardTreeFile(options.staticDir, rel);
+    } catch (err) {
+      return sendEngineError(res, err);
     }
     const headers: Record<string, string> = {};
-    if (file.endsWith('.html')) {
+    if (file.path.endsWith('.html')) {
       headers['content-security-policy'] = contentSecurityPolicy({
         connectSrc: [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`],
       });
       headers['cache-control'] = 'no-store';
     }
-    sendFile(res, file, headers);
+    sendGuarded(req, res, file, headers);
   }
 
   const wss = new WebSocketServer({ noServer: true });
@@ -176,6 +195,62 @@ export async function startBridgeServer(options: BridgeOptions): Promise<BridgeS
   };
 }
 
+class BodyTooLarge extends Error {}
+
+/**
+ * 413 with the same JSON error shape as every API answer, then the connection is closed: the rest
+ * of the body is read and thrown away (a reset before the client reads the answer would hide it).
+ */
+function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
+  req.removeAllListeners('data');
+  req.resume();
+  res
+    .writeHead(413, { 'content-type': 'application/json', 'cache-control': 'no-store', connection: 'close' })
+    .end(
+      JSON.stringify({
+        ok: false,
+        error: {
+          code: 'BAD_INPUT',
+          message: `Request body too large: the API takes at most ${MAX_BODY_BYTES / 2 ** 20} MiB of JSON.`,
+        },
+      }),
+    );
+}
+
+function sendEngineError(res: ServerResponse, err: unknown): void {
+  if (err instanceof EngineError) {
+    return sendError(res, err.code === 'NOT_FOUND' ? 404 : 403, err.message);
+  }
+  throw err;
+}
+
+/** Streams a guarded file from a descriptor opened without following links (see openGuarded). */
+function sendGuarded(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: GuardedFile,
+  headers: Record<string, string>,
+): void {
+  let fd: number;
+  try {
+    fd = openGuarded(file);
+  } catch (err) {
+    return sendEngineError(res, err);
+  }
+  res.writeHead(200, {
+    'content-type': contentType(file.path),
+    'content-length': String(file.size),
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  if (req.method === 'HEAD') {
+    closeSync(fd);
+    res.end();
+    return;
+  }
+  createReadStream('', { fd }).pipe(res);
+}
+
 function readJson(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -183,8 +258,8 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new Error('Request body too large.'));
-        req.destroy();
+        chunks.length = 0;
+        reject(new BodyTooLarge());
         return;
       }
       chunks.push(c);

@@ -113,10 +113,10 @@ function makeApi(transport: Transport): Api {
 export const api: Api = makeApi(window.stsr ?? httpTransport());
 
 /**
- * URL of a file inside the open project (slide tiles, figures). Electron serves them through the
- * stsr: protocol, browser mode under /files/; both refuse anything outside the project.
+ * URL of a file inside the open project (slide tiles, figures). The same relative URL in both
+ * shells: Electron serves it as stsr://app/files/… (the page's own origin), browser mode under
+ * /files/; both put it through the one path guard (main/engine/store/path-guard.ts).
  */
 export function projectFileUrl(rel: string): string {
-  const path = rel.split('/').map(encodeURIComponent).join('/');
-  return window.stsr ? `stsr://project/${path}` : `/files/${path}`;
+  return `/files/${rel.split('/').map(encodeURIComponent).join('/')}`;
 }

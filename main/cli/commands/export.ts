@@ -1,4 +1,5 @@
 import { extname, resolve } from 'node:path';
+import { guardOutputPath } from '../../engine/store/path-guard';
 import { openProject } from '../../engine/store/project';
 import type { ExportFormat, ExportSampleParams, ExportSampleResult } from '../../engine/tasks/export-sample';
 import { UsageError, type Output } from '../output';
@@ -44,7 +45,9 @@ export async function exportCommand(
   const project = openProject(projectDir);
   try {
     const sample = resolveSample(project, ref);
-    const params: ExportSampleParams = { sampleId: sample.id, format, out: resolve(opts.out) };
+    // Outside the project anywhere; inside it only exports/ or bench/, never its state (path-guard).
+    const target = guardOutputPath(project.dir, resolve(opts.out));
+    const params: ExportSampleParams = { sampleId: sample.id, format, out: target };
     const clusteringId = optionalInt('clustering', opts.clustering);
     if (clusteringId !== undefined) params.clusteringId = clusteringId;
     const runId = optionalInt('run', opts.run);

@@ -7,7 +7,13 @@ import { runJob } from '../run-job';
 export async function importCommand(
   projectDir: string,
   path: string | undefined,
-  opts: { name?: string; image?: string; 'image-scale'?: string; 'um-per-px'?: string },
+  opts: {
+    name?: string;
+    image?: string;
+    'image-scale'?: string;
+    'um-per-px'?: string;
+    'max-image-pixels'?: string;
+  },
   out: Output,
 ): Promise<void> {
   if (!path)
@@ -29,6 +35,14 @@ export async function importCommand(
     if (!(v > 0) || !Number.isFinite(v))
       throw new UsageError(`--um-per-px must be a positive number, got "${opts['um-per-px']}".`);
     params.umPerPx = v;
+  }
+  if (opts['max-image-pixels'] !== undefined) {
+    const v = Number(opts['max-image-pixels']);
+    if (!Number.isFinite(v) || v < 1)
+      throw new UsageError(
+        `--max-image-pixels must be a positive number, got "${opts['max-image-pixels']}".`,
+      );
+    params.maxImagePixels = Math.floor(v);
   }
   const project = openOrCreateProject(projectDir);
   try {

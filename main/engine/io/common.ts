@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { CsrMatrix, Gene, ImageRef, Spot } from './sample';
-import { importError } from './problems';
+import { ImportError, importError } from './problems';
 import { probeImage } from '../slide/probe';
 
 /**
@@ -160,6 +160,8 @@ export async function imageRef(path: string, scaleToFullRes: number): Promise<Im
     const info = await probeImage(path);
     return { path, width: info.width, height: info.height, scaleToFullRes };
   } catch (cause) {
+    // already says which file and what is wrong (over the pixel budget, a FIFO, not an image)
+    if (cause instanceof ImportError) throw cause;
     throw importError(
       'bad-image',
       path,

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { importError } from './problems';
+import { requireRegularFile } from './input-limits';
 import { attrString, getGroup, isHdf5, openHdf5 } from './hdf5';
 import { findPositions, hdBinDir, looksLikeVisium, readScalefactors } from './spaceranger';
 import { looksLikeLegacySt } from './legacy-st';
@@ -53,6 +54,14 @@ async function detectDir(dir: string): Promise<Detected | undefined> {
   const h5ads = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.h5ad'));
   if (h5ads.length === 1)
     return { reader: 'h5ad', path: join(dir, h5ads[0]!), reason: `${h5ads[0]} (AnnData)` };
+  if (h5ads.length > 1) {
+    throw importError(
+      'unsupported',
+      dir,
+      `the folder holds ${h5ads.length} .h5ad files (${h5ads.slice(0, 4).join(', ')}), so which one to import is ambiguous`,
+      'Import one of them by its file path.',
+    );
+  }
   if (looksLikeLegacySt(dir))
     return { reader: 'legacy-st', path: dir, reason: 'ST spot selection / alignment table' };
   return undefined;
@@ -69,7 +78,7 @@ export async function detectFormat(input: string): Promise<Detected> {
       'Check the path (folders and files both work).',
     );
   }
-  if (statSync(path).isDirectory()) {
+  if (requireRegularFile(path).isDirectory()) {
     const d = await detectDir(path);
     if (d) return d;
     throw importError(

@@ -2,6 +2,7 @@ import type H5Wasm from 'h5wasm/node';
 import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { requireRegularFile } from './input-limits';
 import { importError } from './problems';
 
 const require = createRequire(import.meta.url);
@@ -114,7 +115,8 @@ const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x
 
 /** The HDF5 superblock may sit at 0, 512, 1024, … (user block); we look where the spec says. */
 export function isHdf5(path: string): boolean {
-  if (!existsSync(path) || statSync(path).isDirectory()) return false;
+  // a FIFO or device would block the read below forever: refused with its own error
+  if (!existsSync(path) || requireRegularFile(path).isDirectory()) return false;
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(8);
@@ -136,6 +138,7 @@ export function isHdf5(path: string): boolean {
  */
 export async function openHdf5(path: string): Promise<H5File> {
   if (!existsSync(path)) throw importError('missing-file', path, 'file not found', 'Check the path.');
+  requireRegularFile(path);
   if (statSync(path).size === 0) {
     throw importError(
       'empty-file',

@@ -42,6 +42,8 @@ function classify(t: Table): TableKind {
   return 'other';
 }
 
+const SELECTION_NAME = /selection|alignment_table/i;
+
 function isTableName(name: string): boolean {
   return /\.(tsv|txt)(\.gz)?$/i.test(name) && !name.startsWith('.');
 }
@@ -49,6 +51,8 @@ function isTableName(name: string): boolean {
 /** True when a folder looks like legacy ST (used by detection; reads only headers of small files). */
 export function looksLikeLegacySt(dir: string): boolean {
   const files = readdirSync(dir).filter(isTableName);
+  // A table named like an ST selection is enough: if it cannot be read, the reader says why.
+  if (files.some((f) => SELECTION_NAME.test(f))) return true;
   return files.some((f) => {
     const p = join(dir, f);
     if (statSync(p).size > 5e6) return false;
@@ -94,6 +98,20 @@ export async function readLegacySt(input: string, opts: ReadOptions = {}): Promi
       for (const t of tables) {
         if (t.lines.length > 1 && /^"?\d+x\d+"?[,;]/.test(t.lines[1]!.text))
           expectDelimiter(t.lines[0]!, '\t', t.path, 2);
+        // a header of genes and nothing under it: name that file, not the folder
+        if (
+          t.lines.length === 1 &&
+          !SELECTION_NAME.test(basename(t.path)) &&
+          t.lines[0]!.text.split('\t').length > 10
+        ) {
+          throw importError(
+            'no-spots',
+            t.path,
+            `the counts table has a header of ${t.lines[0]!.text.split('\t').length - 1} genes but no spot rows`,
+            'Copy the file again from its source; it was probably cut short.',
+            { line: 2 },
+          );
+        }
       }
       throw importError(
         'missing-file',
@@ -114,6 +132,18 @@ export async function readLegacySt(input: string, opts: ReadOptions = {}): Promi
   }
 
   const selections = byKind('selection');
+  const named = tables.find((t) => SELECTION_NAME.test(basename(t.path)));
+  if (selections.length === 0 && named) {
+    // a selection by its name whose header is not one: say what is wrong with that file
+    if (named.lines.length > 0) expectDelimiter(named.lines[0]!, '\t', named.path, 7);
+    throw importError(
+      'bad-header',
+      named.path,
+      'this spot selection table has no header row "x y new_x new_y pixel_x pixel_y selected"',
+      'Restore the header row, or copy the table again from its source.',
+      { line: named.lines[0]?.no ?? 1 },
+    );
+  }
   if (selections.length === 0) {
     throw importError(
       'missing-file',

@@ -25,6 +25,8 @@ export type ImportProblem =
   | 'outside-image'
   | 'wrong-scale'
   | 'bad-structure'
+  | 'not-a-file'
+  | 'too-large'
   | 'unsupported';
 
 /** An import failure that names the file, where in it (line/field) and what to do. */

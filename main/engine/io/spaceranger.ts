@@ -167,7 +167,7 @@ async function readPositionsParquet(path: string): Promise<PositionRow[]> {
 
 export function readScalefactors(path: string): Scalefactors {
   const json = readJson(path, 'Space Ranger');
-  if (typeof json !== 'object' || json === null) {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw importError(
       'bad-structure',
       path,
@@ -200,7 +200,8 @@ function findMatrix(root: string): { path: string; kind: 'h5' | 'mex'; raw: bool
     entries.find((f) => f === 'filtered_feature_bc_matrix.h5') ??
     entries.find((f) => f.endsWith('filtered_feature_bc_matrix.h5'));
   if (h5) return { path: join(root, h5), kind: 'h5', raw: false };
-  if (mexFiles(join(root, 'filtered_feature_bc_matrix'))) {
+  // A filtered MEX folder that lacks a file is still the matrix: readTenxMex names the missing file.
+  if (mexFiles(join(root, 'filtered_feature_bc_matrix')) || entries.includes('filtered_feature_bc_matrix')) {
     return { path: join(root, 'filtered_feature_bc_matrix'), kind: 'mex', raw: false };
   }
   const raw = entries.find((f) => f.endsWith('raw_feature_bc_matrix.h5'));

@@ -128,10 +128,17 @@ export function mexFiles(dir: string): { barcodes: string; features: string; mat
 export function readTenxMex(dir: string): TenxMatrix {
   const files = mexFiles(dir);
   if (!files) {
+    // name the file that is missing, not the folder (issue #16 finding 9)
+    const has = (...names: string[]) => names.some((n) => existsSync(join(dir, n)));
+    const missing = [
+      ...(has('barcodes.tsv.gz', 'barcodes.tsv') ? [] : ['barcodes.tsv.gz']),
+      ...(has('features.tsv.gz', 'features.tsv', 'genes.tsv.gz', 'genes.tsv') ? [] : ['features.tsv.gz']),
+      ...(has('matrix.mtx.gz', 'matrix.mtx') ? [] : ['matrix.mtx.gz']),
+    ];
     throw importError(
       'missing-file',
-      dir,
-      'the matrix folder needs barcodes.tsv(.gz), features.tsv(.gz) and matrix.mtx(.gz)',
+      join(dir, missing[0] ?? 'matrix.mtx.gz'),
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing from the matrix folder ${basename(dir)}/ (it needs barcodes, features and matrix files)`,
       'Copy the whole filtered_feature_bc_matrix/ folder.',
     );
   }

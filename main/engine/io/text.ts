@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { MAX_TEXT_BYTES, requireRegularFile } from './input-limits';
 import { importError } from './problems';
 
 /**
@@ -21,8 +22,17 @@ export function readBytes(path: string): Buffer {
   if (!existsSync(path)) {
     throw importError('not-found', path, 'file not found', 'Check the path, or pick the folder again.');
   }
-  if (statSync(path).isDirectory()) {
+  const st = requireRegularFile(path);
+  if (st.isDirectory()) {
     throw importError('bad-structure', path, 'expected a file but found a folder', 'Pick the file itself.');
+  }
+  if (st.size > MAX_TEXT_BYTES) {
+    throw importError(
+      'too-large',
+      path,
+      `the file is ${(st.size / 2 ** 20).toFixed(0)} MiB, more than the ${MAX_TEXT_BYTES / 2 ** 20} MiB a text table may be`,
+      'Check that this is the counts or positions table; split or compress it otherwise.',
+    );
   }
   const raw = readFileSync(path);
   if (raw.length === 0) {
@@ -36,8 +46,17 @@ export function readBytes(path: string): Buffer {
   if (raw[0] === GZIP_MAGIC_0 && raw[1] === GZIP_MAGIC_1) {
     let out: Buffer;
     try {
-      out = gunzipSync(raw);
+      out = gunzipSync(raw, { maxOutputLength: MAX_TEXT_BYTES });
     } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw importError(
+          'too-large',
+          path,
+          `the gzip stream inflates to more than ${MAX_TEXT_BYTES / 2 ** 20} MiB (a gzip bomb, or not a table)`,
+          'Check that this is the counts or positions table the format expects.',
+          { cause },
+        );
+      }
       throw importError(
         'truncated',
         path,
@@ -55,6 +74,14 @@ export function readBytes(path: string): Buffer {
       );
     }
     return out;
+  }
+  if (/\.gz$/i.test(path)) {
+    throw importError(
+      'bad-structure',
+      path,
+      'the file is named .gz but is not gzip-compressed (no gzip signature)',
+      'Copy the file again from its source; it may be damaged or a different file renamed.',
+    );
   }
   return raw;
 }
@@ -184,18 +211,17 @@ export function parseNumber(value: string, path: string, lineNo: number, field: 
 
 /** Parses a JSON file, or throws the import error that names it and says which tool wrote it. */
 export function readJson(path: string, writer: string): unknown {
+  const text = readText(path);
   try {
-    return JSON.parse(readText(path)) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (cause) {
-    if (cause instanceof Error && cause.name === 'ImportError') throw cause;
-    throw importError(
-      'bad-structure',
-      path,
-      `not valid JSON (${(cause as Error).message})`,
-      `Restore the file ${writer} wrote.`,
-      {
-        cause,
-      },
-    );
+    // V8's message quotes the start of the text; a symlinked secret must not end up in an error,
+    // so only the position is reported.
+    const at = /position (\d+)/.exec((cause as Error).message);
+    const where = at ? ` at line ${countNewlines(text, Number(at[1])) + 1}` : '';
+    throw importError('bad-structure', path, `not valid JSON${where}`, `Restore the file ${writer} wrote.`, {
+      cause,
+      ...(at ? { line: countNewlines(text, Number(at[1])) + 1 } : {}),
+    });
   }
 }

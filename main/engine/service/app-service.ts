@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ZodError, type z } from 'zod';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
 import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
@@ -22,7 +22,7 @@ import { lruGet } from './lru';
 import { getRun, listRuns } from '../store/repos/runs';
 import { writeFileAtomic } from '../store/atomic-file';
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { effectiveLabels, rankGenesGroups, validateDomains } from '../analysis';
 import { readArrayFile } from '../store/array-file';
 import { getClustering, listClusterings, setDomains, type ClusteringRow } from '../store/repos/clusterings';
@@ -40,7 +40,8 @@ import {
 import { EngineError } from '../errors';
 import { JobRunner } from '../jobs/runner';
 import { createProject, openProject, type Project } from '../store/project';
-import { DB_FILE, EXPORTS_DIR, LAYERS_DIR, resolveInsideProject } from '../store/project-paths';
+import { guardProjectFile, openGuarded } from '../store/path-guard';
+import { EXPORTS_DIR, LAYERS_DIR } from '../store/project-paths';
 import { countRows } from '../store/repos/counts';
 import type { JobRow } from '../store/repos/jobs';
 import { getSample, listSamples, type SampleRow } from '../store/repos/samples';
@@ -599,19 +600,16 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     'jobs.resume': (i) => jobInfo(this.requireProject().runner.resume(i.jobId)),
     'project.readText': (i) => {
       const { project } = this.requireProject();
-      const file = resolveInsideProject(project.dir, i.path);
-      if (basename(file).startsWith(DB_FILE)) {
-        throw new EngineError('FORBIDDEN', 'The project database is not readable through the API.');
-      }
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch {
-        throw new EngineError('NOT_FOUND', `${i.path} does not exist in the project.`);
-      }
-      if (size > MAX_TEXT_BYTES)
+      // realpath inside the project, never the database under any alias, text kinds only
+      const file = guardProjectFile(project.dir, i.path, 'text');
+      if (file.size > MAX_TEXT_BYTES)
         throw new EngineError('BAD_INPUT', `${i.path} is too large to read as text.`);
-      return { text: readFileSync(file, 'utf8') };
+      const fd = openGuarded(file);
+      try {
+        return { text: readFileSync(fd, 'utf8') };
+      } finally {
+        closeSync(fd);
+      }
     },
     ...regionHandlers({
       db: () => this.requireProject().project.db,

@@ -4,6 +4,7 @@ import { EngineError } from '../errors';
 import { TEMP_PREFIX } from './atomic-file';
 import { openDatabase, type Db } from './database';
 import { migrate } from './migrations';
+import { sweepJobWork } from './job-temp';
 import { ARRAYS_DIR, DB_FILE, EXPORTS_DIR, PYRAMIDS_DIR } from './project-paths';
 import { getMeta, setMeta } from './repos/meta';
 import { hasRunningJobs, interruptOrphanedJobs } from './repos/jobs';
@@ -86,8 +87,10 @@ function openProjectAt(root: string, { create }: { create: boolean }): Project {
   const arraysDir = join(root, ARRAYS_DIR);
   for (const sub of [ARRAYS_DIR, PYRAMIDS_DIR, EXPORTS_DIR]) mkdirSync(join(root, sub), { recursive: true });
   // A running job (another process, or this one's worker) may be writing a temp file right now.
-  if (!hasRunningJobs(db))
+  if (!hasRunningJobs(db)) {
     for (const sub of [ARRAYS_DIR, PYRAMIDS_DIR, EXPORTS_DIR]) sweepTempFiles(join(root, sub), 1);
+    sweepJobWork(root, db);
+  }
   return {
     dir: root,
     db,

@@ -1,7 +1,9 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSample } from '../io';
-import { throwIfAborted } from '../errors';
+import { withPixelBudget } from '../io/input-limits';
+import { EngineError, throwIfAborted } from '../errors';
+import { importError } from '../io/problems';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
 import { buildDeepZoom, openSlide, tissueMask } from '../slide';
@@ -18,6 +20,8 @@ export interface ImportParams {
   /** image px per full-res px of imagePath (default 1) */
   imageScale?: number;
   umPerPx?: number;
+  /** pixel budget for decoded images (--max-image-pixels); default io/input-limits.ts */
+  maxImagePixels?: number;
 }
 
 export interface ImportResult {
@@ -41,7 +45,7 @@ export async function run(params: ImportParams, ctx: TaskContext): Promise<Impor
   const scratch = join(ctx.projectDir, 'images', `job-${ctx.jobId}`);
   mkdirSync(scratch, { recursive: true });
   try {
-    const result = await importInto(params, ctx, scratch);
+    const result = await withPixelBudget(params.maxImagePixels, () => importInto(params, ctx, scratch));
     if (readdirSync(scratch).length === 0) rmSync(scratch, { recursive: true, force: true });
     return result;
   } catch (err) {
@@ -69,17 +73,22 @@ async function importInto(params: ImportParams, ctx: TaskContext, scratch: strin
   let pyramid: { dzi: string; width: number; height: number } | null = null;
   let mask: Awaited<ReturnType<typeof tissueMask>> | null = null;
   if (sample.image) {
+    const image = sample.image.path;
     const rel = `${PYRAMIDS_DIR}/job-${ctx.jobId}`;
-    const dz = await buildDeepZoom(
-      sample.image.path,
-      join(ctx.projectDir, rel),
-      { name: 'slide' },
-      subProgress(ctx.progress, 0.1, 0.85),
-      ctx.signal,
-    );
-    pyramid = { dzi: `${rel}/slide.dzi`, width: dz.width, height: dz.height };
-    ctx.progress({ fraction: 0.86, message: 'Finding tissue' });
-    mask = await tissueMask(await openSlide(sample.image.path), {}, ctx.signal);
+    try {
+      const dz = await buildDeepZoom(
+        image,
+        join(ctx.projectDir, rel),
+        { name: 'slide' },
+        subProgress(ctx.progress, 0.1, 0.85),
+        ctx.signal,
+      );
+      pyramid = { dzi: `${rel}/slide.dzi`, width: dz.width, height: dz.height };
+      ctx.progress({ fraction: 0.86, message: 'Finding tissue' });
+      mask = await tissueMask(await openSlide(image), {}, ctx.signal);
+    } catch (cause) {
+      throw decodeFailure(image, cause);
+    }
   }
   throwIfAborted(ctx.signal);
 
@@ -143,4 +152,24 @@ async function importInto(params: ImportParams, ctx: TaskContext, scratch: strin
   } finally {
     project.close();
   }
+}
+
+/**
+ * A decoder failing part-way through the image (a JPEG or PNG cut short passes the header probe)
+ * surfaces as a bare libvips/geotiff message; this names the file and the problem instead.
+ * The engine's own errors (cancelled, already named) pass through unchanged.
+ */
+function decodeFailure(image: string, cause: unknown): unknown {
+  if (cause instanceof EngineError) return cause;
+  const msg = cause instanceof Error ? cause.message.trim().split('\n')[0]! : String(cause);
+  const short = /premature end|truncat|unexpected end|not enough data|read error|EOF/i.test(msg);
+  return importError(
+    short ? 'truncated' : 'bad-image',
+    image,
+    short
+      ? `the image is cut short: decoding stopped part-way (${msg})`
+      : `the image cannot be decoded (${msg})`,
+    'The copy or download was probably interrupted, or the file is damaged: copy or export it again.',
+    { cause },
+  );
 }

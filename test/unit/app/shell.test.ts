@@ -77,7 +77,15 @@ describe('window options', () => {
 describe('navigation guards', () => {
   it('keeps the window on the app', () => {
     expect(navigationAllowed('stsr://app/index.html#/samples')).toBe(true);
+    expect(navigationAllowed('stsr://app/')).toBe(true);
+    expect(navigationAllowed('stsr://app/?project=1')).toBe(true);
     for (const url of [
+      // the app's own origin, but not one of its pages (#16 finding 11)
+      'stsr://app/files/exports/c2.svg',
+      'stsr://app/files/pyramids/job-1/slide.dzi',
+      'stsr://app/assets/index.js',
+      'stsr://app/other.html',
+      'stsr://user@app/index.html',
       'https://example.org/',
       'http://127.0.0.1:3000/',
       'file:///etc/passwd',
@@ -187,5 +195,21 @@ describe('shell boundaries', () => {
     const src = readFileSync(join(repoRoot, 'preload', 'index.ts'), 'utf8');
     const imports = [...src.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
     expect(imports.sort()).toEqual(['./contract/methods', 'electron']);
+  });
+});
+
+describe('packaging fuses', () => {
+  it('pairs the asar fuses with the asar setting and keeps the Node escape hatches off', () => {
+    const yml = readFileSync(join(repoRoot, 'electron-builder.yml'), 'utf8');
+    const flag = (name: string) => new RegExp(`^\\s*${name}:\\s*(true|false)\\s*$`, 'm').exec(yml)?.[1];
+    for (const off of ['runAsNode', 'enableNodeOptionsEnvironmentVariable', 'enableNodeCliInspectArguments'])
+      expect(flag(off), off).toBe('false');
+    expect(flag('enableCookieEncryption')).toBe('true');
+    // Integrity validation only means something for an asar archive; the decision is documented.
+    const asar = flag('asar');
+    expect(flag('enableEmbeddedAsarIntegrityValidation')).toBe(asar);
+    expect(flag('onlyLoadAppFromAsar')).toBe(asar);
+    const doc = readFileSync(join(repoRoot, 'docs', 'electron.md'), 'utf8');
+    expect(doc).toMatch(/No asar, so no asar integrity/);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Outputs, type ApiResult } from '../../../preload/contract';
 import { AppService } from '../../../main/engine/service/app-service';
 import { ALL_METHODS, BAD_INPUTS, ESCAPING_PATHS } from '../../helpers/bad-inputs';
+import { plantEscapes, SECRET } from '../../helpers/escape-fixture';
 import { makeTempDir } from '../../helpers/tmp';
 
 const tmp = makeTempDir();
@@ -74,6 +75,20 @@ describe('AppService.dispatch', () => {
     for (const p of ESCAPING_PATHS)
       expectError(await service.dispatch('project.readText', { path: p }), 'FORBIDDEN');
     expectError(await service.dispatch('project.readText', { path: 'exports/missing.txt' }), 'NOT_FOUND');
+  });
+
+  it('project.readText follows no link out of the project and no alias of the database (#16)', async () => {
+    const dir = join(tmp.dir, 'proj');
+    const { ok, refused } = plantEscapes(dir, join(tmp.dir, 'outside'));
+    for (const rel of ok)
+      expect((await service.dispatch('project.readText', { path: rel })).ok, rel).toBe(true);
+    for (const c of refused) {
+      const r = await service.dispatch('project.readText', { path: c.rel });
+      expectError(r, c.code);
+      // the refusal never echoes what the link points at
+      expect(JSON.stringify(r), c.rel).not.toContain(SECRET);
+      expect(JSON.stringify(r), c.rel).not.toContain('SQLite format');
+    }
   });
 
   it('gives typed errors for missing jobs and projects rather than crashing', async () => {

@@ -1,0 +1,452 @@
+/**
+ * `npm run bench -- reliability [--drills N] [--load-seconds S] [--skip-corpus] [--skip-load]`
+ * (issue #16). Three parts, figures in docs/reliability.md:
+ * 1. The malformed-input corpus (test/corpus/cases.ts) through the real job runner, a worker
+ *    thread per import with a time limit: clear errors, wrong/vague errors, hangs, silent
+ *    acceptances, crashes, changed projects.
+ * 2. kill -9 drills: `stsr import|features|sr|export` in a child process, killed at a seeded
+ *    random point of its job's progress; then integrity_check, the job's state (interrupted),
+ *    resume, and the resumed result compared byte for byte with an uninterrupted run.
+ * 3. Load: browser mode with two heavy jobs running, tiles and API requests without pause for
+ *    S seconds; the server's event-loop delay (p99, max) and the process's RSS.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { JobRunner } from '../main/engine/jobs/runner';
+import { AppService } from '../main/engine/service/app-service';
+import { createProject, openProject } from '../main/engine/store/project';
+import { TASKS } from '../main/engine/tasks';
+import { startBridgeServer } from '../main/server/bridge-server';
+import { CASES } from '../test/corpus/cases';
+import { runCaseInline, runCaseInWorker, type CaseOutcome } from '../test/corpus/run-case';
+import { repoRoot, sharedData } from '../test/helpers/paths';
+import { trackPeakRss } from './_peak-memory';
+
+const STSR = join(repoRoot, 'bin', 'stsr.mjs');
+const SAMPLE = () => sharedData('mob', 'MOB1');
+const SR_ARGS = ['--method', 'histex', '--epochs', '2', '--ensemble', '1', '--genes', '20', '--seed', '1'];
+/** Seeded kills per job kind (20 in all); features on MOB1 take minutes here, so fewer of those. */
+const DRILLS: Record<string, number> = { import: 6, features: 3, training: 6, export: 5 };
+
+type Kind = 'import' | 'features' | 'training' | 'export';
+const KINDS: Kind[] = ['import', 'features', 'training', 'export'];
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** mulberry32: the drills' kill points are reproducible from their seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function cliArgs(kind: Kind, project: string): string[] {
+  switch (kind) {
+    case 'import':
+      return ['import', SAMPLE(), '--project', project];
+    case 'features':
+      return ['features', 'MOB1', '--project', project];
+    case 'training':
+      return ['sr', 'MOB1', ...SR_ARGS, '--project', project];
+    case 'export':
+      return ['export', 'MOB1', '--out', join(project, 'exports', 'drill.h5ad'), '--project', project];
+  }
+}
+
+function runCli(args: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [STSR, ...args, '--json'], { stdio: 'ignore' });
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+/**
+ * Everything a job kind produces, hashed: arrays, pyramids, exports (temp files excluded). Array
+ * files are named with a random UUID per write, so names are compared with the UUID masked and
+ * the list is sorted by that masked name and the content's own hash.
+ */
+function outputHash(project: string): { hash: string; files: number } {
+  const entries: string[] = [];
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const content = createHash('sha256').update(readFileSync(p)).digest('hex');
+        entries.push(`${relative(project, p).replace(uuid, '<uuid>')}:${content}`);
+      }
+    }
+  };
+  for (const d of ['arrays', 'pyramids', 'exports']) walk(join(project, d));
+  entries.sort();
+  return {
+    hash: createHash('sha256').update(entries.join('\n')).digest('hex').slice(0, 16),
+    files: entries.length,
+  };
+}
+
+function lastJob(project: string): { id: number; state: string; fraction: number } | undefined {
+  try {
+    const db = new Database(join(project, 'project.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT id, state, fraction FROM jobs ORDER BY id DESC LIMIT 1').get() as
+        { id: number; state: string; fraction: number } | undefined;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The result JSON without what legitimately differs between runs (timings, the project's folder). */
+function stableResult(v: unknown, project: string): string {
+  return JSON.stringify(v, (k, x: unknown) =>
+    /seconds|ms$|time|elapsed|eta/i.test(k) ? undefined : x,
+  ).replaceAll(project, '<project>');
+}
+
+interface Stage {
+  /** the project before this kind's job (a folder to copy) */
+  before: string;
+  /** the same project after an uninterrupted job */
+  reference: { hash: string; files: number; result: string; seconds: number };
+}
+
+async function prepareStages(
+  root: string,
+  note: (s: string) => void,
+  upTo: Kind,
+): Promise<Record<Kind, Stage>> {
+  const work = join(root, 'chain');
+  createProject(work).close();
+  const stages = {} as Record<Kind, Stage>;
+  for (const kind of KINDS) {
+    const before = join(root, `before-${kind}`);
+    cpSync(work, before, { recursive: true });
+    note(`[reliability] reference ${kind} run`);
+    const t0 = performance.now();
+    const code = await runCli(cliArgs(kind, work));
+    if (code !== 0) throw new Error(`the uninterrupted ${kind} run failed (exit ${String(code)})`);
+    const p = openProject(work);
+    const row = p.db.prepare('SELECT result_json FROM jobs ORDER BY id DESC LIMIT 1').get() as {
+      result_json: string;
+    };
+    p.close();
+    const seconds = (performance.now() - t0) / 1000;
+    stages[kind] = {
+      before,
+      reference: { ...outputHash(work), result: stableResult(JSON.parse(row.result_json), work), seconds },
+    };
+    note(`[reliability]   ${kind}: ${seconds.toFixed(1)} s`);
+    if (kind === upTo) break;
+  }
+  return stages;
+}
+
+interface DrillResult {
+  kind: Kind;
+  seed: number;
+  killAtFraction: number;
+  killedAt: number | null;
+  integrity: string;
+  stateAfterKill: string;
+  resumedState: string;
+  identical: boolean;
+  survived: boolean;
+  note?: string;
+}
+
+async function drill(kind: Kind, seed: number, stage: Stage, root: string): Promise<DrillResult> {
+  const project = join(root, `drill-${kind}-${seed}`);
+  cpSync(stage.before, project, { recursive: true });
+  const target = 0.05 + 0.85 * rng(seed * 7919 + KINDS.indexOf(kind))();
+  const before = lastJob(project)?.id ?? 0;
+  const child = spawn(process.execPath, [STSR, ...cliArgs(kind, project), '--json'], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  let exitedEarly = false;
+  void exited.then(() => (exitedEarly = true));
+  let killedAt: number | null = null;
+  // the kill point: the seeded fraction of progress, or of the uninterrupted run's time for jobs
+  // whose progress moves in big steps (an export reports 20 % and then 100 %)
+  let runningSince: number | null = null;
+  for (let i = 0; i < 200_000 && !exitedEarly; i++) {
+    const j = lastJob(project);
+    if (j && j.id > before && j.state === 'running') runningSince ??= performance.now();
+    const late =
+      runningSince !== null && performance.now() - runningSince >= target * stage.reference.seconds * 700;
+    if (j && j.id > before && j.state === 'running' && (j.fraction >= target || late)) {
+      child.kill('SIGKILL');
+      killedAt = j.fraction;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await exited;
+  const result: DrillResult = {
+    kind,
+    seed,
+    killAtFraction: Number(target.toFixed(3)),
+    killedAt,
+    integrity: '',
+    stateAfterKill: '',
+    resumedState: '',
+    identical: false,
+    survived: false,
+  };
+  const p = openProject(project);
+  try {
+    result.integrity = String(p.db.pragma('integrity_check', { simple: true }));
+    const job = p.db.prepare('SELECT id, state FROM jobs ORDER BY id DESC LIMIT 1').get() as {
+      id: number;
+      state: string;
+    };
+    result.stateAfterKill = job.state;
+    if (killedAt === null) result.note = 'the job ended before its kill point';
+    if (job.state === 'interrupted') {
+      const runner = new JobRunner(p, TASKS);
+      runner.resume(job.id);
+      await runner.whenIdle();
+      const row = runner.get(job.id);
+      await runner.close();
+      result.resumedState = row.state;
+      const out = outputHash(project);
+      result.identical =
+        out.hash === stage.reference.hash && stableResult(row.result, project) === stage.reference.result;
+      if (!result.identical)
+        result.note = `resumed output ${out.hash} (${out.files} files) vs reference ${stage.reference.hash} (${stage.reference.files} files)`;
+    }
+  } finally {
+    p.close();
+  }
+  result.survived =
+    result.integrity === 'ok' &&
+    result.stateAfterKill === 'interrupted' &&
+    result.resumedState === 'done' &&
+    result.identical;
+  rmSync(project, { recursive: true, force: true });
+  return result;
+}
+
+async function corpus(
+  root: string,
+  note: (s: string) => void,
+  inWorkers: boolean,
+): Promise<Record<string, unknown>> {
+  const project = join(root, 'corpus-project');
+  createProject(project).close();
+  const runner = new JobRunner(openProject(project), TASKS);
+  runner.submit('sample.import', { path: sharedData('her2st', 'C1') });
+  await runner.whenIdle();
+  await runner.close();
+  const outcomes: CaseOutcome[] = [];
+  for (const [i, c] of CASES.entries()) {
+    const dir = join(root, 'cases', c.id);
+    const o = inWorkers
+      ? await runCaseInWorker(c, dir, project, 120_000)
+      : await runCaseInline(c, dir, project, 1000 + i, 120_000);
+    outcomes.push(o);
+    if (o.verdict !== 'clear-error' || o.projectChanged)
+      note(`[reliability] ${c.id}: ${o.verdict} ${o.why ?? ''}`);
+  }
+  const count = (v: CaseOutcome['verdict']) => outcomes.filter((o) => o.verdict === v).length;
+  const ms = outcomes.map((o) => o.ms).sort((a, b) => a - b);
+  return {
+    mode: inWorkers ? 'job runner (worker thread per case)' : 'import task in the bench process',
+    cases: outcomes.length,
+    readers: [...new Set(CASES.map((c) => c.reader))].length,
+    clearErrors: count('clear-error'),
+    wrongOrVagueErrors: count('wrong-error'),
+    hangs: count('hang'),
+    silentAcceptances: count('silent-acceptance'),
+    crashes: count('crash'),
+    changedProjects: outcomes.filter((o) => o.projectChanged).length,
+    medianCaseSeconds: Number((ms[Math.floor(ms.length / 2)]! / 1000).toFixed(2)),
+    slowestCaseSeconds: Number((ms[ms.length - 1]! / 1000).toFixed(2)),
+    failures: outcomes
+      .filter((o) => o.verdict !== 'clear-error' || o.projectChanged)
+      .map((o) => ({ id: o.id, verdict: o.verdict, why: o.why ?? o.message })),
+  };
+}
+
+async function load(stage: Stage, root: string, seconds: number): Promise<Record<string, unknown>> {
+  const project = join(root, 'load-project');
+  cpSync(stage.before, project, { recursive: true });
+  process.env.STSR_HOME = join(root, 'home');
+  const service = new AppService({ transport: 'http', maxHeavyJobs: 2 });
+  await service.openProjectDir(project, false);
+  const staticDir = join(repoRoot, 'renderer', 'dist');
+  const fallback = join(root, 'static');
+  mkdirSync(fallback, { recursive: true });
+  const server = await startBridgeServer({
+    service,
+    staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : fallback,
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const headers = { 'x-stsr-token': server.token, 'content-type': 'application/json' };
+  const api = async (method: string, body: unknown) => {
+    const r = await fetch(`${base}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    return (await r.json()) as { ok: boolean; value?: unknown };
+  };
+  const tiles: string[] = [];
+  const pyr = join(project, 'pyramids');
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory() && !e.name.startsWith('.')) walk(p);
+      else if (/\.(jpeg|png|dzi)$/.test(e.name)) tiles.push(relative(project, p));
+    }
+  };
+  walk(pyr);
+  const samples = (await api('samples.list', {})).value as { id: number }[];
+  const sampleId = samples[0]!.id;
+  const heavy = () => {
+    void api('features.run', { sampleId });
+    void api('runs.start', { sampleId, method: 'histex', epochs: 20, genes: 50, seed: 2 });
+  };
+  heavy();
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  const rss = trackPeakRss(100);
+  h.enable();
+  const end = Date.now() + seconds * 1000;
+  let requests = 0;
+  let failures = 0;
+  let jobsStarted = 2;
+  const client = async (k: number) => {
+    let i = k;
+    while (Date.now() < end) {
+      try {
+        if (i % 3 === 0) {
+          const r = await api('samples.expression', { sampleId, gene: i % 20 });
+          if (!r.ok) failures++;
+        } else if (i % 3 === 1) {
+          const r = await fetch(`${base}/files/${tiles[i % tiles.length]!}`, { headers });
+          await r.arrayBuffer();
+          if (r.status !== 200) failures++;
+        } else {
+          const r = await api('jobs.list', {});
+          if (!r.ok) failures++;
+          const running = (r.value as { state: string }[]).filter(
+            (j) => j.state === 'running' || j.state === 'queued',
+          );
+          if (running.length < 2) {
+            heavy();
+            jobsStarted += 2;
+          }
+        }
+      } catch {
+        failures++;
+      }
+      requests++;
+      i += 4;
+    }
+  };
+  await Promise.all([0, 1, 2, 3].map(client));
+  h.disable();
+  const peak = rss.stop();
+  await server.close();
+  await service.closeProject();
+  return {
+    seconds,
+    heavyJobsAtOnce: 2,
+    heavyJobsStarted: jobsStarted,
+    requests,
+    requestsPerSecond: Number((requests / seconds).toFixed(1)),
+    failedRequests: failures,
+    eventLoopDelayMs: {
+      p50: Number((h.percentile(50) / 1e6).toFixed(1)),
+      p99: Number((h.percentile(99) / 1e6).toFixed(1)),
+      max: Number((h.max / 1e6).toFixed(1)),
+    },
+    peakRssMiB: Math.round(peak / 2 ** 20),
+  };
+}
+
+export default async function bench(args: string[]): Promise<Record<string, unknown>> {
+  const drillsTotal = Number(argValue(args, '--drills') ?? 20);
+  const loadSeconds = Number(argValue(args, '--load-seconds') ?? 120);
+  const note = (s: string) => process.stderr.write(`${s}\n`);
+  // each part as it finishes, one JSON line per part (a long run can be read before it ends)
+  const progressFile = argValue(args, '--progress');
+  const progress = (v: unknown) => {
+    if (progressFile) appendFileSync(progressFile, `${JSON.stringify(v)}\n`);
+  };
+  const root = mkdtempSync(join(tmpdir(), 'stsr-bench-reliability-'));
+  const started = performance.now();
+  try {
+    const out: Record<string, unknown> = {};
+    if (!args.includes('--skip-corpus')) {
+      note('[reliability] corpus');
+      out.corpus = await corpus(root, note, args.includes('--workers'));
+      progress({ corpus: out.corpus });
+    }
+    // --kinds import,export: drill only those (the stages before the last one are still built)
+    const kinds = (argValue(args, '--kinds')?.split(',') ?? KINDS).filter((k): k is Kind =>
+      KINDS.includes(k as Kind),
+    );
+    const needLoad = !args.includes('--skip-load');
+    const last = KINDS.filter((k) => kinds.includes(k) || (needLoad && k === 'features')).pop() ?? 'import';
+    const stages = await prepareStages(root, note, last);
+    if (!args.includes('--skip-load')) {
+      note(`[reliability] load for ${loadSeconds} s`);
+      out.load = await load(stages.features, root, loadSeconds);
+      progress({ load: out.load });
+    }
+    const drills: DrillResult[] = [];
+    const scale = drillsTotal / 20;
+    for (let seed = 1; seed <= Math.max(...Object.values(DRILLS)); seed++) {
+      for (const kind of kinds) {
+        if (seed > Math.max(1, Math.round(DRILLS[kind]! * scale))) continue;
+        const d = await drill(kind, seed, stages[kind], root);
+        note(
+          `[reliability] drill ${kind} seed ${seed}: kill at ${d.killedAt ?? '-'} → ${d.stateAfterKill}, resumed ${d.resumedState}, identical ${String(d.identical)}${d.note ? ` (${d.note})` : ''}`,
+        );
+        drills.push(d);
+        progress({ drill: d });
+      }
+    }
+    const killed = drills.filter((d) => d.killedAt !== null);
+    out.drills = {
+      total: drills.length,
+      killedMidJob: killed.length,
+      byKind: Object.fromEntries(kinds.map((k) => [k, killed.filter((d) => d.kind === k).length])),
+      integrityOk: killed.filter((d) => d.integrity === 'ok').length,
+      interrupted: killed.filter((d) => d.stateAfterKill === 'interrupted').length,
+      resumedDone: killed.filter((d) => d.resumedState === 'done').length,
+      identicalToUninterrupted: killed.filter((d) => d.identical).length,
+      survived: killed.filter((d) => d.survived).length,
+      details: drills,
+    };
+    out.totalSeconds = Math.round((performance.now() - started) / 1000);
+    out.note =
+      'Measured on a shared 2-core machine with other jobs running: timings and delays are pessimistic.';
+    return out;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
