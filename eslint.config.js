@@ -43,14 +43,12 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: [
-                '**/main/app/**',
-                '**/main/server/**',
-                '**/main/cli/**',
-                '../../app/*',
-                '../../server/*',
-                '../../cli/*',
-              ],
+              group: ['**/main/app/**', '**/main/server/**', '**/main/cli/**'],
+              message: 'The engine must not depend on its front doors.',
+            },
+            {
+              // relative paths of any depth ('../../../app/main' from main/engine/methods/x.ts)
+              regex: '^(\\.\\./)+(app|server|cli)(/|$)',
               message: 'The engine must not depend on its front doors.',
             },
           ],
@@ -94,6 +92,12 @@ export default tseslint.config(
             {
               group: ['**/main/**'],
               message: 'The renderer imports nothing from main/: use the Api contract.',
+            },
+            {
+              // only its own files and preload/contract: no models/, bench/, scripts/, test/ or
+              // the preload script itself, at any depth
+              regex: '(^|/)(main|models|bench|scripts|test)(/|$)|(^|/)preload(/(?!contract(/|$))|$)',
+              message: 'The renderer imports only its own files and preload/contract.',
             },
           ],
         },

@@ -163,7 +163,10 @@ export const AppInfo = z.object({
   version: z.string(),
   transport: z.enum(['electron', 'http']),
   project: ProjectInfo.nullable(),
+  /** the ONNX execution provider a session actually ran on here (cpu, cuda, dml) */
   executionProviders: z.array(z.string()),
+  /** why a faster provider was not used (e.g. CUDA libraries missing), or null */
+  providerFallback: z.string().nullable(),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 

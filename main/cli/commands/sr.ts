@@ -46,6 +46,15 @@ function optionValue(entry: MethodEntry, key: string, raw: string): unknown {
   return raw;
 }
 
+/** An unknown flag or a missing value is the user's mistake: exit code 2, not a crash. */
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /** The help lines of `stsr --help` for sr, from the registry. */
 export function srHelp(): string {
   const methods = listMethodEntries();
@@ -109,19 +118,21 @@ export async function srCommand(
     const optionFlags = Object.fromEntries(
       Object.keys(entry.options.shape).map((k) => [kebab(k), { type: 'string' as const }]),
     );
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ...optionFlags,
-        method: { type: 'string' },
-        preset: { type: 'string' },
-        plugin: { type: 'string', multiple: true },
-        'feature-set': { type: 'string' },
-        project: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
+    const { values, positionals } = asUsage(() =>
+      parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          ...optionFlags,
+          method: { type: 'string' },
+          preset: { type: 'string' },
+          plugin: { type: 'string', multiple: true },
+          'feature-set': { type: 'string' },
+          project: { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
+      }),
+    );
     if (positionals.length > 1)
       throw new UsageError(`stsr sr takes one SAMPLE, got "${positionals.join(' ')}".`);
     const given: Record<string, unknown> = {};

@@ -1,8 +1,9 @@
 /**
- * Seeded pseudo-random numbers for everything in analysis/ that draws: k-means++ seeding,
- * randomized PCA test matrices, hold-out splits and the benchmark controls. One generator
- * (xoshiro128**) so a seed means the same thing everywhere and runs are reproducible across
- * machines; Math.random is never used because it cannot be seeded.
+ * The engine's one seeded pseudo-random generator (xoshiro128**): k-means++ seeding, randomized
+ * PCA test matrices, hold-out splits, the benchmark controls, model initialisation and the
+ * trainer's shuffles (onnx/init.ts) all draw from it, so a seed means the same thing everywhere
+ * and runs are reproducible across machines; Math.random is never used because it cannot be
+ * seeded. The state can be read and restored (checkpoints).
  */
 
 /** splitmix32: spreads a small integer seed over the 128-bit xoshiro state (never all zero). */
@@ -25,7 +26,14 @@ export class Rng {
   /** Box–Muller makes normals in pairs; the second one waits here. */
   private spareNormal: number | null = null;
 
-  constructor(seed: number) {
+  /** A seed, or a state read from `state` (the sequence then continues where it was). */
+  constructor(seed: number | readonly number[]) {
+    if (typeof seed !== 'number') {
+      if (seed.length !== 4 || seed.every((v) => v === 0))
+        throw new RangeError('An Rng state is four 32-bit words, not all zero.');
+      [this.s0, this.s1, this.s2, this.s3] = seed.map((v) => v >>> 0) as [number, number, number, number];
+      return;
+    }
     if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
     // Seeds beyond 32 bits are folded so 2**32 + 1 and 1 do not collide silently into the same state.
     const lo = seed >>> 0;
@@ -36,6 +44,11 @@ export class Rng {
     this.s2 = sm();
     this.s3 = sm();
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** The generator's state (a pending second normal is not part of it). */
+  get state(): number[] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
   /** xoshiro128** (Blackman & Vigna): a uniformly distributed 32-bit unsigned integer. */
@@ -56,6 +69,11 @@ export class Rng {
     const a = this.nextUint32() >>> 5; // 27 bits
     const b = this.nextUint32() >>> 6; // 26 bits
     return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** Uniform in [low, high). */
+  uniform(low: number, high: number): number {
+    return low + (high - low) * this.random();
   }
 
   /** Uniform integer in [0, n), unbiased (rejection of the short last bucket). */

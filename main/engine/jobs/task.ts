@@ -1,3 +1,4 @@
+import type { ApiEvent } from '../../../preload/contract';
 import type { ProgressFn } from './progress';
 
 /** What a task module receives; it runs in a worker thread with its own DB connection if it needs one. */
@@ -18,4 +19,6 @@ export interface TaskDefinition<P = unknown> {
   title(params: P): string;
   /** heavy tasks count against the concurrency limit; light ones always start */
   heavy: boolean;
+  /** what changed when a job of this kind is done: the service pushes these events then */
+  announces?(params: P): ApiEvent[];
 }

@@ -1,73 +1,19 @@
 /**
- * Deterministic initialisation. A small seeded PRNG (xoshiro128**, seeded through splitmix32)
- * keeps runs reproducible across platforms: JS numbers and 32-bit integer maths give the same
- * sequence everywhere, which Math.random and native RNGs do not promise.
+ * Deterministic initialisation and the trainer's epoch shuffles, drawn from the engine's one seeded
+ * generator (analysis/random.ts, xoshiro128** seeded through splitmix32): JS numbers and 32-bit
+ * integer maths give the same sequence everywhere, which Math.random and native RNGs do not promise.
+ * The transforms below (one Box–Muller value per pair of draws, floor-scaled indices) are the ones
+ * our initial weights and shuffles have always used, so a seed keeps its meaning.
  */
-import type { FloatDType } from './graph';
+import { Rng } from '../analysis/random';
 
-export class Rng {
-  private s: Uint32Array;
+export { Rng };
 
-  constructor(seed: number | readonly number[]) {
-    this.s = new Uint32Array(4);
-    if (typeof seed === 'number') {
-      // splitmix32 spreads a small seed over the whole state; an all-zero state would be stuck.
-      let x = seed >>> 0;
-      for (let i = 0; i < 4; i++) {
-        x = (x + 0x9e3779b9) >>> 0;
-        let z = x;
-        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-        this.s[i] = (z ^ (z >>> 16)) >>> 0;
-      }
-    } else this.s.set(seed);
-  }
-
-  /** The state, for checkpoints; `new Rng(state)` resumes the sequence. */
-  get state(): number[] {
-    return [...this.s];
-  }
-
-  /** Next uint32 (xoshiro128**). */
-  nextU32(): number {
-    const s = this.s;
-    const r = Math.imul(rotl(Math.imul(s[1] as number, 5) >>> 0, 7), 9) >>> 0;
-    const t = ((s[1] as number) << 9) >>> 0;
-    s[2] = (s[2] as number) ^ (s[0] as number);
-    s[3] = (s[3] as number) ^ (s[1] as number);
-    s[1] = (s[1] as number) ^ (s[2] as number);
-    s[0] = (s[0] as number) ^ (s[3] as number);
-    s[2] = (s[2] as number) ^ t;
-    s[3] = rotl(s[3] as number, 11);
-    return r;
-  }
-
-  /** Uniform in [0, 1) with 53 random bits. */
-  next(): number {
-    const a = this.nextU32() >>> 5;
-    const b = this.nextU32() >>> 6;
-    return (a * 67108864 + b) / 9007199254740992;
-  }
-
-  uniform(low: number, high: number): number {
-    return low + (high - low) * this.next();
-  }
-
-  /** Standard normal by Box–Muller (one value per pair of draws, so the state stays simple). */
-  normal(): number {
-    const u = 1 - this.next(); // (0, 1]: log(0) is impossible
-    const v = this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+/** Standard normal from two uniform draws (Box–Muller, cosine branch only; u in (0, 1]). */
+function normalOf(rng: Rng): number {
+  const u = 1 - rng.random();
+  const v = rng.random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
 /** FNV-1a 32-bit hash; mixes a parameter's name into its seed. */
@@ -84,7 +30,7 @@ export function hashString(s: string, seed = 0x811c9dc5): number {
 export function shuffledIndices(n: number, rng: Rng): number[] {
   const idx = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
+    const j = Math.floor(rng.random() * (i + 1));
     [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
   }
   return idx;
@@ -161,7 +107,7 @@ export function initValues(spec: InitSpec, n: number, rng: Rng): number[] {
       spec.data.forEach((v, i) => (out[i] = v));
       break;
     case 'normal':
-      fill(() => (spec.mean ?? 0) + spec.std * rng.normal());
+      fill(() => (spec.mean ?? 0) + spec.std * normalOf(rng));
       break;
     case 'uniform':
       fill(() => rng.uniform(spec.low, spec.high));
@@ -173,7 +119,7 @@ export function initValues(spec: InitSpec, n: number, rng: Rng): number[] {
     }
     case 'xavierNormal': {
       const std = (spec.gain ?? 1) * Math.sqrt(2 / (spec.fanIn + spec.fanOut));
-      fill(() => std * rng.normal());
+      fill(() => std * normalOf(rng));
       break;
     }
     case 'kaimingUniform': {
@@ -183,7 +129,7 @@ export function initValues(spec: InitSpec, n: number, rng: Rng): number[] {
     }
     case 'kaimingNormal': {
       const std = (spec.gain ?? Math.SQRT2) / Math.sqrt(spec.fanIn);
-      fill(() => std * rng.normal());
+      fill(() => std * normalOf(rng));
       break;
     }
   }
@@ -197,7 +143,7 @@ export function initValues(spec: InitSpec, n: number, rng: Rng): number[] {
 export function initParams(
   params: Iterable<{ name: string; shape: readonly number[]; init: InitSpec }>,
   seed: number,
-  dtype: FloatDType,
+  dtype: 'float32' | 'float64',
 ): Map<string, Float32Array | Float64Array> {
   const out = new Map<string, Float32Array | Float64Array>();
   for (const p of params) {

@@ -62,8 +62,23 @@ export interface TrainOptions extends StepConfig {
   /** Shuffle the training rows each epoch (seeded by seed and epoch). Default true. */
   shuffle?: boolean;
   validation?: Dataset;
-  /** Stop when the validation loss has not improved by minDelta for `patience` epochs. */
-  earlyStopping?: { patience: number; minDelta?: number; restoreBest?: boolean };
+  /**
+   * Stop when the monitored loss (validation by default, or the epoch's training loss) has not
+   * improved by minDelta — absolute, or a fraction of the best with `relative` — for `patience`
+   * epochs; `restoreBest` (default true) returns the best epoch's parameters.
+   */
+  earlyStopping?: {
+    patience: number;
+    minDelta?: number;
+    restoreBest?: boolean;
+    monitor?: 'validation' | 'train';
+    relative?: boolean;
+  };
+  /**
+   * Stop after the epoch during which this many seconds of this call have passed (a resumed run
+   * gets the budget again: wall-clock time is not part of the training state).
+   */
+  timeBudgetSeconds?: number;
   checkpoint?: { dir: string; everySteps: number };
   /** Start from these values instead of the seeded init (fine-tuning). */
   initialParams?: ReadonlyMap<string, FloatArray>;
@@ -357,17 +372,26 @@ async function loop(
           writeCheckpoint();
       }
       const record: EpochRecord = { epoch: epoch + 1, trainLoss: epochLossSum / Math.max(1, epochRows) };
-      if (evaluator && o.validation) {
-        const val = await evaluator.loss(o.validation, trainer.paramFeeds());
-        record.validationLoss = val;
+      if (evaluator && o.validation)
+        record.validationLoss = await evaluator.loss(o.validation, trainer.paramFeeds());
+      const monitored = o.earlyStopping?.monitor === 'train' ? record.trainLoss : record.validationLoss;
+      if (monitored !== undefined) {
         const minDelta = o.earlyStopping?.minDelta ?? 0;
-        if (!best || val < best.loss - minDelta) {
-          best = { loss: val, epoch: epoch + 1 };
-          bestParams = new Map([...trainer.paramValues()].map(([k, v]) => [k, v.slice()]));
+        const bar = !best
+          ? Infinity
+          : o.earlyStopping?.relative
+            ? best.loss * (1 - minDelta)
+            : best.loss - minDelta;
+        if (monitored < bar) {
+          best = { loss: monitored, epoch: epoch + 1 };
+          if (o.earlyStopping?.restoreBest ?? true)
+            bestParams = new Map([...trainer.paramValues()].map(([k, v]) => [k, v.slice()]));
           badEpochs = 0;
         } else badEpochs++;
         if (o.earlyStopping && badEpochs >= o.earlyStopping.patience) stoppedEarly = true;
       }
+      if (o.timeBudgetSeconds !== undefined && (performance.now() - started) / 1000 > o.timeBudgetSeconds)
+        stoppedEarly = true;
       history.push(record);
       progress({
         fraction: trainer.updates / totalSteps,

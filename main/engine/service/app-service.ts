@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import packageJson from '../../../package.json' with { type: 'json' };
+import { probeProvider } from '../onnx/probe-provider';
 import { ZodError, type z } from 'zod';
 import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { parseHex } from '../export';
@@ -56,7 +58,8 @@ import { toApiError, validationError } from './errors';
 import { regionHandlers } from './region-handlers';
 import { shownClusteringInfo } from './domain-info';
 
-const APP_VERSION = '0.1.0';
+/** The version users see is package.json's (bundled in at build time, never a second copy). */
+const APP_VERSION = packageJson.version;
 const MAX_TEXT_BYTES = 4 * 2 ** 20;
 
 type Handlers = {
@@ -194,28 +197,8 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     this.runner.on('job', (row) => {
       this.emit('event', { type: 'job', job: jobInfo(row) });
       if (row.state !== 'done') return;
-      if (row.kind === 'sample.import') this.emit('event', { type: 'samples-changed' });
-      if (row.kind.startsWith('sr.')) {
-        this.emit('event', { type: 'runs-changed', sampleId: (row.params as { sampleId: number }).sampleId });
-      }
-      if (row.kind === 'features.extract') {
-        this.emit('event', {
-          type: 'layers-changed',
-          sampleId: (row.params as { sampleId: number }).sampleId,
-        });
-      }
-      if (row.kind === 'cluster.superpixels') {
-        this.emit('event', {
-          type: 'clusterings-changed',
-          sampleId: (row.params as { sampleId: number }).sampleId,
-        });
-      }
-      if (row.kind === 'cluster.spots') {
-        this.emit('event', {
-          type: 'clusterings-changed',
-          sampleId: (row.params as { sampleId: number }).sampleId,
-        });
-      }
+      // each task declares what its finished job changed (tasks/index.ts)
+      for (const e of TASKS.get(row.kind)?.announces?.(row.params) ?? []) this.emit('event', e);
     });
     rememberProject(next.dir, next.name());
     const info = this.projectInfo();
@@ -328,12 +311,16 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   }
 
   private readonly handlers: Handlers = {
-    'app.info': () => ({
-      version: APP_VERSION,
-      transport: this.options.transport,
-      project: this.project ? this.projectInfo() : null,
-      executionProviders: ['cpu'],
-    }),
+    'app.info': async () => {
+      const ran = await probeProvider();
+      return {
+        version: APP_VERSION,
+        transport: this.options.transport,
+        project: this.project ? this.projectInfo() : null,
+        executionProviders: [ran.provider],
+        providerFallback: ran.fallbackReason ?? null,
+      };
+    },
     'project.create': (i) => this.openProjectDir(i.dir, true, i.name),
     'project.open': (i) => this.openProjectDir(i.dir),
     'project.info': () => this.projectInfo(),

@@ -8,6 +8,13 @@ import type { ExtractFeaturesParams } from './extract-features';
 import type { ImportParams } from './import-sample';
 import { LEGACY_SR_JOB_KINDS, methodLabel } from '../methods/registry';
 import type { SrJobParams } from './sr';
+import type { ApiEvent } from '../../../preload/contract';
+
+/** The sample a job's parameters name (every sample-level task has one). */
+const sampleOf = (p: unknown): number => (p as { sampleId: number }).sampleId;
+const changed =
+  (type: 'runs-changed' | 'layers-changed' | 'clusterings-changed') =>
+  (p: unknown): ApiEvent[] => [{ type, sampleId: sampleOf(p) }];
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
 function taskModule(base: string): string {
@@ -23,6 +30,7 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       kind: 'sample.import',
       module: taskModule('import-sample'),
       heavy: true,
+      announces: () => [{ type: 'samples-changed' }],
       title: (p) => `Import ${(p as ImportParams).name ?? (p as ImportParams).path.split(/[\\/]/).pop()}`,
     } satisfies TaskDefinition,
   ],
@@ -32,6 +40,7 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       kind: 'cluster.spots',
       module: taskModule('cluster-spots'),
       heavy: true,
+      announces: changed('clusterings-changed'),
       title: (p) => `Domains (k = ${(p as ClusterSpotsParams).k})`,
     } satisfies TaskDefinition,
   ],
@@ -50,6 +59,7 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       kind: 'features.extract',
       module: taskModule('extract-features'),
       heavy: true,
+      announces: changed('layers-changed'),
       title: (p) => {
         const e = (p as ExtractFeaturesParams).extractor ?? 'builtin';
         return `Features (${e === 'builtin' ? 'built-in' : e.split(/[\\/]/).pop()})`;
@@ -62,6 +72,7 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       kind: 'sr',
       module: taskModule('sr'),
       heavy: true,
+      announces: changed('runs-changed'),
       title: (p) => `${methodLabel((p as SrJobParams).method)} super-resolution`,
     } satisfies TaskDefinition,
   ],
@@ -76,6 +87,7 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
       kind: 'cluster.superpixels',
       module: taskModule('cluster-superpixels'),
       heavy: true,
+      announces: changed('clusterings-changed'),
       title: (p) => `SR domains (k = ${(p as ClusterSuperpixelsParams).k})`,
     } satisfies TaskDefinition,
   ],

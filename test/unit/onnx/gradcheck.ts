@@ -123,7 +123,7 @@ export async function gradCheck(
 export const awayFromZero =
   (lo = 0.1, hi = 1) =>
   (rng: Rng): number =>
-    (rng.next() < 0.5 ? -1 : 1) * rng.uniform(lo, hi);
+    (rng.random() < 0.5 ? -1 : 1) * rng.uniform(lo, hi);
 
 export const positive =
   (lo = 0.2, hi = 2) =>

@@ -5,18 +5,29 @@ describe('seeded initialisation', () => {
   it('repeats a sequence for a seed and resumes from a saved state', () => {
     const a = new Rng(42);
     const b = new Rng(42);
-    const first = Array.from({ length: 5 }, () => a.nextU32());
-    expect(Array.from({ length: 5 }, () => b.nextU32())).toEqual(first);
+    const first = Array.from({ length: 5 }, () => a.nextUint32());
+    expect(Array.from({ length: 5 }, () => b.nextUint32())).toEqual(first);
     const saved = a.state;
-    const next = a.next();
-    expect(new Rng(saved).next()).toBe(next);
-    expect(new Rng(43).nextU32()).not.toBe(first[0]);
+    const next = a.random();
+    expect(new Rng(saved).random()).toBe(next);
+    expect(new Rng(43).nextUint32()).not.toBe(first[0]);
+  });
+
+  it('one generator for the engine: the values the separate onnx generator gave before the merge', () => {
+    // recorded from the former onnx/init.ts Rng (xoshiro128** seeded by splitmix32), so models
+    // initialise and shuffle exactly as before
+    const a = new Rng(42);
+    expect(Array.from({ length: 3 }, () => a.nextUint32())).toEqual([2837322924, 544945897, 479756282]);
+    expect(initValues(init.normal(1), 3, new Rng(3))).toEqual([
+      -1.1828885738527188, 0.7897999051396406, 1.0409593095696426,
+    ]);
+    expect(shuffledIndices(8, new Rng(5))).toEqual([5, 0, 1, 7, 3, 2, 4, 6]);
   });
 
   it('draws uniforms in [0,1) and normals with the right moments', () => {
     const r = new Rng(7);
     const n = 20000;
-    const u = Array.from({ length: n }, () => r.next());
+    const u = Array.from({ length: n }, () => r.random());
     expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...u)).toBeLessThan(1);
     expect(Math.abs(u.reduce((s, v) => s + v, 0) / n - 0.5)).toBeLessThan(0.01);

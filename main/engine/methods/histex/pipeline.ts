@@ -3,12 +3,14 @@
  * ensemble through the ONNX training engine, inference of the latent over tissue superpixels in
  * blocks, and gene maps computed lazily from the latent with the folded head.
  */
+import { join } from 'node:path';
 import { EngineError, cancelled } from '../../errors';
 import type { ProgressFn } from '../../jobs/progress';
 import { Graph } from '../../onnx/graph';
 import { initParams } from '../../onnx/init';
 import { createSession, toOrt, type OrtTensor } from '../../onnx/session';
-import { TrainSession, type FloatArray } from '../../onnx/train-session';
+import type { FloatArray } from '../../onnx/train-session';
+import { train, type Dataset } from '../../onnx/trainer';
 import {
   HEAD_BETA,
   ISTAR_HIDDEN,
@@ -109,6 +111,8 @@ export interface HistexFit {
   /** per model: epoch losses */
   history: number[][];
   stoppedEarly: boolean[];
+  /** per model: the update its training resumed from (a checkpoint), or null */
+  resumedFromStep: (number | null)[];
   /** density (counts per superpixel) normalisation: pred·(max − min) + min */
   min: Float64Array;
   max: Float64Array;
@@ -124,6 +128,8 @@ export interface HistexFit {
 export interface RunHooks {
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** where training checkpoints go (one folder per model); a matching checkpoint there is resumed */
+  checkpointDir?: string;
 }
 
 /** Bags, targets and gene tokens for the training spots. */
@@ -214,63 +220,53 @@ export async function fitHistex(
   const params: Map<string, Float32Array>[] = [];
   const history: number[][] = [];
   const stoppedEarly: boolean[] = [];
+  const resumedFromStep: (number | null)[] = [];
   const budget = o.timeBudgetSeconds;
+  const data = bagDataset(p, nBags, F, G, o.k, N);
   for (let m = 0; m < o.ensemble; m++) {
-    const modelStart = performance.now();
     const perModel =
-      budget !== undefined ? (budget - (modelStart - started) / 1000) / (o.ensemble - m) : Infinity;
-    const seed = o.seed + m;
-    const trainer = await TrainSession.create(def, { batchSize: B, optimizer: { kind: 'adam' } }, { seed });
-    const feeds = allocFeeds(B, N, F, o.k, G, o.arch);
-    const losses: number[] = [];
-    let best = Infinity;
-    let bad = 0;
-    let early = false;
-    try {
-      const batches = Math.ceil(nBags / B);
-      for (let epoch = 0; epoch < o.epochs; epoch++) {
-        const order = o.shuffle ? shuffled(nBags, seed * 100003 + epoch) : [...Array(nBags).keys()];
-        let sum = 0;
-        for (let bi = 0; bi < batches; bi++) {
-          if (hooks.signal?.aborted) throw cancelled();
-          const rows = order.slice(bi * B, (bi + 1) * B);
-          fillBatch(feeds, p, rows, F, G, o.k, N);
-          const r = await trainer.step(feeds.ort, o.lr);
-          if (!Number.isFinite(r.loss))
-            throw new EngineError('BAD_INPUT', `HISTEX training diverged (loss ${r.loss}).`, {
-              hint: 'Lower the learning rate.',
-            });
-          sum += r.loss * rows.length;
-        }
-        const loss = sum / nBags;
-        losses.push(loss);
-        progress({
-          fraction: (m + (epoch + 1) / o.epochs) / o.ensemble,
-          message: `model ${m + 1}/${o.ensemble}, epoch ${epoch + 1}/${o.epochs}, loss ${loss.toPrecision(4)}`,
-          metrics: { loss, epoch: epoch + 1, model: m + 1 },
-        });
-        if (o.earlyStopping) {
-          if (loss < best * (1 - o.earlyStopping.minDelta)) {
-            best = loss;
-            bad = 0;
-          } else if (++bad >= o.earlyStopping.patience) {
-            early = true;
-            break;
+      budget !== undefined ? (budget - (performance.now() - started) / 1000) / (o.ensemble - m) : undefined;
+    // One model of the ensemble through the app's one training loop (onnx/trainer.ts): its
+    // checkpoints (one folder per model) let an interrupted job resume mid-training bit for bit.
+    const r = await train({
+      model: def,
+      batchSize: B,
+      optimizer: { kind: 'adam' },
+      train: data,
+      epochs: o.epochs,
+      seed: o.seed + m,
+      lr: { kind: 'constant', lr: o.lr },
+      shuffle: o.shuffle,
+      ...(o.earlyStopping
+        ? {
+            earlyStopping: {
+              patience: o.earlyStopping.patience,
+              minDelta: o.earlyStopping.minDelta,
+              monitor: 'train' as const,
+              relative: true,
+              restoreBest: false,
+            },
           }
-        }
-        if ((performance.now() - modelStart) / 1000 > perModel) {
-          early = true;
-          break;
-        }
-      }
-      const values = new Map<string, Float32Array>();
-      for (const [k, v] of trainer.paramValues()) values.set(k, Float32Array.from(v));
-      params.push(values);
-      history.push(losses);
-      stoppedEarly.push(early);
-    } finally {
-      await trainer.release();
-    }
+        : {}),
+      ...(perModel !== undefined ? { timeBudgetSeconds: perModel } : {}),
+      ...(hooks.checkpointDir
+        ? { checkpoint: { dir: join(hooks.checkpointDir, `model-${m}`), everySteps: CHECKPOINT_STEPS } }
+        : {}),
+      onProgress: (u) =>
+        progress({
+          ...u,
+          fraction: (m + u.fraction) / o.ensemble,
+          message: `model ${m + 1}/${o.ensemble}, ${u.message ?? ''}`,
+          metrics: { ...(u.metrics ?? {}), model: m + 1 },
+        }),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    });
+    const values = new Map<string, Float32Array>();
+    for (const [k, v] of r.params) values.set(k, Float32Array.from(v));
+    params.push(values);
+    history.push(r.history.map((h) => h.trainLoss));
+    stoppedEarly.push(r.stoppedEarly);
+    resumedFromStep.push(r.resumedFromStep ?? null);
   }
   return {
     options: o,
@@ -279,6 +275,7 @@ export async function fitHistex(
     params,
     history,
     stoppedEarly,
+    resumedFromStep,
     min: p.min,
     max: p.max,
     tokenX: p.tokenX,
@@ -289,72 +286,30 @@ export async function fitHistex(
   };
 }
 
-function shuffled(n: number, seed: number): number[] {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
+/** Steps between checkpoints (epoch ends are checkpoints too). */
+const CHECKPOINT_STEPS = 10;
+
+/**
+ * The training bags as the trainer's Dataset: per bag its superpixels' features (`his`, zero rows
+ * for padding), the bag mask, the gene tokens (HISTEX only) and the min-max target.
+ */
+function bagDataset(p: Prepared, nBags: number, F: number, G: number, k: number, N: number): Dataset {
+  return {
+    size: nBags,
+    fill(rows, out) {
+      const his = out['his'] as Float32Array;
+      const gene = out['gene'] as Float32Array | undefined;
+      const bag = out['bag'] as Float32Array;
+      const y = out['y'] as Float32Array;
+      rows.forEach((b, r) => {
+        const mem = p.bags.members[b]!;
+        mem.forEach((s, t) => his.set(p.f.data.subarray(s * F, (s + 1) * F), (r * N + t) * F));
+        bag.set(p.bags.mask.subarray(b * N, (b + 1) * N), r * N);
+        gene?.set(p.gene.subarray(b * k * G, (b + 1) * k * G), r * k * G);
+        y.set(p.y.subarray(b * G, (b + 1) * G), r * G);
+      });
+    },
   };
-  const a = [...Array(n).keys()];
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
-interface Feeds {
-  his: Float32Array;
-  gene: Float32Array;
-  bag: Float32Array;
-  y: Float32Array;
-  mask: Float32Array;
-  ort: Record<string, OrtTensor>;
-}
-
-function allocFeeds(B: number, N: number, F: number, k: number, G: number, arch: string): Feeds {
-  const f: Feeds = {
-    his: new Float32Array(B * N * F),
-    gene: new Float32Array(B * k * G),
-    bag: new Float32Array(B * N),
-    y: new Float32Array(B * G),
-    mask: new Float32Array(B),
-    ort: {},
-  };
-  f.ort['his'] = toOrt('float32', f.his, [B, N, F]);
-  if (arch !== 'istar') f.ort['gene'] = toOrt('float32', f.gene, [B, k, G]);
-  f.ort['bag'] = toOrt('float32', f.bag, [B, N]);
-  f.ort['y'] = toOrt('float32', f.y, [B, G]);
-  f.ort['mask'] = toOrt('float32', f.mask, [B, 1]);
-  return f;
-}
-
-function fillBatch(
-  f: Feeds,
-  p: Prepared,
-  rows: readonly number[],
-  F: number,
-  G: number,
-  k: number,
-  N: number,
-) {
-  f.his.fill(0);
-  f.gene.fill(0);
-  f.bag.fill(0);
-  f.y.fill(0);
-  f.mask.fill(0);
-  rows.forEach((b, r) => {
-    const mem = p.bags.members[b]!;
-    mem.forEach((s, t) => f.his.set(p.f.data.subarray(s * F, (s + 1) * F), (r * N + t) * F));
-    f.bag.set(p.bags.mask.subarray(b * N, (b + 1) * N), r * N);
-    f.gene.set(p.gene.subarray(b * k * G, (b + 1) * k * G), r * k * G);
-    f.y.set(p.y.subarray(b * G, (b + 1) * G), r * G);
-    f.mask[r] = 1;
-  });
 }
 
 // ───────────────────────────── inference ─────────────────────────────

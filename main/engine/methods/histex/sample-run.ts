@@ -89,7 +89,7 @@ export async function runHistex(
       lattice: sample.lattice,
     },
     o,
-    { onProgress: subProgress(ctx.progress, 0.08, 0.85), signal: ctx.signal },
+    { onProgress: subProgress(ctx.progress, 0.08, 0.85), signal: ctx.signal, checkpointDir: ctx.workDir },
   );
   const latent = await inferLatent(fit, {
     onProgress: subProgress(ctx.progress, 0.85, 0.98),
@@ -166,6 +166,12 @@ export async function runHistex(
     seconds,
     finalLoss,
     summary: `${genes.length} genes over ${n} superpixels in ${seconds.toFixed(0)} s (final loss ${finalLoss.toFixed(4)})`,
-    details: { superpixels: n, featureSetId, epochs: fit.history.map((h) => h.length) },
+    details: {
+      superpixels: n,
+      featureSetId,
+      epochs: fit.history.map((h) => h.length),
+      // per model, the training step a checkpoint resumed it from (-1: trained from the start)
+      resumedFromStep: fit.resumedFromStep.map((s) => s ?? -1),
+    },
   };
 }
