@@ -194,7 +194,7 @@ export async function slideEncoderFeatures(o: {
   const rng = new Rng(opt.seed);
   const pick = Array.from(
     { length: Math.min(opt.samples, tissue.length) },
-    () => tissue[Math.floor(rng.next() * tissue.length)]!,
+    () => tissue[rng.int(tissue.length)]!,
   );
   const aug = new Rng(opt.seed + 1);
   const dataset: Dataset = {
@@ -203,7 +203,7 @@ export async function slideEncoderFeatures(o: {
       const x = out['x'] as Float32Array;
       const tg = out['target'] as Float32Array;
       indices.forEach((i, r) => {
-        const t = Math.floor(aug.next() * 8);
+        const t = aug.int(8);
         const stain = [aug.uniform(0.7, 1.3), aug.uniform(0.7, 1.3), aug.uniform(0.8, 1.2)];
         fillWindow(od, w, h, g.cols, pick[i]!, t, stain, x, r * 3 * P * P, tg, r * 48);
       });
