@@ -1,0 +1,229 @@
+/**
+ * Spot maps as rasters, the 2× coarsening that makes Diff-ST's training pairs from the sample
+ * itself, per-patch per-gene min-max, the gene co-expression adjacency and the calibration of a
+ * sampled 2× map to its parent spots. Pure functions; unit-tested against hand-checked values.
+ *
+ * A raster has one pixel per lattice node: pixel (i, j) is centred at (originX + j·pitch,
+ * originY + i·pitch) full-res px, and holds that spot's value per member (a pseudo-spot's sum
+ * divided by its member count). The 2× coarsening with parity (py, px) groups HR pixels
+ * {2I − py, 2I − py + 1} × {2J − px, 2J − px + 1} into LR pixel (I, J) (mean over the measured
+ * children); the inverse geometry (one LR pixel → 2×2 children at ±pitch/4) is what inference uses.
+ */
+
+export interface SpotRaster {
+  width: number;
+  height: number;
+  genes: number;
+  /** full-res px between neighbouring pixel centres */
+  pitch: number;
+  /** centre of pixel (0, 0), full-res px */
+  originX: number;
+  originY: number;
+  /** (i·width + j)·genes + g */
+  values: Float32Array;
+  /** 1 where a spot was measured */
+  present: Uint8Array;
+}
+
+/** Median distance from each point to its nearest neighbour (the lattice pitch). */
+export function medianNearestDistance(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
+  const n = xs.length;
+  if (n < 2) throw new RangeError('need at least two spots to find the lattice pitch');
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const e = (xs[i]! - xs[j]!) ** 2 + (ys[i]! - ys[j]!) ** 2;
+      if (e < best) best = e;
+    }
+    d[i] = Math.sqrt(best);
+  }
+  d.sort();
+  return n % 2 ? d[(n - 1) / 2]! : (d[n / 2 - 1]! + d[n / 2]!) / 2;
+}
+
+/**
+ * Spots onto a square raster of the given pitch (axis-aligned; the nearest pixel; spots landing on
+ * the same pixel are averaged). `values` is spots × genes, already per member.
+ */
+export function rasteriseSpots(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  values: ArrayLike<number>,
+  genes: number,
+  pitch: number,
+): SpotRaster {
+  const n = xs.length;
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let s = 0; s < n; s++) {
+    minX = Math.min(minX, xs[s]!);
+    minY = Math.min(minY, ys[s]!);
+    maxX = Math.max(maxX, xs[s]!);
+    maxY = Math.max(maxY, ys[s]!);
+  }
+  const width = Math.round((maxX - minX) / pitch) + 1;
+  const height = Math.round((maxY - minY) / pitch) + 1;
+  const sum = new Float64Array(width * height * genes);
+  const count = new Uint16Array(width * height);
+  for (let s = 0; s < n; s++) {
+    const q = Math.round((ys[s]! - minY) / pitch) * width + Math.round((xs[s]! - minX) / pitch);
+    count[q]!++;
+    for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
+  }
+  const out = new Float32Array(width * height * genes);
+  const present = new Uint8Array(width * height);
+  for (let q = 0; q < width * height; q++) {
+    if (!count[q]) continue;
+    present[q] = 1;
+    for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
+  }
+  return { width, height, genes, pitch, originX: minX, originY: minY, values: out, present };
+}
+
+/** The 2× coarsening with parity (py, px): LR pixel = mean of its measured HR children. */
+export function coarsen2(r: SpotRaster, py: 0 | 1, px: 0 | 1): SpotRaster {
+  const width = Math.floor((r.width + px + 1) / 2);
+  const height = Math.floor((r.height + py + 1) / 2);
+  const G = r.genes;
+  const values = new Float32Array(width * height * G);
+  const present = new Uint8Array(width * height);
+  for (let I = 0; I < height; I++)
+    for (let J = 0; J < width; J++) {
+      let n = 0;
+      const q = I * width + J;
+      for (let di = 0; di < 2; di++)
+        for (let dj = 0; dj < 2; dj++) {
+          const i = 2 * I - py + di;
+          const j = 2 * J - px + dj;
+          if (i < 0 || j < 0 || i >= r.height || j >= r.width) continue;
+          const c = i * r.width + j;
+          if (!r.present[c]) continue;
+          n++;
+          for (let g = 0; g < G; g++) values[q * G + g] = values[q * G + g]! + r.values[c * G + g]!;
+        }
+      if (n === 0) continue;
+      present[q] = 1;
+      for (let g = 0; g < G; g++) values[q * G + g] = values[q * G + g]! / n;
+    }
+  return {
+    width,
+    height,
+    genes: G,
+    pitch: 2 * r.pitch,
+    // LR pixel (0,0) is the centre of HR pixels (−py, −px) and (1 − py, 1 − px).
+    originX: r.originX + (0.5 - px) * r.pitch,
+    originY: r.originY + (0.5 - py) * r.pitch,
+    values,
+    present,
+  };
+}
+
+/** Per-gene min and max over the present pixels of an L×L window at (i0, j0) (outside = absent). */
+export function windowMinMax(
+  r: SpotRaster,
+  i0: number,
+  j0: number,
+  size: number,
+): { min: Float32Array; max: Float32Array; any: boolean } {
+  const G = r.genes;
+  const min = new Float32Array(G).fill(Infinity);
+  const max = new Float32Array(G).fill(-Infinity);
+  let any = false;
+  for (let i = i0; i < i0 + size; i++)
+    for (let j = j0; j < j0 + size; j++) {
+      if (i < 0 || j < 0 || i >= r.height || j >= r.width) continue;
+      const q = i * r.width + j;
+      if (!r.present[q]) continue;
+      any = true;
+      for (let g = 0; g < G; g++) {
+        const v = r.values[q * G + g]!;
+        if (v < min[g]!) min[g] = v;
+        if (v > max[g]!) max[g] = v;
+      }
+    }
+  if (!any) {
+    min.fill(0);
+    max.fill(0);
+  }
+  return { min, max, any };
+}
+
+/**
+ * Min-max of v with the patch's (min, max); a gene constant over the patch (e.g. all zero) maps
+ * to 0 instead of being divided by 0 (the released code skips all-zero maps).
+ */
+export function minMax(v: number, min: number, max: number): number {
+  const range = max - min;
+  return range > 1e-12 ? (v - min) / range : v - min;
+}
+
+/** The inverse of minMax for the same (min, max). */
+export function unMinMax(x: number, min: number, max: number): number {
+  const range = max - min;
+  return range > 1e-12 ? min + x * range : min + x;
+}
+
+/**
+ * Gene co-expression adjacency of the released code: R_ij = S_i / S_j with S the genes' total
+ * expression, A = max(R, Rᵀ) elementwise (so A_ij = max(S_i, S_j) / min(S_i, S_j) ≥ 1), then
+ * row-normalised (our addition, docs/diffst.md: raw ratios reach 10³ between HVGs and would
+ * swamp the LR features). Genes with S = 0 get only their self-loop.
+ */
+export function coexpressionAdjacency(totals: ArrayLike<number>): Float32Array {
+  const G = totals.length;
+  const a = new Float32Array(G * G);
+  for (let i = 0; i < G; i++) {
+    let rowSum = 0;
+    for (let j = 0; j < G; j++) {
+      const si = totals[i]!;
+      const sj = totals[j]!;
+      const v = i === j ? 1 : si > 0 && sj > 0 ? Math.max(si / sj, sj / si) : 0;
+      a[i * G + j] = v;
+      rowSum += v;
+    }
+    for (let j = 0; j < G; j++) a[i * G + j] = a[i * G + j]! / rowSum;
+  }
+  return a;
+}
+
+/**
+ * Makes a 2× map agree with its parents: within each measured LR pixel, the measured children
+ * are shifted (per gene) so their mean equals the parent, keeping the sampled pattern. `hr` is
+ * (2h × 2w × G) for an LR raster of h × w; children of (I, J) are (2I + a, 2J + b).
+ */
+export function calibrateToParents(hr: Float32Array, lr: SpotRaster, childPresent?: Uint8Array): void {
+  const G = lr.genes;
+  const W2 = 2 * lr.width;
+  for (let I = 0; I < lr.height; I++)
+    for (let J = 0; J < lr.width; J++) {
+      const p = I * lr.width + J;
+      if (!lr.present[p]) continue;
+      const kids: number[] = [];
+      for (let a = 0; a < 2; a++)
+        for (let b = 0; b < 2; b++) {
+          const c = (2 * I + a) * W2 + 2 * J + b;
+          if (!childPresent || childPresent[c]) kids.push(c);
+        }
+      if (kids.length === 0) continue;
+      for (let g = 0; g < G; g++) {
+        let m = 0;
+        for (const c of kids) m += hr[c * G + g]!;
+        const shift = lr.values[p * G + g]! - m / kids.length;
+        for (const c of kids) hr[c * G + g] = hr[c * G + g]! + shift;
+      }
+    }
+}
+
+/** The 8 symmetries of the square acting on (i, j) in an n×n patch. */
+export function dihedral(k: number, i: number, j: number, n: number): [number, number] {
+  let a = i;
+  let b = j;
+  if (k & 4) [a, b] = [b, a];
+  if (k & 1) a = n - 1 - a;
+  if (k & 2) b = n - 1 - b;
+  return [a, b];
+}
