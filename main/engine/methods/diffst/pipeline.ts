@@ -20,6 +20,9 @@ import { openSlide } from '../../slide/open';
 import { diffstModel, type DiffstConfig } from '../../../../models/diffst';
 import type { DiffstPreset } from './presets';
 import {
+  childAffine,
+  pixelCentre,
+  type Affine,
   calibrateToParents,
   coarsen2,
   coexpressionAdjacency,
@@ -170,7 +173,8 @@ export function trainingItems(
                 for (let g = 0; g < G; g++) it.x0[g * H * H + a * H + b] = it.lr[g * L * L + la * L + lb]!;
               }
             }
-          patchImages(p, imgs, R.originX + j0 * R.pitch, R.originY + i0 * R.pitch, R.pitch, it.wsi, it.cells);
+          const c0 = pixelCentre(R.affine, i0, j0);
+          patchImages(p, imgs, c0.x, c0.y, R.pitch, it.wsi, it.cells);
           items.push(it);
         }
     }
@@ -320,8 +324,7 @@ export interface SampledMap {
   height: number;
   genes: number;
   pitch: number;
-  originX: number;
-  originY: number;
+  affine: Affine;
   mean: Float32Array;
   sd: Float32Array;
   /** children of measured parents */
@@ -379,16 +382,9 @@ export async function sampleDiffst(
           }
         const wsi = new Float32Array(3 * Hi * Hi);
         const cells = new Float32Array(p.cells * 3 * p.cellPx * p.cellPx);
-        // HR pixel (0,0) of this patch is child (2·I0, 2·J0), centred a quarter pitch up-left of LR (I0, J0).
-        patchImages(
-          p,
-          imgs,
-          R.originX + J0 * R.pitch - R.pitch / 4,
-          R.originY + I0 * R.pitch - R.pitch / 4,
-          hrPitch,
-          wsi,
-          cells,
-        );
+        // HR pixel (0,0) of this patch is child (2·I0, 2·J0).
+        const c0 = pixelCentre(childAffine(R.affine), 2 * I0, 2 * J0);
+        patchImages(p, imgs, c0.x, c0.y, hrPitch, wsi, cells);
         patches.push({ I0, J0, min: mm.min, max: mm.max, lr, wsi, cells });
       }
     const rows = patches.flatMap((_, pi) => Array.from({ length: K }, (_, k) => ({ pi, k })));
@@ -491,8 +487,7 @@ export async function sampleDiffst(
       height: H2,
       genes: G,
       pitch: hrPitch,
-      originX: R.originX - R.pitch / 4,
-      originY: R.originY - R.pitch / 4,
+      affine: childAffine(R.affine),
       mean,
       sd,
       present,

@@ -14,15 +14,122 @@ export interface SpotRaster {
   width: number;
   height: number;
   genes: number;
-  /** full-res px between neighbouring pixel centres */
+  /** full-res px between neighbouring pixel centres (√|det| of the affine) */
   pitch: number;
-  /** centre of pixel (0, 0), full-res px */
-  originX: number;
-  originY: number;
+  /** pixel (i, j) is centred at x = ox + j·xj + i·xi, y = oy + j·yj + i·yi (full-res px) */
+  affine: Affine;
   /** (i·width + j)·genes + g */
   values: Float32Array;
   /** 1 where a spot was measured */
   present: Uint8Array;
+}
+
+export interface Affine {
+  ox: number;
+  xj: number;
+  xi: number;
+  oy: number;
+  yj: number;
+  yi: number;
+}
+
+export function affinePitch(f: Affine): number {
+  return Math.sqrt(Math.abs(f.xj * f.yi - f.xi * f.yj));
+}
+
+/** Pixel (i, j) → full-res px. */
+export function pixelCentre(f: Affine, i: number, j: number): { x: number; y: number } {
+  return { x: f.ox + j * f.xj + i * f.xi, y: f.oy + j * f.yj + i * f.yi };
+}
+
+/** Full-res px → fractional pixel (i, j). */
+export function pixelAt(f: Affine, x: number, y: number): { i: number; j: number } {
+  const det = f.xj * f.yi - f.xi * f.yj;
+  const dx = x - f.ox;
+  const dy = y - f.oy;
+  return { j: (dx * f.yi - dy * f.xi) / det, i: (f.xj * dy - f.yj * dx) / det };
+}
+
+/** Least-squares x = c0 + c1·u + c2·v (for the lattice → px affine). */
+function fitPlane(u: ArrayLike<number>, v: ArrayLike<number>, z: ArrayLike<number>): [number, number, number] {
+  const m = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
+  const r = [0, 0, 0];
+  for (let k = 0; k < z.length; k++) {
+    const row = [1, u[k]!, v[k]!];
+    for (let a = 0; a < 3; a++) {
+      r[a]! += row[a]! * z[k]!;
+      for (let b = 0; b < 3; b++) m[a]![b]! += row[a]! * row[b]!;
+    }
+  }
+  // Gaussian elimination with partial pivoting on the 3×3 normal equations.
+  for (let c = 0; c < 3; c++) {
+    let piv = c;
+    for (let a = c + 1; a < 3; a++) if (Math.abs(m[a]![c]!) > Math.abs(m[piv]![c]!)) piv = a;
+    [m[c], m[piv]] = [m[piv]!, m[c]!];
+    [r[c], r[piv]] = [r[piv]!, r[c]!];
+    if (Math.abs(m[c]![c]!) < 1e-12) throw new RangeError('spot positions do not span a 2-D lattice');
+    for (let a = 0; a < 3; a++) {
+      if (a === c) continue;
+      const f = m[a]![c]! / m[c]![c]!;
+      for (let b = c; b < 3; b++) m[a]![b]! -= f * m[c]![b]!;
+      r[a]! -= f * r[c]!;
+    }
+  }
+  return [r[0]! / m[0]![0]!, r[1]! / m[1]![1]!, r[2]! / m[2]![2]!];
+}
+
+/**
+ * Spots with integer lattice coordinates (a = column, b = row; axial for hexagonal lattices) onto a
+ * raster: pixel (b − min b, a − min a). The lattice → px map is fitted by least squares, so a
+ * rotated or sheared lattice is placed correctly. `values` is spots × genes, already per member.
+ */
+export function rasteriseLattice(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  values: ArrayLike<number>,
+  genes: number,
+): SpotRaster {
+  const n = a.length;
+  let minA = Infinity;
+  let minB = Infinity;
+  let maxA = -Infinity;
+  let maxB = -Infinity;
+  for (let s = 0; s < n; s++) {
+    minA = Math.min(minA, Math.round(a[s]!));
+    minB = Math.min(minB, Math.round(b[s]!));
+    maxA = Math.max(maxA, Math.round(a[s]!));
+    maxB = Math.max(maxB, Math.round(b[s]!));
+  }
+  const width = maxA - minA + 1;
+  const height = maxB - minB + 1;
+  const sum = new Float64Array(width * height * genes);
+  const count = new Uint16Array(width * height);
+  const js = new Float64Array(n);
+  const is = new Float64Array(n);
+  for (let s = 0; s < n; s++) {
+    js[s] = Math.round(a[s]!) - minA;
+    is[s] = Math.round(b[s]!) - minB;
+    const q = is[s]! * width + js[s]!;
+    count[q]!++;
+    for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
+  }
+  const out = new Float32Array(width * height * genes);
+  const present = new Uint8Array(width * height);
+  for (let q = 0; q < width * height; q++) {
+    if (!count[q]) continue;
+    present[q] = 1;
+    for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
+  }
+  const [ox, xj, xi] = fitPlane(js, is, xs);
+  const [oy, yj, yi] = fitPlane(js, is, ys);
+  const affine = { ox, xj, xi, oy, yj, yi };
+  return { width, height, genes, pitch: affinePitch(affine), affine, values: out, present };
 }
 
 /** Median distance from each point to its nearest neighbour (the lattice pitch). */
@@ -81,7 +188,8 @@ export function rasteriseSpots(
     present[q] = 1;
     for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
   }
-  return { width, height, genes, pitch, originX: minX, originY: minY, values: out, present };
+  const affine = { ox: minX, xj: pitch, xi: 0, oy: minY, yj: 0, yi: pitch };
+  return { width, height, genes, pitch, affine, values: out, present };
 }
 
 /** The 2× coarsening with parity (py, px): LR pixel = mean of its measured HR children. */
@@ -115,8 +223,14 @@ export function coarsen2(r: SpotRaster, py: 0 | 1, px: 0 | 1): SpotRaster {
     genes: G,
     pitch: 2 * r.pitch,
     // LR pixel (0,0) is the centre of HR pixels (−py, −px) and (1 − py, 1 − px).
-    originX: r.originX + (0.5 - px) * r.pitch,
-    originY: r.originY + (0.5 - py) * r.pitch,
+    affine: {
+      ox: r.affine.ox + (0.5 - px) * r.affine.xj + (0.5 - py) * r.affine.xi,
+      xj: 2 * r.affine.xj,
+      xi: 2 * r.affine.xi,
+      oy: r.affine.oy + (0.5 - px) * r.affine.yj + (0.5 - py) * r.affine.yi,
+      yj: 2 * r.affine.yj,
+      yi: 2 * r.affine.yi,
+    },
     values,
     present,
   };
@@ -216,6 +330,18 @@ export function calibrateToParents(hr: Float32Array, lr: SpotRaster, childPresen
         for (const c of kids) hr[c * G + g] = hr[c * G + g]! + shift;
       }
     }
+}
+
+/** The affine of the 2× raster of `f`: child (2I + a, 2J + b) sits at parent coordinates (I + (a − ½)/2, J + (b − ½)/2). */
+export function childAffine(f: Affine): Affine {
+  return {
+    ox: f.ox - f.xj / 4 - f.xi / 4,
+    xj: f.xj / 2,
+    xi: f.xi / 2,
+    oy: f.oy - f.yj / 4 - f.yi / 4,
+    yj: f.yj / 2,
+    yi: f.yi / 2,
+  };
 }
 
 /** The 8 symmetries of the square acting on (i, j) in an n×n patch. */

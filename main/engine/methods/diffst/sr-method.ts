@@ -9,7 +9,7 @@ import { subProgress } from '../../jobs/progress';
 import type { SrInput, SrMethod, SrRunOptions, SuperpixelOutput } from '../types';
 import { fitDiffst, imagePixelSizes, readSlideRaster, sampleDiffst, type DiffstFit, type SampledMap } from './pipeline';
 import { DIFFST_PRESETS, isPresetName, type DiffstPreset } from './presets';
-import { medianNearestDistance, rasteriseSpots, type SpotRaster } from './raster';
+import { medianNearestDistance, pixelAt, pixelCentre, rasteriseLattice, rasteriseSpots, type SpotRaster } from './raster';
 
 /** A superpixel map plus its per-superpixel SD over the samples. */
 export interface DiffstOutput extends SuperpixelOutput {
@@ -52,24 +52,64 @@ export function inputRaster(input: SrInput): SpotRaster {
   });
   const xs = input.spots.map((s) => s.x);
   const ys = input.spots.map((s) => s.y);
+  // Lattice coordinates when the caller has them (the harness always does), else array indices on
+  // a square lattice, else positions snapped to a square raster of the nearest-neighbour pitch.
+  const lat = input.spots.map((s) =>
+    s.lattice ?? (input.lattice === 'square' && s.row !== undefined && s.col !== undefined ? { a: s.col, b: s.row } : null),
+  );
+  if (lat.every((l) => l !== null))
+    return rasteriseLattice(
+      lat.map((l) => l!.a),
+      lat.map((l) => l!.b),
+      xs,
+      ys,
+      per,
+      G,
+    );
   return rasteriseSpots(xs, ys, per, G, medianNearestDistance(xs, ys));
 }
 
-/** The sampled 2× map as a superpixel output (one superpixel per 2× node). */
-export function toOutput(m: SampledMap, fit: DiffstFit): DiffstOutput {
+/**
+ * The sampled 2× map as a superpixel output: a grid of superpixels `fraction` of the 2× pitch
+ * over the map's extent, each taking the 2× node nearest to its centre (in lattice space, so
+ * rotated or sheared lattices are read right); superpixels whose node is unmeasured are absent.
+ */
+export function toOutput(m: SampledMap, fit: DiffstFit, fraction = 0.25): DiffstOutput {
+  const size = m.pitch * fraction;
+  const corners = [
+    pixelCentre(m.affine, -0.5, -0.5),
+    pixelCentre(m.affine, -0.5, m.width - 0.5),
+    pixelCentre(m.affine, m.height - 0.5, -0.5),
+    pixelCentre(m.affine, m.height - 0.5, m.width - 0.5),
+  ];
+  const x0 = Math.min(...corners.map((c) => c.x));
+  const y0 = Math.min(...corners.map((c) => c.y));
+  const width = Math.ceil((Math.max(...corners.map((c) => c.x)) - x0) / size);
+  const height = Math.ceil((Math.max(...corners.map((c) => c.y)) - y0) / size);
+  const G = m.genes;
+  const values = new Float32Array(width * height * G);
+  const sd = new Float32Array(width * height * G);
+  const present = new Uint8Array(width * height);
+  for (let r = 0; r < height; r++)
+    for (let c = 0; c < width; c++) {
+      const at = pixelAt(m.affine, x0 + (c + 0.5) * size, y0 + (r + 0.5) * size);
+      const i = Math.round(at.i);
+      const j = Math.round(at.j);
+      if (i < 0 || j < 0 || i >= m.height || j >= m.width) continue;
+      const node = i * m.width + j;
+      if (!m.present[node]) continue;
+      const q = r * width + c;
+      present[q] = 1;
+      values.set(m.mean.subarray(node * G, (node + 1) * G), q * G);
+      sd.set(m.sd.subarray(node * G, (node + 1) * G), q * G);
+    }
   return {
     kind: 'superpixel',
-    grid: {
-      originX: m.originX - m.pitch / 2,
-      originY: m.originY - m.pitch / 2,
-      sizePx: m.pitch,
-      width: m.width,
-      height: m.height,
-    },
-    nGenes: m.genes,
-    values: m.mean,
-    present: m.present,
-    uncertainty: m.sd,
+    grid: { originX: x0, originY: y0, sizePx: size, width, height },
+    nGenes: G,
+    values,
+    present,
+    uncertainty: sd,
     samples: m.samples,
     steps: m.steps,
     fit: {
