@@ -163,7 +163,7 @@ function modulate(g: Graph, P: P, y: Tensor, h: Tensor, a: number): [Tensor, Ten
 function geneGraph(g: Graph, P: P, x: Tensor, cfg: DiffstConfig): Tensor {
   const [, G, L] = x.dims as [number, number, number];
   const X = g.reshape(x, [0, G, L * L]);
-  const A = g.constant(cfg.adjacency, [G, G]);
+  const A = g.constant(Array.from(cfg.adjacency), [G, G]);
   const W = P('lr/graph/w', [L * L, L * L], init.xavierUniform(L * L, L * L));
   const graph = g.reshape(g.relu(g.matmul(A, g.matmul(X, W))), [0, G, L, L]);
   return g.add(g.mul(x, 1 - cfg.graphAlpha), g.mul(graph, cfg.graphAlpha));
@@ -376,3 +376,13 @@ export function diffstModel(cfg: DiffstConfig, name = 'diffst'): ModelDefinition
     },
   };
 }
+
+/** The denoiser's blocks, exposed for gradient checks of each branch on its own. */
+export const diffstBlocks = {
+  params,
+  resBlock,
+  crossAttention,
+  modulate,
+  geneGraph,
+  norm,
+};

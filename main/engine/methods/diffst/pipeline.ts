@@ -134,10 +134,10 @@ export function trainingItems(
   for (const py of [0, 1] as const)
     for (const px of [0, 1] as const) {
       const lrR = coarsen2(R, py, px);
-      for (const I0 of windowOrigins(lrR.height, L))
-        for (const J0 of windowOrigins(lrR.width, L)) {
+      for (let I0 = -L / 2; I0 <= lrR.height - L / 2; I0 += p.trainStride)
+        for (let J0 = -L / 2; J0 <= lrR.width - L / 2; J0 += p.trainStride) {
+          if (measuredFraction(lrR, I0, J0, L) < 0.25) continue;
           const mm = windowMinMax(lrR, I0, J0, L);
-          if (!mm.any) continue;
           const it: PatchItem = {
             x0: new Float32Array(G * H * H),
             hrMask: new Float32Array(H * H),
@@ -161,16 +161,18 @@ export function trainingItems(
               const i = i0 + a;
               const j = j0 + b;
               const measured = i >= 0 && j >= 0 && i < R.height && j < R.width && R.present[i * R.width + j];
+              const la = a >> 1;
+              const lb = b >> 1;
+              // 'residual': x_0 is the HR map minus its parent's LR value (nearest upsampling).
+              const off = (g: number) => (p.target === 'residual' ? it.lr[g * L * L + la * L + lb]! : 0);
               if (measured) {
                 it.hrMask[a * H + b] = 1;
                 const q = i * R.width + j;
                 for (let g = 0; g < G; g++)
-                  it.x0[g * H * H + a * H + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
+                  it.x0[g * H * H + a * H + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!) - off(g);
               } else {
                 // Unmeasured pixels carry their parent's LR value (the loss ignores them).
-                const la = a >> 1;
-                const lb = b >> 1;
-                for (let g = 0; g < G; g++) it.x0[g * H * H + a * H + b] = it.lr[g * L * L + la * L + lb]!;
+                for (let g = 0; g < G; g++) it.x0[g * H * H + a * H + b] = it.lr[g * L * L + la * L + lb]! - off(g);
               }
             }
           const c0 = pixelCentre(R.affine, i0, j0);
@@ -179,6 +181,14 @@ export function trainingItems(
         }
     }
   return items;
+}
+
+/** Fraction of an L×L window of r (origin may be negative) that is measured. */
+function measuredFraction(r: SpotRaster, I0: number, J0: number, L: number): number {
+  let n = 0;
+  for (let i = I0; i < I0 + L; i++)
+    for (let j = J0; j < J0 + L; j++) if (i >= 0 && j >= 0 && i < r.height && j < r.width && r.present[i * r.width + j]) n++;
+  return n / (L * L);
 }
 
 /** Copies a C×n×n block applying symmetry k. */
@@ -463,7 +473,14 @@ export async function sampleDiffst(
             const q = i * W2 + j;
             cnt[q]!++;
             for (let g = 0; g < G; g++)
-              acc[q * G + g] = acc[q * G + g]! + unMinMax(results[base + g * H * H + a * H + b]!, pt.min[g]!, pt.max[g]!);
+              acc[q * G + g] =
+                acc[q * G + g]! +
+                unMinMax(
+                  results[base + g * H * H + a * H + b]! +
+                    (p.target === 'residual' ? pt.lr[g * L * L + (a >> 1) * L + (b >> 1)]! : 0),
+                  pt.min[g]!,
+                  pt.max[g]!,
+                );
           }
       });
       for (let q = 0; q < W2 * H2; q++)

@@ -28,10 +28,19 @@ export interface DiffstPreset {
   disentangleWeight: number;
   /** sampling batch (rows per ORT run) */
   sampleBatch: number;
+  /**
+   * What is diffused: 'map' = the normalised HR map (the released model); 'residual' = the HR map
+   * minus its nearest-upsampled LR map, so an uncertain model falls back to the LR map rather than
+   * to noise (docs/diffst.md: with one section of training data this is what makes it usable).
+   */
+  target: 'map' | 'residual';
+  /** stride of the training windows over the LR map (LR pixels) */
+  trainStride: number;
 }
 
 const base = {
   levels: 2,
+  trainStride: 1,
   weightDecay: 1e-5,
   graphAlpha: 0.02,
   disentangleWeight: 0.01,
@@ -54,6 +63,7 @@ export const DIFFST_PRESETS = {
     sampleSteps: 5,
     samples: 4,
     sampleBatch: 16,
+    target: 'residual',
   },
   default: {
     ...base,
@@ -64,13 +74,14 @@ export const DIFFST_PRESETS = {
     cells: 16,
     cellPx: 16,
     region: 2,
-    updates: 600,
+    updates: 400,
     batchSize: 4,
     lr: 1e-3,
     emaDecay: 0.99,
     sampleSteps: 20,
     samples: 8,
     sampleBatch: 32,
+    target: 'residual',
   },
   paper: {
     ...base,
@@ -88,8 +99,11 @@ export const DIFFST_PRESETS = {
     sampleSteps: 20,
     samples: 8,
     sampleBatch: 8,
+    target: 'map',
+    trainStride: 2,
   },
 } satisfies Record<string, DiffstPreset>;
+
 
 export type DiffstPresetName = keyof typeof DIFFST_PRESETS;
 
