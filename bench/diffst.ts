@@ -63,7 +63,11 @@ async function speed(args: string[]) {
     batchSize: p.batchSize,
     optimizer: { kind: 'adamw', weightDecay: p.weightDecay },
   });
-  const trainer = await TrainSession.create(def, { batchSize: p.batchSize, optimizer: { kind: 'adamw', weightDecay: p.weightDecay } }, { seed: 0 });
+  const trainer = await TrainSession.create(
+    def,
+    { batchSize: p.batchSize, optimizer: { kind: 'adamw', weightDecay: p.weightDecay } },
+    { seed: 0 },
+  );
   const fwdBuilt = buildInference(def, trainer.paramValues(), p.batchSize);
   const fwd = (await createSession(fwdBuilt.bytes, {})).session;
   const stepFeeds = randomFeeds(step.dataInputs);
@@ -150,7 +154,10 @@ async function coarsen(args: string[]) {
     });
     const seconds = (performance.now() - t0) / 1000;
     const scores = Object.fromEntries(
-      Object.entries(r.methods).map(([m, s]) => [m, { pcc: s.pcc, rmse: s.rmse, ssim: s.ssim, seconds: s.seconds }]),
+      Object.entries(r.methods).map(([m, s]) => [
+        m,
+        { pcc: s.pcc, rmse: s.rmse, ssim: s.ssim, seconds: s.seconds },
+      ]),
     );
     let uncertainty: unknown = null;
     if (captured) {
@@ -162,12 +169,28 @@ async function coarsen(args: string[]) {
       const byPos = new Map(sample.spots.map((s, i) => [`${s.row},${s.col}`, i]));
       const rows = input.targets.map((t) => byPos.get(`${t.row},${t.col}`)!);
       const dense = csrToDense(sample.counts, { columns: Uint32Array.from(geneIdx) });
-      const truth = { nRows: rows.length, nCols: geneIdx.length, data: new Float64Array(rows.length * geneIdx.length) };
-      rows.forEach((i, k) => truth.data.set(dense.data.subarray(i * geneIdx.length, (i + 1) * geneIdx.length), k * geneIdx.length));
-      uncertainty = { ...uncertaintyVsError(truth, pred, sd), fit: out.fit, samples: out.samples, steps: out.steps };
+      const truth = {
+        nRows: rows.length,
+        nCols: geneIdx.length,
+        data: new Float64Array(rows.length * geneIdx.length),
+      };
+      rows.forEach((i, k) =>
+        truth.data.set(dense.data.subarray(i * geneIdx.length, (i + 1) * geneIdx.length), k * geneIdx.length),
+      );
+      uncertainty = {
+        ...uncertaintyVsError(truth, pred, sd),
+        fit: out.fit,
+        samples: out.samples,
+        steps: out.steps,
+      };
       captured = null;
     }
-    perSection[section] = { seconds, peakRssMB: Math.round(peak.stop() / 2 ** 20), methods: scores, uncertainty };
+    perSection[section] = {
+      seconds,
+      peakRssMB: Math.round(peak.stop() / 2 ** 20),
+      methods: scores,
+      uncertainty,
+    };
     process.stderr.write(`[diffst ${section}] ${JSON.stringify(perSection[section])}\n`);
   }
   return { protocol: 'coarsen', genes, geneSelection, options, sections: perSection };

@@ -81,7 +81,12 @@ function dense(g: Graph, P: P, name: string, x: Tensor, out: number, bias = true
 
 function norm(g: Graph, P: P, name: string, x: Tensor, groups: number): Tensor {
   const c = x.dims[1] as number;
-  return g.groupNorm(x, Math.min(groups, c), P(`${name}/scale`, [c], init.ones()), P(`${name}/shift`, [c], init.zeros()));
+  return g.groupNorm(
+    x,
+    Math.min(groups, c),
+    P(`${name}/scale`, [c], init.ones()),
+    P(`${name}/shift`, [c], init.zeros()),
+  );
 }
 
 type Resample = 'none' | 'down' | 'up';
@@ -182,7 +187,11 @@ export function diffstDenoiser(g: Graph, cfg: DiffstConfig, x: Record<string, Te
   const P = params(g);
   const ch = cfg.channels;
   const gr = cfg.groups;
-  const get = (k: string) => x[k] ?? (() => { throw new RangeError(`diffst: input ${k} missing`); })();
+  const get = (k: string) =>
+    x[k] ??
+    (() => {
+      throw new RangeError(`diffst: input ${k} missing`);
+    })();
   // Timestep embedding MLP: ch → 4ch → 4ch (the sinusoid is computed outside the graph).
   const emb = dense(g, P, 'time/l2', g.silu(dense(g, P, 'time/l1', get('temb'), 4 * ch)), 4 * ch);
 
@@ -299,7 +308,10 @@ export function diffstLoss(
   mask: Tensor,
 ): Tensor {
   const need = (r: Record<string, Tensor>, k: string) =>
-    r[k] ?? (() => { throw new RangeError(`diffst loss: ${k} missing`); })();
+    r[k] ??
+    (() => {
+      throw new RangeError(`diffst loss: ${k} missing`);
+    })();
   const G = cfg.genes;
   const [epsHat, v] = g.split(need(o, 'out'), [G, G], 1) as [Tensor, Tensor];
   const col = (k: string) => g.reshape(need(t, k), [-1, 1, 1, 1]);
@@ -335,7 +347,10 @@ export function diffstLoss(
     const e = g.sub(a, b);
     return masked(g, g.mul(e, e), rows);
   };
-  const ratio = g.div(sq(need(o, 'comWsi'), need(o, 'comLr')), g.add(sq(need(o, 'distWsi'), need(o, 'distLr')), 1e-8));
+  const ratio = g.div(
+    sq(need(o, 'comWsi'), need(o, 'comLr')),
+    g.add(sq(need(o, 'distWsi'), need(o, 'distLr')), 1e-8),
+  );
   return g.add(g.add(charb, vb), g.mul(ratio, cfg.disentangleWeight));
 }
 
@@ -347,7 +362,8 @@ export function diffstModel(cfg: DiffstConfig, name = 'diffst'): ModelDefinition
     throw new RangeError(`diffst: hr ${H} must be divisible by 2^${cfg.levels}`);
   if (cfg.channels % 2 !== 0) throw new RangeError('diffst: channels must be even');
   const S = H / 2 ** cfg.levels;
-  if (S % cfg.region !== 0) throw new RangeError(`diffst: region ${cfg.region} must divide the bottleneck ${S}`);
+  if (S % cfg.region !== 0)
+    throw new RangeError(`diffst: region ${cfg.region} must divide the bottleneck ${S}`);
   if (cfg.adjacency.length !== cfg.genes * cfg.genes) throw new RangeError('diffst: adjacency must be G×G');
   const G = cfg.genes;
   const targets: Record<string, { shape: number[] }> = {

@@ -32,7 +32,14 @@ import {
   windowMinMax,
   type SpotRaster,
 } from './raster';
-import { diffstSchedule, learnedRangeLogVariance, posteriorMean, predictX0, respace, timestepEmbedding } from './schedule';
+import {
+  diffstSchedule,
+  learnedRangeLogVariance,
+  posteriorMean,
+  predictX0,
+  respace,
+  timestepEmbedding,
+} from './schedule';
 
 /** An RGB raster of the whole slide at `pxSize` full-res px per pixel. */
 export interface SlideRaster {
@@ -102,7 +109,14 @@ function patchImages(
   const cellSpan = (p.hr * pitch) / m;
   for (let a = 0; a < m; a++)
     for (let b = 0; b < m; b++)
-      crop(imgs.cells, x0 + b * cellSpan, y0 + a * cellSpan, p.cellPx, cells, (a * m + b) * 3 * p.cellPx * p.cellPx);
+      crop(
+        imgs.cells,
+        x0 + b * cellSpan,
+        y0 + a * cellSpan,
+        p.cellPx,
+        cells,
+        (a * m + b) * 3 * p.cellPx * p.cellPx,
+      );
 }
 
 /** Pixel sizes of the two image reads for an HR pitch. */
@@ -169,10 +183,12 @@ export function trainingItems(
                 it.hrMask[a * H + b] = 1;
                 const q = i * R.width + j;
                 for (let g = 0; g < G; g++)
-                  it.x0[g * H * H + a * H + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!) - off(g);
+                  it.x0[g * H * H + a * H + b] =
+                    minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!) - off(g);
               } else {
                 // Unmeasured pixels carry their parent's LR value (the loss ignores them).
-                for (let g = 0; g < G; g++) it.x0[g * H * H + a * H + b] = it.lr[g * L * L + la * L + lb]! - off(g);
+                for (let g = 0; g < G; g++)
+                  it.x0[g * H * H + a * H + b] = it.lr[g * L * L + la * L + lb]! - off(g);
               }
             }
           const c0 = pixelCentre(R.affine, i0, j0);
@@ -187,12 +203,21 @@ export function trainingItems(
 function measuredFraction(r: SpotRaster, I0: number, J0: number, L: number): number {
   let n = 0;
   for (let i = I0; i < I0 + L; i++)
-    for (let j = J0; j < J0 + L; j++) if (i >= 0 && j >= 0 && i < r.height && j < r.width && r.present[i * r.width + j]) n++;
+    for (let j = J0; j < J0 + L; j++)
+      if (i >= 0 && j >= 0 && i < r.height && j < r.width && r.present[i * r.width + j]) n++;
   return n / (L * L);
 }
 
 /** Copies a C×n×n block applying symmetry k. */
-function transformInto(src: Float32Array, so: number, dst: FloatArray, d0: number, C: number, n: number, k: number) {
+function transformInto(
+  src: Float32Array,
+  so: number,
+  dst: FloatArray,
+  d0: number,
+  C: number,
+  n: number,
+  k: number,
+) {
   const nn = n * n;
   for (let c = 0; c < C; c++)
     for (let i = 0; i < n; i++)
@@ -301,7 +326,8 @@ export async function fitDiffst(
   const t0 = performance.now();
   const G = R.genes;
   const items = trainingItems(R, p, imgs);
-  if (items.length === 0) throw new EngineError('BAD_INPUT', 'Diff-ST found no training patch with measured spots.');
+  if (items.length === 0)
+    throw new EngineError('BAD_INPUT', 'Diff-ST found no training patch with measured spots.');
   const config = modelConfig(p, G, coexpressionAdjacency(geneTotals(R)));
   const data = diffusionDataset(items, p, G, seed);
   const perEpoch = Math.ceil(data.size / p.batchSize);
@@ -376,7 +402,15 @@ export async function sampleDiffst(
   const Hi = H * p.imageScale;
   try {
     // Patches of R (LR windows) with their normalisation and images.
-    const patches: { I0: number; J0: number; min: Float32Array; max: Float32Array; lr: Float32Array; wsi: Float32Array; cells: Float32Array }[] = [];
+    const patches: {
+      I0: number;
+      J0: number;
+      min: Float32Array;
+      max: Float32Array;
+      lr: Float32Array;
+      wsi: Float32Array;
+      cells: Float32Array;
+    }[] = [];
     for (const I0 of windowOrigins(R.height, L))
       for (const J0 of windowOrigins(R.width, L)) {
         const mm = windowMinMax(R, I0, J0, L);
@@ -388,7 +422,8 @@ export async function sampleDiffst(
             const J = J0 + b;
             if (I >= R.height || J >= R.width || !R.present[I * R.width + J]) continue;
             const q = I * R.width + J;
-            for (let g = 0; g < G; g++) lr[g * L * L + a * L + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
+            for (let g = 0; g < G; g++)
+              lr[g * L * L + a * L + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
           }
         const wsi = new Float32Array(3 * Hi * Hi);
         const cells = new Float32Array(p.cells * 3 * p.cellPx * p.cellPx);
@@ -435,7 +470,10 @@ export async function sampleDiffst(
               const v = Math.max(-1, Math.min(1, y[r * 2 * n + n + g * H * H + q]!));
               const x0 = Math.max(-1, Math.min(1, predictX0(sched, i, x[xi]!, eps)));
               const mean = posteriorMean(sched, i, x0, x[xi]!);
-              x[xi] = i > 0 ? mean + Math.exp(0.5 * learnedRangeLogVariance(sched, i, v)) * noiseRng.normal() : mean;
+              x[xi] =
+                i > 0
+                  ? mean + Math.exp(0.5 * learnedRangeLogVariance(sched, i, v)) * noiseRng.normal()
+                  : mean;
             }
         runs++;
         const elapsed = (performance.now() - t0) / 1000;

@@ -104,7 +104,6 @@ export const DIFFST_PRESETS = {
   },
 } satisfies Record<string, DiffstPreset>;
 
-
 export type DiffstPresetName = keyof typeof DIFFST_PRESETS;
 
 export function isPresetName(s: unknown): s is DiffstPresetName {

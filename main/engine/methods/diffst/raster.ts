@@ -51,7 +51,11 @@ export function pixelAt(f: Affine, x: number, y: number): { i: number; j: number
 }
 
 /** Least-squares x = c0 + c1·u + c2·v (for the lattice → px affine). */
-function fitPlane(u: ArrayLike<number>, v: ArrayLike<number>, z: ArrayLike<number>): [number, number, number] {
+function fitPlane(
+  u: ArrayLike<number>,
+  v: ArrayLike<number>,
+  z: ArrayLike<number>,
+): [number, number, number] {
   const m = [
     [0, 0, 0],
     [0, 0, 0],

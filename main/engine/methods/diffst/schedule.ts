@@ -71,7 +71,9 @@ export function scheduleFromBetas(betas: Float64Array, timestepMap?: Int32Array)
     s.posteriorMeanCoef2[i] = ((1 - acPrev[i]!) * Math.sqrt(1 - b)) / (1 - ac[i]!);
   }
   for (let i = 0; i < T; i++)
-    s.posteriorLogVarianceClipped[i] = Math.log(T > 1 && i === 0 ? s.posteriorVariance[1]! : s.posteriorVariance[i]!);
+    s.posteriorLogVarianceClipped[i] = Math.log(
+      T > 1 && i === 0 ? s.posteriorVariance[1]! : s.posteriorVariance[i]!,
+    );
   return s;
 }
 

@@ -7,9 +7,23 @@
 import { badInput } from '../../errors';
 import { subProgress } from '../../jobs/progress';
 import type { SrInput, SrMethod, SrRunOptions, SuperpixelOutput } from '../types';
-import { fitDiffst, imagePixelSizes, readSlideRaster, sampleDiffst, type DiffstFit, type SampledMap } from './pipeline';
+import {
+  fitDiffst,
+  imagePixelSizes,
+  readSlideRaster,
+  sampleDiffst,
+  type DiffstFit,
+  type SampledMap,
+} from './pipeline';
 import { DIFFST_PRESETS, isPresetName, type DiffstPreset } from './presets';
-import { medianNearestDistance, pixelAt, pixelCentre, rasteriseLattice, rasteriseSpots, type SpotRaster } from './raster';
+import {
+  medianNearestDistance,
+  pixelAt,
+  pixelCentre,
+  rasteriseLattice,
+  rasteriseSpots,
+  type SpotRaster,
+} from './raster';
 
 /** A superpixel map plus its per-superpixel SD over the samples. */
 export interface DiffstOutput extends SuperpixelOutput {
@@ -24,12 +38,15 @@ export interface DiffstOutput extends SuperpixelOutput {
 export function presetFrom(o: SrRunOptions): DiffstPreset {
   const name = o['preset'] ?? 'default';
   if (!isPresetName(name))
-    throw badInput(`Unknown Diff-ST preset "${String(name)}". Use one of: ${Object.keys(DIFFST_PRESETS).join(', ')}.`);
+    throw badInput(
+      `Unknown Diff-ST preset "${String(name)}". Use one of: ${Object.keys(DIFFST_PRESETS).join(', ')}.`,
+    );
   const p: DiffstPreset = { ...DIFFST_PRESETS[name] };
   const num = (k: string) => {
     const v = o[k];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw badInput(`Diff-ST ${k} must be a positive number.`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw badInput(`Diff-ST ${k} must be a positive number.`);
     return v;
   };
   const steps = num('steps');
@@ -54,8 +71,12 @@ export function inputRaster(input: SrInput): SpotRaster {
   const ys = input.spots.map((s) => s.y);
   // Lattice coordinates when the caller has them (the harness always does), else array indices on
   // a square lattice, else positions snapped to a square raster of the nearest-neighbour pitch.
-  const lat = input.spots.map((s) =>
-    s.lattice ?? (input.lattice === 'square' && s.row !== undefined && s.col !== undefined ? { a: s.col, b: s.row } : null),
+  const lat = input.spots.map(
+    (s) =>
+      s.lattice ??
+      (input.lattice === 'square' && s.row !== undefined && s.col !== undefined
+        ? { a: s.col, b: s.row }
+        : null),
   );
   if (lat.every((l) => l !== null))
     return rasteriseLattice(

@@ -10,7 +10,7 @@ export function ranks(v: ArrayLike<number>): Float64Array {
   const n = v.length;
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => v[a]! - v[b]!);
   const r = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && v[idx[j + 1]!] === v[idx[i]!]) j++;
     const avg = (i + j) / 2 + 1;

@@ -50,17 +50,23 @@ describe('Diff-ST denoiser gradients', () => {
   }, 120_000);
 
   it('single-head cross-attention, bias-free projections (float64)', async () => {
-    const r = await gradCheck('float64', { q: { shape: [2, 4, 3] }, kv: { shape: [2, 5, 6] } }, (g: Graph, x) =>
-      diffstBlocks.crossAttention(g, diffstBlocks.params(g), 'a', t(x, 'q'), t(x, 'kv'), 3),
+    const r = await gradCheck(
+      'float64',
+      { q: { shape: [2, 4, 3] }, kv: { shape: [2, 5, 6] } },
+      (g: Graph, x) => diffstBlocks.crossAttention(g, diffstBlocks.params(g), 'a', t(x, 'q'), t(x, 'kv'), 3),
     );
     expect(r.maxRelErr).toBeLessThan(1e-4);
   }, 120_000);
 
   it('cross-modal adaptive modulation on 2×2 regions (float64)', async () => {
-    const r = await gradCheck('float64', { y: { shape: [1, 2, 4, 4] }, h: { shape: [1, 2, 4, 4] } }, (g: Graph, x) => {
-      const [my, mh] = diffstBlocks.modulate(g, diffstBlocks.params(g), t(x, 'y'), t(x, 'h'), 2);
-      return g.concat([my, mh], 1);
-    });
+    const r = await gradCheck(
+      'float64',
+      { y: { shape: [1, 2, 4, 4] }, h: { shape: [1, 2, 4, 4] } },
+      (g: Graph, x) => {
+        const [my, mh] = diffstBlocks.modulate(g, diffstBlocks.params(g), t(x, 'y'), t(x, 'h'), 2);
+        return g.concat([my, mh], 1);
+      },
+    );
     expect(r.maxRelErr).toBeLessThan(1e-4);
   }, 120_000);
 
@@ -98,8 +104,18 @@ describe('Diff-ST denoiser gradients', () => {
         ...coefs,
       },
       (g: Graph, x) => {
-        const o = { out: g.concat([t(x, 'epsHat'), t(x, 'v')], 1), comWsi: t(x, 'comWsi'), comLr: t(x, 'comLr'), distWsi: t(x, 'distWsi'), distLr: t(x, 'distLr') };
-        const targets: Record<string, Tensor> = { noise: t(x, 'noise'), x0: t(x, 'x0'), hrMask: t(x, 'hrMask') };
+        const o = {
+          out: g.concat([t(x, 'epsHat'), t(x, 'v')], 1),
+          comWsi: t(x, 'comWsi'),
+          comLr: t(x, 'comLr'),
+          distWsi: t(x, 'distWsi'),
+          distLr: t(x, 'distLr'),
+        };
+        const targets: Record<string, Tensor> = {
+          noise: t(x, 'noise'),
+          x0: t(x, 'x0'),
+          hrMask: t(x, 'hrMask'),
+        };
         for (const k of Object.keys(coefs)) targets[k] = t(x, k);
         return diffstLoss(g, cfg, { x_t: t(x, 'x_t') }, o, targets, t(x, 'mask'));
       },
@@ -108,7 +124,8 @@ describe('Diff-ST denoiser gradients', () => {
       { eps: 1e-4 },
     );
     if (process.env['DIFFST_GRAD_DEBUG'])
-      for (const k of Object.keys(r.analytic)) console.log(k, r.analytic[k]?.slice(0, 8), r.numeric[k]?.slice(0, 8));
+      for (const k of Object.keys(r.analytic))
+        console.log(k, r.analytic[k]?.slice(0, 8), r.numeric[k]?.slice(0, 8));
     expect(r.maxRelErr).toBeLessThan(1e-4);
   }, 120_000);
 
@@ -117,8 +134,20 @@ describe('Diff-ST denoiser gradients', () => {
     // (the disentangling ratio is constant here): stopGradient keeps the bound off the mean.
     const cfg = tinyConfig(1);
     const build = (withVb: boolean) => (g: Graph, x: Record<string, Tensor>) => {
-      const targets: Record<string, Tensor> = { noise: t(x, 'noise'), x0: t(x, 'x0'), hrMask: g.constant([1, 1, 1, 1], [1, 1, 2, 2]) };
-      for (const [k, v] of Object.entries({ sqrtRecipAc: 1.5, sqrtRecipm1Ac: 0.5, postCoef1: 0.3, postCoef2: 0.6, postLogVar: -3, logBeta: -2, isFirst: 0 }))
+      const targets: Record<string, Tensor> = {
+        noise: t(x, 'noise'),
+        x0: t(x, 'x0'),
+        hrMask: g.constant([1, 1, 1, 1], [1, 1, 2, 2]),
+      };
+      for (const [k, v] of Object.entries({
+        sqrtRecipAc: 1.5,
+        sqrtRecipm1Ac: 0.5,
+        postCoef1: 0.3,
+        postCoef2: 0.6,
+        postLogVar: -3,
+        logBeta: -2,
+        isFirst: 0,
+      }))
         targets[k] = g.constant([v], [1, 1]);
       const zeros = g.constant([0, 0, 0, 0], [1, 1, 2, 2]);
       const ones = g.constant([1, 1, 1, 1], [1, 1, 2, 2]);
@@ -146,9 +175,17 @@ describe('Diff-ST denoiser gradients', () => {
 
   it('ResBlock with FiLM, down and up (float32, directional derivatives)', async () => {
     for (const r of ['down', 'up', 'none'] as const) {
-      const errs = await directionalCheck(
-        { x: [1, 2, 4, 4], emb: [1, 4] },
-        (g: Graph, x) => diffstBlocks.resBlock(g, diffstBlocks.params(g), 'rb', t(x, 'x'), t(x, 'emb'), r === 'none' ? 3 : 4, 2, r),
+      const errs = await directionalCheck({ x: [1, 2, 4, 4], emb: [1, 4] }, (g: Graph, x) =>
+        diffstBlocks.resBlock(
+          g,
+          diffstBlocks.params(g),
+          'rb',
+          t(x, 'x'),
+          t(x, 'emb'),
+          r === 'none' ? 3 : 4,
+          2,
+          r,
+        ),
       );
       expect(Math.max(...Object.values(errs))).toBeLessThan(2e-2);
     }
@@ -161,7 +198,22 @@ describe('Diff-ST denoiser gradients', () => {
       (g: Graph, x) => diffstDenoiser(g, cfg, x).out,
     );
     // every branch's parameters were reached
-    for (const k of ['lr/graph/w', 'lr/pre_graph/w', 'cells/in/w', 'cell_attn/q/w', 'mod/h2y/w', 'mod/y2h/w', 'dis/common/w', 'dis/distinct/w', 'cond_attn/k/w', 'enc/0/res/in_conv/w', 'lrenc/1/res/emb/w', 'dec/1/up/out_conv/w', 'out/w', 'time/l1/w'])
+    for (const k of [
+      'lr/graph/w',
+      'lr/pre_graph/w',
+      'cells/in/w',
+      'cell_attn/q/w',
+      'mod/h2y/w',
+      'mod/y2h/w',
+      'dis/common/w',
+      'dis/distinct/w',
+      'cond_attn/k/w',
+      'enc/0/res/in_conv/w',
+      'lrenc/1/res/emb/w',
+      'dec/1/up/out_conv/w',
+      'out/w',
+      'time/l1/w',
+    ])
       expect(errs[`p:${k}`], k).toBeDefined();
     const worst = Object.entries(errs).sort((a, b) => b[1] - a[1])[0]!;
     expect(worst[1], worst[0]).toBeLessThan(2e-2);
@@ -198,16 +250,23 @@ async function directionalCheck(
   const R = Array.from({ length: out.size }, () => rng.uniform(-1, 1));
   const loss = g.reduceSum(g.mul(out, g.constant(R, out.dims)));
   const names = Object.keys(all);
-  const grads = gradients(loss, names.map((k) => all[k]!.tensor));
+  const grads = gradients(
+    loss,
+    names.map((k) => all[k]!.tensor),
+  );
   const outputs: Record<string, Tensor> = { loss };
-  names.forEach((k, i) => (outputs[`d${i}`] = g.reduceSum(g.mul(grads[i]!, g.constant(dirs[k]!, all[k]!.shape)))));
+  names.forEach(
+    (k, i) => (outputs[`d${i}`] = g.reduceSum(g.mul(grads[i]!, g.constant(dirs[k]!, all[k]!.shape)))),
+  );
   const withGrads = (await createSession(g.toModel({ outputs }), { provider: 'cpu', threads: 1 })).session;
-  const lossOnly = (await createSession(g.toModel({ outputs: { loss } }), { provider: 'cpu', threads: 1 })).session;
+  const lossOnly = (await createSession(g.toModel({ outputs: { loss } }), { provider: 'cpu', threads: 1 }))
+    .session;
   const feed = (shift?: { name: string; sign: number }) => {
     const f: Record<string, OrtTensor> = {};
     for (const k of names) {
       const v = Float32Array.from(values[k]!);
-      if (shift?.name === k) for (let i = 0; i < v.length; i++) v[i] = v[i]! + shift.sign * eps * dirs[k]![i]!;
+      if (shift?.name === k)
+        for (let i = 0; i < v.length; i++) v[i] = v[i]! + shift.sign * eps * dirs[k]![i]!;
       f[all[k]!.tensor.name] = toOrt('float32', v, all[k]!.shape);
     }
     return f;
@@ -232,9 +291,10 @@ async function directionalCheck(
   await lossOnly.release();
   const scale = Math.max(...Object.values(numeric).map(Math.abs));
   const errs: Record<string, number> = {};
-  if (process.env['DIFFST_GRAD_DEBUG'])
-    for (const k of names) console.log(k, analytic[k], numeric[k]);
+  if (process.env['DIFFST_GRAD_DEBUG']) for (const k of names) console.log(k, analytic[k], numeric[k]);
   for (const k of names)
-    errs[k] = Math.abs(analytic[k]! - numeric[k]!) / Math.max(Math.abs(analytic[k]!), Math.abs(numeric[k]!), 1e-2 * scale);
+    errs[k] =
+      Math.abs(analytic[k]! - numeric[k]!) /
+      Math.max(Math.abs(analytic[k]!), Math.abs(numeric[k]!), 1e-2 * scale);
   return errs;
 }

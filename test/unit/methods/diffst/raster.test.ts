@@ -95,7 +95,9 @@ describe('Diff-ST rasters', () => {
 
   it('co-expression adjacency: max(S_i/S_j, S_j/S_i), row-normalised', () => {
     const a = coexpressionAdjacency([1, 2, 0]);
-    expect(Array.from(a).map((v) => +v.toFixed(6))).toEqual([1 / 3, 2 / 3, 0, 2 / 3, 1 / 3, 0, 0, 0, 1].map((v) => +v.toFixed(6)));
+    expect(Array.from(a).map((v) => +v.toFixed(6))).toEqual(
+      [1 / 3, 2 / 3, 0, 2 / 3, 1 / 3, 0, 0, 0, 1].map((v) => +v.toFixed(6)),
+    );
   });
 
   it('calibration shifts measured children so they average to the parent', () => {

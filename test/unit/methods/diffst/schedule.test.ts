@@ -60,7 +60,9 @@ describe('Diff-ST schedule', () => {
     const s = diffstSchedule();
     const out = new Float64Array(3);
     qSample(s, 500, [0.2, -0.5, 1], [1.5, -0.3, 0], out);
-    [0.2, -0.5, 1].forEach((x0, i) => expect(predictX0(s, 500, out[i]!, [1.5, -0.3, 0][i]!)).toBeCloseTo(x0, 10));
+    [0.2, -0.5, 1].forEach((x0, i) =>
+      expect(predictX0(s, 500, out[i]!, [1.5, -0.3, 0][i]!)).toBeCloseTo(x0, 10),
+    );
   });
 
   it('posterior mean with x_0 = x_t at t = 0 is x_0 (β_0 weight on x_0, no x_t term)', () => {
@@ -89,7 +91,10 @@ describe('Diff-ST schedule', () => {
     // bin of width 2/255 at the mode of N(0, 1): ≈ (2/255)·φ(0)
     expect(discretizedGaussianLogLikelihood(0, 0, 0)).toBeCloseTo(Math.log((2 / 255) * 0.3989422804), 4);
     // edge bins integrate the tails
-    expect(discretizedGaussianLogLikelihood(1, 1, 0)).toBeCloseTo(Math.log(1 - approxStdNormalCdf(-1 / 255)), 12);
+    expect(discretizedGaussianLogLikelihood(1, 1, 0)).toBeCloseTo(
+      Math.log(1 - approxStdNormalCdf(-1 / 255)),
+      12,
+    );
   });
 
   it('sinusoidal timestep embedding: cosines then sines of t·10000^(−i/half)', () => {
