@@ -523,7 +523,7 @@ export async function sampleDiffst(
       });
       for (let q = 0; q < W2 * H2; q++)
         if (cnt[q]! > 0) for (let g = 0; g < G; g++) acc[q * G + g] = acc[q * G + g]! / cnt[q]!;
-      if (o.calibrate !== false) calibrateToParents(acc, R, present);
+      if (o.calibrate !== false) calibrateToParents(acc, R, present, true);
       for (let q = 0; q < acc.length; q++) {
         const v = Math.max(0, acc[q]!);
         sum[q] = sum[q]! + v;

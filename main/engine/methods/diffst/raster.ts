@@ -310,10 +310,16 @@ export function coexpressionAdjacency(totals: ArrayLike<number>): Float32Array {
 
 /**
  * Makes a 2× map agree with its parents: within each measured LR pixel, the measured children
- * are shifted (per gene) so their mean equals the parent, keeping the sampled pattern. `hr` is
+ * are shifted (per gene) so their mean equals the parent, keeping the sampled pattern (with
+ * `nonNegative`, negative children are then clamped to 0 and the rest scaled back to the mean). `hr` is
  * (2h × 2w × G) for an LR raster of h × w; children of (I, J) are (2I + a, 2J + b).
  */
-export function calibrateToParents(hr: Float32Array, lr: SpotRaster, childPresent?: Uint8Array): void {
+export function calibrateToParents(
+  hr: Float32Array,
+  lr: SpotRaster,
+  childPresent?: Uint8Array,
+  nonNegative = false,
+): void {
   const G = lr.genes;
   const W2 = 2 * lr.width;
   for (let I = 0; I < lr.height; I++)
@@ -330,8 +336,16 @@ export function calibrateToParents(hr: Float32Array, lr: SpotRaster, childPresen
       for (let g = 0; g < G; g++) {
         let m = 0;
         for (const c of kids) m += hr[c * G + g]!;
-        const shift = lr.values[p * G + g]! - m / kids.length;
+        const parent = lr.values[p * G + g]!;
+        const shift = parent - m / kids.length;
         for (const c of kids) hr[c * G + g] = hr[c * G + g]! + shift;
+        if (!nonNegative) continue;
+        // Counts cannot be negative: clamp, then scale the rest so the mean is the parent's again
+        // (parent ≥ 0, so this keeps every child ≥ 0 and the constraint exact).
+        let pos = 0;
+        for (const c of kids) pos += Math.max(0, hr[c * G + g]!);
+        const f = pos > 0 ? (parent * kids.length) / pos : 0;
+        for (const c of kids) hr[c * G + g] = pos > 0 ? Math.max(0, hr[c * G + g]!) * f : parent;
       }
     }
 }

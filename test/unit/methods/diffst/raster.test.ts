@@ -111,6 +111,16 @@ describe('Diff-ST rasters', () => {
     expect(kids.reduce((s, v) => s + v, 0) / 3).toBeCloseTo(lr.values[0]!, 5);
     expect(kids[0]! - kids[1]!).toBeCloseTo(2, 5); // the pattern is kept
     expect(hr[1]).toBe(1); // the unmeasured child is left alone
+    // non-negative: parent (0,1) = 2 with children 5 and −9 → shift +4 → 9, −5 → clamp → 9, 0 → ×4/9
+    const hr2 = new Float32Array(16);
+    hr2[2] = 5;
+    hr2[3] = -9;
+    const only = new Uint8Array(16);
+    only[2] = 1;
+    only[3] = 1;
+    calibrateToParents(hr2, lr, only, true);
+    expect(hr2[2]).toBeCloseTo(4, 5);
+    expect(hr2[3]).toBe(0);
   });
 
   it('the 8 symmetries of the square are distinct bijections', () => {
