@@ -8,7 +8,6 @@
  */
 import { runBench, type GeneSelection } from '../main/engine/bench';
 import { readSample } from '../main/engine/io';
-import '../main/engine/methods/histex/register';
 import { sharedData } from '../test/helpers/paths';
 import { trackPeakRss } from './_peak-memory';
 

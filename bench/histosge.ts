@@ -11,9 +11,8 @@ import { csrToDense } from '../main/engine/analysis/matrix';
 import { logNormalize } from '../main/engine/analysis/normalise';
 import { seuratV3Hvg } from '../main/engine/analysis/hvg';
 import { runBench } from '../main/engine/bench/index';
-import { latticeCoordsOf } from '../main/engine/methods/baselines/lattice';
+import { latticeCoordsOf } from '../main/engine/analysis/lattice';
 import { PRESETS, fitHistosge, generate, openSpotSource } from '../main/engine/methods/histosge';
-import '../main/engine/methods/histosge/register';
 import { sharedData } from '../test/helpers/paths';
 import { trackPeakRss } from './_peak-memory';
 

@@ -7,11 +7,10 @@ import { clusterCommand } from './commands/cluster';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { projectInfo } from './commands/project-info';
-import '../engine/methods/histex/register';
-import '../engine/methods/histosge/register';
+import { projectPluginsCommand } from './commands/project-plugins';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { featuresCommand } from './commands/features';
-import { srCommand } from './commands/sr';
+import { srCommand, srHelp } from './commands/sr';
 import { exitCodeFor, makeOutput, UsageError, type Output } from './output';
 
 const HELP = `stsr — STSR Studio on the command line
@@ -20,6 +19,7 @@ Usage: stsr <command> [options]
 
 Commands:
   project info                 schema version and counts of samples, runs and jobs
+  project plugins [FILE …]     SR method plugins the project loads on open (--clear: none)
   import PATH                  import a sample (Space Ranger outs/, legacy ST folder, .h5ad,
                                Visium HD binned folder, Xenium folder)
       --name N                 sample name (default: from the folder)
@@ -32,12 +32,7 @@ Commands:
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|FILE.onnx   built-in (no weights) or a foundation model such as UNI
       --provider auto|cpu|cuda|dml    execution provider (default auto: GPU when present)
-  sr SAMPLE                    super-resolution run stored in the project (latents for any gene)
-      --method histex|istar|histosge|interp   (default histex; histosge and interp make denser spots)
-      --fold 2|4|8|9|16        HisToSGE/interp: spots per measured spot's neighbourhood (default 4)
-      --genes N --epochs N --seed S --ensemble K --preset default|paper
-      --feature-set ID         HISTEX/iStar: histology from a stored feature set (stsr features)
-  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
+${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson (default: the file's ending)
       --clustering ID          add that clustering's domains as a categorical column
       --run ID                 export SR run ID's superpixels (h5ad or csv; X = SR counts, obsm X_latent)
@@ -56,15 +51,12 @@ Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 not found, 4 cancelled.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // bench has its own flags (--data, --protocol, …): it parses its own arguments.
-  if (argv[0] === 'bench') {
+  // bench and sr have their own flags (sr's come from the method registry): they parse their own.
+  const own = { bench: benchCommand, sr: srCommand }[argv[0] ?? ''];
+  if (own && !argv.includes('--help') && !argv.includes('-h')) {
     const out = makeOutput(argv.includes('--json'));
     try {
-      await benchCommand(
-        argv.slice(1),
-        out,
-        process.env.STSR_PROJECT ? { projectDir: process.env.STSR_PROJECT } : {},
-      );
+      await own(argv.slice(1), out, process.env.STSR_PROJECT ? { projectDir: process.env.STSR_PROJECT } : {});
       return 0;
     } catch (err) {
       return reportError(err, out, argv.includes('--json'));
@@ -77,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
       project: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      clear: { type: 'boolean', default: false },
       name: { type: 'string' },
       image: { type: 'string' },
       'um-per-px': { type: 'string' },
@@ -90,12 +83,6 @@ async function main(argv: string[]): Promise<number> {
       title: { type: 'string' },
       extractor: { type: 'string' },
       'feature-set': { type: 'string' },
-      method: { type: 'string' },
-      genes: { type: 'string' },
-      epochs: { type: 'string' },
-      ensemble: { type: 'string' },
-      preset: { type: 'string' },
-      fold: { type: 'string' },
       run: { type: 'string' },
       provider: { type: 'string' },
       seed: { type: 'string' },
@@ -111,6 +98,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'project':
+        if (rest[0] === 'plugins') {
+          await projectPluginsCommand(projectDir, rest.slice(1), values.clear, out);
+          return 0;
+        }
         if (rest[0] !== 'info')
           throw new UsageError(`Unknown subcommand "project ${rest[0] ?? ''}". Try "stsr project info".`);
         await projectInfo(projectDir, out);
@@ -123,9 +114,6 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'features':
         await featuresCommand(projectDir, rest[0], values, out);
-        return 0;
-      case 'sr':
-        await srCommand(projectDir, rest[0], values, out);
         return 0;
       case 'export':
       case 'figure':

@@ -23,6 +23,7 @@ export const METHOD_NAMES = [
   'features.run',
   'features.list',
   'layers.featuresPca',
+  'methods.list',
   'runs.start',
   'runs.list',
   'layers.srGene',

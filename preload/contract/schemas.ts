@@ -116,7 +116,10 @@ export type RasterLayer = z.infer<typeof RasterLayer>;
 export const RunInfo = z.object({
   id: z.number().int(),
   sampleId: z.number().int(),
+  /** registry id of the method */
   method: z.string(),
+  /** how the method is named to users */
+  label: z.string(),
   /** 'superpixels' (an SR map) or 'spots' (a generated denser spot set) */
   output: z.enum(['superpixels', 'spots']),
   genes: z.array(GeneHit),
@@ -124,6 +127,34 @@ export const RunInfo = z.object({
   createdAt: z.string(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
+
+/** One SR method as the registry (main/engine/methods/registry.ts) describes it. */
+export const MethodInfo = z.object({
+  id: z.string(),
+  label: z.string(),
+  description: z.string(),
+  /** what a stored run is: a superpixel map or a (denser) spot set */
+  kind: z.enum(['superpixels', 'spots']),
+  /** learns from the sample (epochs, loss curve) */
+  trains: z.boolean(),
+  needs: z.object({
+    image: z.boolean(),
+    lattice: z.boolean(),
+    featureSet: z.enum(['none', 'optional', 'required']),
+    modelFile: z.boolean(),
+  }),
+  /** JSON Schema of the options (type, default, title, minimum/maximum, enum per property) */
+  options: z.record(z.string(), z.unknown()),
+  /** named partial option sets; `default` is the schema's defaults */
+  presets: z.record(z.string(), z.record(z.string(), z.unknown())),
+  /** can be run on a project sample */
+  stored: z.boolean(),
+  /** can be scored by the benchmark */
+  bench: z.boolean(),
+  /** the module file it was loaded from, for plugin methods */
+  plugin: z.string().nullable(),
+});
+export type MethodInfo = z.infer<typeof MethodInfo>;
 
 export const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
 export type RecentProject = z.infer<typeof RecentProject>;
@@ -195,18 +226,25 @@ export const Inputs = {
   'features.run': z.object({ sampleId: id }).strict(),
   'features.list': z.object({ sampleId: id }).strict(),
   'layers.featuresPca': z.object({ sampleId: id }).strict(),
+  'methods.list': z.object({}).strict(),
+  /**
+   * Options are validated by the method's own schema (methods.list); genes, epochs, seed and fold
+   * may also be given at the top level, as shorthand for the same options.
+   */
   'runs.start': z
     .object({
       sampleId: id,
-      method: z.enum(['histex', 'istar', 'histosge', 'interp']),
-      /** HisToSGE: how many times denser than the measured lattice (4, 9, 16 any lattice; 2, 8 square) */
-      fold: z.union([z.literal(2), z.literal(4), z.literal(8), z.literal(9), z.literal(16)]).optional(),
+      /** a registry id from methods.list */
+      method: z.string().regex(/^[a-z][a-z0-9_-]*$/),
+      preset: z.string().min(1).max(100).optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+      fold: z.number().int().min(2).max(64).optional(),
       genes: z.number().int().min(1).max(5000).optional(),
       epochs: z.number().int().min(1).max(5000).optional(),
       seed: z.number().int().min(0).optional(),
       /** gene indices to model besides the highly variable ones (e.g. the one on screen) */
       include: z.array(z.number().int().min(0)).max(100).optional(),
-      /** HISTEX/iStar: a stored feature set of the sample as histology input (default: built-in) */
+      /** a stored feature set of the sample as histology input (methods that read one) */
       featureSetId: id.optional(),
     })
     .strict(),
@@ -250,6 +288,7 @@ export const Outputs = {
     z.object({ id: z.number().int(), extractor: z.string(), dim: z.number().int(), createdAt: z.string() }),
   ),
   'layers.featuresPca': RasterLayer,
+  'methods.list': z.array(MethodInfo),
   'runs.start': z.object({ jobId: z.number().int() }),
   'runs.list': z.array(RunInfo),
   'layers.srGene': RasterLayer,

@@ -12,6 +12,8 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   await page.getByRole('button', { name: 'Show' }).click();
   await page.getByRole('button', { name: 'SR', exact: true }).click();
   const panel = page.getByRole('complementary', { name: 'Super-resolution' });
+  // the method's options are fields from methods.list; fewer genes than HISTEX's default 1000
+  await panel.getByLabel('Genes').fill('200');
   await panel.getByLabel('Epochs').fill('3');
   await panel.getByRole('button', { name: 'Train' }).click();
   await expect(panel.getByTestId('loss-chart')).toBeVisible();
@@ -85,6 +87,7 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
     timeout: 120_000,
   });
   await histology.selectOption({ label: (await histology.locator('option').nth(2).textContent())! });
+  await panel.getByLabel('Genes').fill('200');
   await panel.getByLabel('Epochs').fill('1');
   await panel.getByRole('button', { name: 'Train' }).click();
   await expect(panel.getByLabel('SR run').locator('option', { hasText: /histex: \d+ genes/ })).toHaveCount(

@@ -55,7 +55,11 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
   'features.run': [{}, { sampleId: 'x' }],
   'features.list': [{}, { sampleId: -1 }],
   'layers.featuresPca': [{}, { sampleId: 1, extra: 1 }],
+  'methods.list': [{ extra: 1 }, 'x'],
   'runs.start': [
+    { sampleId: 1, method: 'histex', options: { epoch: 3 } },
+    { sampleId: 1, method: 'interp', preset: 'paper' },
+    { sampleId: 1, method: 'Bad Name' },
     { sampleId: 1 },
     { sampleId: 1, method: 'diffusion' },
     { sampleId: 1, method: 'histex', epochs: 0 },

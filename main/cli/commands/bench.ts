@@ -1,6 +1,6 @@
 /**
  * `stsr bench --data PATH --protocol coarsen|holdout --methods m1,m2,… [--genes N] [--epochs N]
- * [--seed S] [--gene-selection RULE] [--out DIR] [--json]` (benchmark.md "Commands").
+ * [--seed S] [--gene-selection RULE] [--out DIR] [--plugin FILE] [--json]` (benchmark.md "Commands").
  *
  * Reads the sample straight from PATH (any importer format; nothing is written to a project), runs
  * the harness, writes JSON + Markdown + PNG into --out (default <project>/bench) and prints the
@@ -18,11 +18,13 @@ import {
   type GeneSelection,
   type Protocol,
 } from '../../engine/bench/index';
+import { loadPlugin } from '../../engine/methods/registry';
 import { UsageError, type Output } from '../output';
 
 export const BENCH_HELP = `  bench --data PATH            benchmark SR methods on a sample where the truth is known
       --protocol coarsen|holdout
       --methods m1,m2,…        methods (${listMethods().join(', ')}); controls noise, <m>:permuted
+      --plugin FILE            load SR methods from a module file first (repeatable)
       --genes N                number of genes (default 100)
       --gene-selection RULE    ${GENE_SELECTIONS.join(' | ')} (default seurat_v3)
       --epochs N               training epochs for methods that train
@@ -59,6 +61,7 @@ export async function benchCommand(
       epochs: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
+      plugin: { type: 'string', multiple: true },
       project: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -67,6 +70,7 @@ export async function benchCommand(
     throw new UsageError(
       `stsr bench takes no positional arguments (got "${positionals.join(' ')}"); use --data PATH.`,
     );
+  for (const file of values.plugin ?? []) await loadPlugin(file);
   if (!values.data) throw new UsageError('stsr bench needs --data PATH (a sample folder or file).');
   const protocol = values.protocol;
   if (protocol !== 'coarsen' && protocol !== 'holdout')

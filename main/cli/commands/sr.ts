@@ -1,129 +1,167 @@
+/**
+ * `stsr sr SAMPLE --method ID [--preset P] [--<option> V …] [--plugin FILE …] [--feature-set ID]`:
+ * an SR run of any registered method, stored in the project. The method list, the presets and the
+ * option flags (each option's key in kebab-case) all come from the registry; a misspelt flag or a
+ * value outside an option's bounds is a usage error.
+ */
+import { parseArgs } from 'node:util';
+import {
+  getMethodEntry,
+  listMethodEntries,
+  loadPlugin,
+  methodInfo,
+  pluginFileOf,
+  resolveOptions,
+} from '../../engine/methods/registry';
+import type { MethodEntry } from '../../engine/methods/entry';
+import { projectPlugins } from '../../engine/methods/plugins';
 import { openProject } from '../../engine/store/project';
-import type { SampleRow } from '../../engine/store/repos/samples';
-import type { HistexResult } from '../../engine/tasks/histex';
-import type { HistosgeResult } from '../../engine/tasks/histosge';
-import type { InterpResult } from '../../engine/tasks/interp';
-import { spotSetMethodName } from '../../engine/tasks/spot-set';
+import type { SrJobParams, SrJobResult } from '../../engine/tasks/sr';
 import { UsageError, type Output } from '../output';
 import { resolveSample } from '../resolve-sample';
 import { runJob } from '../run-job';
 
-interface SrOptions {
-  method?: string;
-  genes?: string;
-  epochs?: string;
-  seed?: string;
-  ensemble?: string;
-  preset?: string;
-  fold?: string;
-  'feature-set'?: string;
-}
+/** Without --method: the registry's first entry (its list is in the order the app offers them). */
+const defaultMethod = (): string => listMethodEntries()[0]?.id ?? '';
 
-const FOLDS = [2, 4, 8, 9, 16];
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`--${flag} must be a whole number ≥ ${min}, got "${v}".`);
-  return n;
-}
-
-const histexExtra = (method: 'histex' | 'istar', o: SrOptions) => ({
-  method,
-  ensemble: int('ensemble', o.ensemble, 1),
-  featureSetId: int('feature-set', o['feature-set'], 1),
-});
-
-function foldOf(o: SrOptions): number {
-  const fold = int('fold', o.fold, 2) ?? 4;
-  if (!FOLDS.includes(fold)) throw new UsageError(`--fold must be one of ${FOLDS.join(', ')}, got ${fold}.`);
-  return fold;
-}
-
-/** The job each method runs, the parameters only it takes, and how its result is reported. */
-const METHODS = {
-  histex: {
-    kind: 'sr.histex',
-    extra: (o: SrOptions) => histexExtra('histex', o),
-  },
-  istar: {
-    kind: 'sr.histex',
-    extra: (o: SrOptions) => histexExtra('istar', o),
-  },
-  histosge: { kind: 'sr.histosge', extra: (o: SrOptions) => ({ fold: foldOf(o) }) },
-  interp: { kind: 'sr.interp', extra: (o: SrOptions) => ({ fold: foldOf(o) }) },
-} as const;
-
-function report(
-  sample: SampleRow,
-  method: string,
-  r: HistexResult | HistosgeResult | InterpResult,
-): [Record<string, unknown>, string] {
-  if ('fold' in r) {
-    return [
-      {
-        runId: r.runId,
-        method,
-        genes: r.genes.length,
-        fold: r.fold,
-        measured: r.measured,
-        generated: r.generated,
-        seconds: r.seconds,
-        ...('finalLoss' in r ? { finalLoss: r.finalLoss } : {}),
-      },
-      `Run ${r.runId}: ${spotSetMethodName(method)} ${r.fold}× on ${sample.name}: ${r.generated} new spots beside ${r.measured} measured, ${r.genes.length} genes, ${r.seconds.toFixed(0)} s`,
-    ];
+/** An option's flag value as its schema's type (the schema then checks bounds). */
+function optionValue(entry: MethodEntry, key: string, raw: string): unknown {
+  const props = methodInfo(entry).options['properties'];
+  const prop =
+    typeof props === 'object' && props !== null ? (props as Record<string, unknown>)[key] : undefined;
+  const type = typeof prop === 'object' && prop !== null ? (prop as { type?: unknown }).type : undefined;
+  if (type === 'boolean') {
+    if (/^(true|yes|on|1)$/i.test(raw)) return true;
+    if (/^(false|no|off|0)$/i.test(raw)) return false;
+    throw new UsageError(`--${kebab(key)} takes true or false, got "${raw}".`);
   }
-  return [
-    {
-      runId: r.runId,
-      method: r.method,
-      genes: r.genes.length,
-      seconds: r.seconds,
-      finalLoss: r.finalLoss,
-      superpixels: r.superpixels,
-      featureSetId: r.featureSetId,
-    },
-    `Run ${r.runId}: ${r.method} on ${sample.name}, ${r.genes.length} genes over ${r.superpixels} superpixels in ${r.seconds.toFixed(0)} s (final loss ${r.finalLoss.toFixed(4)})`,
-  ];
+  if (type === 'number' || type === 'integer') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n))
+      throw new UsageError(`--${kebab(key)} takes a number, got "${raw}".`);
+    return n;
+  }
+  return raw;
 }
 
-/** `stsr sr SAMPLE --method histex|istar|histosge|interp`: an SR run of the sample, stored. */
+/** The help lines of `stsr --help` for sr, from the registry. */
+export function srHelp(): string {
+  const methods = listMethodEntries();
+  const optionLines = methods
+    .map((e) => {
+      const flags = Object.keys(e.options.shape).map((k) => `--${kebab(k)}`);
+      const presets = Object.keys(e.presets).filter((p) => p !== 'default');
+      return `      ${e.id.padEnd(10)} ${flags.join(' ')}${presets.length ? `  (presets: ${presets.join(', ')})` : ''}`;
+    })
+    .join('\n');
+  return `  sr SAMPLE                    super-resolution run stored in the project
+      --method ID              ${methods.map((e) => e.id).join('|')} (default ${defaultMethod()})
+      --preset P               a named set of the method's options (default: default)
+      --feature-set ID         histology from a stored feature set (methods that read one)
+      --plugin FILE            load SR methods from a module file first (repeatable); the
+                               project's settings may name plugins too
+    options per method (values after the flag, e.g. --epochs 20 --histology false):
+${optionLines}
+`;
+}
+
+/**
+ * `args` are the words after "sr" (global flags such as --json and --project may be among them).
+ * Throws UsageError/EngineError for the caller's error handler (exit codes in output.ts).
+ */
 export async function srCommand(
-  projectDir: string,
-  ref: string | undefined,
-  opts: SrOptions,
+  args: string[],
   out: Output,
+  context: { projectDir?: string } = {},
 ): Promise<void> {
-  const method = opts.method ?? 'histex';
-  if (!Object.hasOwn(METHODS, method)) {
-    throw new UsageError(
-      `--method ${method} is not available for stored runs: use histex, istar, histosge or interp (tesla and the others run in \`stsr bench\`).`,
-    );
-  }
-  const spec = METHODS[method as keyof typeof METHODS];
-  const preset = opts.preset ?? 'default';
-  if (preset !== 'default' && preset !== 'paper')
-    throw new UsageError(`--preset must be default or paper, got "${preset}".`);
-  const common = {
-    preset,
-    genes: int('genes', opts.genes, 1),
-    epochs: int('epochs', opts.epochs, 1),
-    seed: int('seed', opts.seed, 0),
-  };
-  const extra = spec.extra(opts);
+  // First pass: which method (and plugins) — the method decides which flags exist.
+  const pre = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: false,
+    options: {
+      method: { type: 'string' },
+      plugin: { type: 'string', multiple: true },
+      project: { type: 'string' },
+    },
+  });
+  const projectDir =
+    (typeof pre.values.project === 'string' ? pre.values.project : undefined) ??
+    context.projectDir ??
+    process.env.STSR_PROJECT ??
+    process.cwd();
+  const plugins = (pre.values.plugin ?? []).filter((p): p is string => typeof p === 'string');
+  for (const file of plugins) await loadPlugin(file);
+  const method = typeof pre.values.method === 'string' ? pre.values.method : defaultMethod();
+
   const project = openProject(projectDir);
   try {
-    const sample = resolveSample(project, ref);
-    // undefined options are dropped so the task's defaults apply
-    const params = JSON.parse(JSON.stringify({ sampleId: sample.id, ...common, ...extra })) as Record<
-      string,
-      unknown
-    >;
-    const r = (await runJob(project, spec.kind, params, out)) as HistexResult | HistosgeResult | InterpResult;
-    const [json, human] = report(sample, method, r);
-    out.result(json, human);
+    for (const file of projectPlugins(project)) await loadPlugin(file, project.dir);
+    const entry = getMethodEntry(method);
+    if (!entry)
+      throw new UsageError(
+        `--method ${method} is not a registered SR method: use ${listMethodEntries()
+          .map((e) => e.id)
+          .join(', ')} (or load its plugin with --plugin FILE).`,
+      );
+    const optionFlags = Object.fromEntries(
+      Object.keys(entry.options.shape).map((k) => [kebab(k), { type: 'string' as const }]),
+    );
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ...optionFlags,
+        method: { type: 'string' },
+        preset: { type: 'string' },
+        plugin: { type: 'string', multiple: true },
+        'feature-set': { type: 'string' },
+        project: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    if (positionals.length > 1)
+      throw new UsageError(`stsr sr takes one SAMPLE, got "${positionals.join(' ')}".`);
+    const given: Record<string, unknown> = {};
+    for (const key of Object.keys(entry.options.shape)) {
+      const raw = (values as Record<string, unknown>)[kebab(key)];
+      if (typeof raw === 'string') given[key] = optionValue(entry, key, raw);
+    }
+    const preset = values.preset;
+    // checked before a job is queued, so a bad value is a usage error (exit 2)
+    resolveOptions(entry, preset, given);
+    let featureSetId: number | undefined;
+    if (values['feature-set'] !== undefined) {
+      featureSetId = Number(values['feature-set']);
+      if (!Number.isInteger(featureSetId) || featureSetId < 1)
+        throw new UsageError(`--feature-set must be a whole number ≥ 1, got "${values['feature-set']}".`);
+      if (entry.needs.featureSet === 'none') throw new UsageError(`${entry.label} reads no feature set.`);
+    }
+    const sample = resolveSample(project, positionals[0]);
+    const plugin = pluginFileOf(entry.id);
+    const params: SrJobParams = {
+      sampleId: sample.id,
+      method: entry.id,
+      options: given,
+      ...(preset !== undefined ? { preset } : {}),
+      ...(featureSetId !== undefined ? { featureSetId } : {}),
+      ...(plugin !== undefined ? { plugins: [plugin] } : {}),
+    };
+    const r = (await runJob(project, 'sr', params, out)) as SrJobResult;
+    out.result(
+      {
+        runId: r.runId,
+        method: r.method,
+        label: r.label,
+        genes: r.genes.length,
+        seconds: r.seconds,
+        ...(r.finalLoss !== undefined ? { finalLoss: r.finalLoss } : {}),
+        ...(r.details ?? {}),
+      },
+      `Run ${r.runId}: ${r.label} on ${sample.name}: ${r.summary}`,
+    );
   } finally {
     project.close();
   }

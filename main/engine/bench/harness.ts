@@ -33,7 +33,7 @@ import {
 import { badInput, EngineError, throwIfAborted } from '../errors';
 import type { Sample } from '../io/sample';
 import { noProgress, subProgress, type ProgressFn } from '../jobs/progress';
-import { hexAxialFromIndices } from '../methods/baselines/lattice';
+import { hexAxialFromIndices } from '../analysis/lattice';
 import type {
   FeatureProvider,
   LatticeCoord,
@@ -44,7 +44,7 @@ import type {
   SrTarget,
 } from '../methods/types';
 import { outputAtTargets } from '../methods/types';
-import { getMethod, listMethods } from './registry';
+import { getMethod, listMethods, referenceMethods } from './registry';
 
 export type Protocol = 'coarsen' | 'holdout';
 /**
@@ -317,8 +317,8 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
   const notes: string[] = [];
   const { methods, controls: askedControls } = parseMethodList(options.methods);
   if (options.protocol === 'coarsen') {
-    // benchmark.md step 5: these two are always in the table.
-    for (const must of ['interp', 'coarse'])
+    // benchmark.md step 5: the reference baselines are always in the table.
+    for (const must of referenceMethods())
       if (!methods.includes(must)) {
         methods.unshift(must);
         notes.push(`${must} added: benchmark.md requires it in every coarsen table`);

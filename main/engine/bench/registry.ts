@@ -1,37 +1,62 @@
 /**
- * The method registry the harness, the CLI and the app read. Built-in baselines register here;
- * other methods (histex, istar, histosge, …) call registerMethod from their own module, and
- * whoever wires them (the CLI entry, the app's service) imports that module once.
+ * The benchmark's view of the method registry (main/engine/methods/registry.ts): every entry with a
+ * `predict` is a benchmark method. `registerMethod` here adds a bench-only method (an SrMethod) as
+ * an entry with no options of its own, for tests and one-off comparisons.
  */
-import { badInput } from '../errors';
-import { coarseMethod, interpMethod, teslaMethod } from '../methods/baselines/index';
+import { z } from 'zod';
+import {
+  RESERVED_IDS,
+  getMethodEntry,
+  listMethodEntries,
+  registerMethod as registerEntry,
+} from '../methods/registry';
 import type { SrMethod } from '../methods/types';
 
-const registry = new Map<string, SrMethod>();
-
 /** Names the harness reserves for controls (benchmark.md step 6). */
-export const CONTROL_NAMES = ['noise'] as const;
+export const CONTROL_NAMES = RESERVED_IDS;
 
-/** Adds (or, with replace, replaces) a method. Names are lower-case words; ':' is reserved for controls. */
+/** Adds (or, with replace, replaces) a bench-only method. */
 export function registerMethod(m: SrMethod, options: { replace?: boolean } = {}): void {
-  if (!/^[a-z][a-z0-9_-]*$/.test(m.name))
-    throw badInput(`Method name "${m.name}" must be a lower-case word (letters, digits, - or _).`);
-  if ((CONTROL_NAMES as readonly string[]).includes(m.name))
-    throw badInput(`"${m.name}" is reserved for a control.`);
-  if (registry.has(m.name) && !options.replace)
-    throw badInput(`A method named "${m.name}" is already registered.`);
-  registry.set(m.name, m);
+  registerEntry(
+    {
+      id: m.name,
+      label: m.name,
+      description: m.description,
+      kind: m.kind === 'superpixel' ? 'superpixels' : 'spots',
+      trains: false,
+      needs: { image: m.needsImage ?? false, lattice: false, featureSet: 'none', modelFile: false },
+      options: z.object({}),
+      presets: { default: {} },
+      predict: (input, o, progress, signal) => m.predict(input, o, progress, signal),
+    },
+    options,
+  );
 }
 
+/** A registered method as the harness calls it. */
 export function getMethod(name: string): SrMethod | undefined {
-  return registry.get(name);
+  const e = getMethodEntry(name);
+  if (!e?.predict) return undefined;
+  return {
+    name: e.id,
+    kind: e.kind === 'superpixels' ? 'superpixel' : 'spot',
+    description: e.description,
+    needsImage: e.needs.image,
+    predict: e.predict,
+  };
 }
 
-/** Registered method names, sorted. */
+/** Method names the benchmark can score, sorted. */
 export function listMethods(): string[] {
-  return [...registry.keys()].sort();
+  return listMethodEntries()
+    .filter((e) => e.predict)
+    .map((e) => e.id)
+    .sort();
 }
 
-registerMethod(coarseMethod);
-registerMethod(interpMethod);
-registerMethod(teslaMethod);
+/** Methods the coarsen protocol always scores (benchmark.md step 5), in registry order. */
+export function referenceMethods(): string[] {
+  return listMethodEntries()
+    .filter((e) => e.benchReference === true && e.predict)
+    .map((e) => e.id);
+}

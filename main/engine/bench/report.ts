@@ -44,7 +44,7 @@ export function benchMarkdown(r: BenchResult): string {
   if (r.allSpots) {
     out.push(
       '',
-      '## All spots (HisToSGE’s published way: training spots included)',
+      '## All spots (the published way of spot-generation papers: training spots included)',
       '',
       ...table(r.allSpots),
     );

@@ -50,7 +50,7 @@ export {
 } from './foundation';
 export { extractFeatures, type ExtractOptions, type ExtractResult } from './extract';
 export { readScaledWindow, readSuperpixelRgb } from './resample';
-export { positionChannels } from './histex';
+export { positionChannels } from './position-channels';
 export { decodeFloat16, encodeFloat16, fromFloat16Bits, toFloat16Bits } from './float16';
 export {
   chunkFile,

@@ -22,7 +22,7 @@ import {
   superpixelToFullRes,
   type FeatureGrid,
 } from './geometry';
-import { positionChannels } from './histex';
+import { positionChannels } from './position-channels';
 
 export const PLAN_FILE = 'plan.json';
 export const COMPLETE_FILE = 'complete.json';

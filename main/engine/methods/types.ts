@@ -13,17 +13,9 @@ import type { DenseMatrix } from '../analysis/matrix';
 import type { ProgressFn } from '../jobs/progress';
 import { badInput } from '../errors';
 
-export type SpotLattice = 'square' | 'hex';
+import type { LatticeCoord, SpotLattice } from '../analysis/lattice';
 
-/**
- * Canonical lattice coordinates (a, b). Square: a = column, b = row, neighbours (±1, 0), (0, ±1).
- * Hexagonal: axial coordinates, neighbours (±1, 0), (0, ±1), ±(1, −1). Fractional values are
- * allowed for targets that fall between lattice nodes (original spots seen from a pseudo-spot lattice).
- */
-export interface LatticeCoord {
-  a: number;
-  b: number;
-}
+export type { LatticeCoord, SpotLattice };
 
 /** A disk centre (full-res px); its diameter is SrInput.spotDiameterPx. */
 export interface DiskCentre {

@@ -1,12 +1,25 @@
 import { EventEmitter } from 'node:events';
-import type { z } from 'zod';
+import { ZodError, type z } from 'zod';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
 import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
-import { StoredRun } from '../methods/histex';
+import type { MethodEntry, SuperpixelReader } from '../methods/entry';
+import {
+  checkOptions,
+  getMethodEntry,
+  listMethodEntries,
+  listMethodIds,
+  loadPlugin,
+  methodInfo,
+  openSuperpixels,
+  pluginFileOf,
+  requireMethodEntry,
+} from '../methods/registry';
+import { projectPlugins } from '../methods/plugins';
+import { parseRun, type SpotSetRun, type SrRun, type SuperpixelRun } from '../methods/runs';
 import { lruGet } from './lru';
-import { getRun, listRuns, type RunRow } from '../store/repos/runs';
+import { getRun, listRuns } from '../store/repos/runs';
 import { writeFileAtomic } from '../store/atomic-file';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -37,7 +50,7 @@ import type { Sample } from '../io/sample';
 import { geneColumn, rowSums, searchGenes } from './sample-queries';
 import { readRecentProjects, rememberProject } from '../settings/recent-projects';
 import { TASKS } from '../tasks';
-import { spotSetMethodName } from '../tasks/spot-set';
+import type { SrJobParams } from '../tasks/sr';
 import { toApiError, validationError } from './errors';
 
 const APP_VERSION = '0.1.0';
@@ -46,6 +59,38 @@ const MAX_TEXT_BYTES = 4 * 2 ** 20;
 type Handlers = {
   [M in MethodName]: (input: z.output<(typeof Inputs)[M]>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 };
+
+type RunsStartInput = z.output<(typeof Inputs)['runs.start']>;
+
+/** The options a runs.start asks for: `options`, plus the top-level shorthands the method has. */
+function givenOptions(entry: MethodEntry, i: RunsStartInput): Record<string, unknown> {
+  const given: Record<string, unknown> = { ...(i.options ?? {}) };
+  for (const k of ['genes', 'epochs', 'seed', 'fold'] as const)
+    if (i[k] !== undefined && Object.hasOwn(entry.options.shape, k)) given[k] = i[k];
+  return given;
+}
+
+/** runs.start's method and options checked against the registry, as zod issues (null = fine). */
+function runStartIssues(i: RunsStartInput): ZodError | null {
+  const entry = getMethodEntry(i.method);
+  const issue = (path: PropertyKey[], message: string) => ({
+    code: 'custom' as const,
+    path,
+    message,
+    input: i,
+  });
+  if (!entry)
+    return new ZodError([
+      issue(['method'], `Unknown SR method "${i.method}" (available: ${listMethodIds().join(', ')})`),
+    ]);
+  const r = checkOptions(entry, i.preset, givenOptions(entry, i));
+  if (r.options) {
+    if (i.featureSetId !== undefined && entry.needs.featureSet === 'none')
+      return new ZodError([issue(['featureSetId'], `${entry.label} reads no feature set`)]);
+    return null;
+  }
+  return new ZodError(r.issues.map((x) => issue(x.path, x.message)));
+}
 
 function sampleSummary(s: SampleRow): SampleSummary {
   return {
@@ -103,7 +148,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   private runner: JobRunner | null = null;
   /** the last few samples read, with library sizes: switching genes must not re-read arrays */
   private readonly sampleCache = new Map<number, { sample: Sample; lib: Float64Array }>();
-  private readonly runCache = new Map<number, StoredRun>();
+  private readonly runCache = new Map<number, SuperpixelReader>();
 
   constructor(private readonly options: { transport: 'electron' | 'http'; maxHeavyJobs?: number }) {
     super();
@@ -120,6 +165,9 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     const name = method as MethodName;
     const parsed = Inputs[name].safeParse(rawInput ?? {});
     if (!parsed.success) return { ok: false, error: validationError(name, parsed.error) };
+    // a run's method and options are checked against the registry, as the schema checks the rest
+    const methodIssues = name === 'runs.start' ? runStartIssues(parsed.data as RunsStartInput) : null;
+    if (methodIssues) return { ok: false, error: validationError(name, methodIssues) };
     try {
       const handler = this.handlers[name] as (input: unknown) => unknown;
       return { ok: true, value: await handler(parsed.data) };
@@ -130,6 +178,13 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
 
   async openProjectDir(dir: string, create = false, name?: string): Promise<ProjectInfo> {
     const next = create ? createProject(dir, name) : openProject(dir);
+    // SR methods named in the project's settings join the registry before anything lists methods
+    try {
+      for (const file of projectPlugins(next)) await loadPlugin(file, next.dir);
+    } catch (err) {
+      next.close();
+      throw err;
+    }
     await this.closeProject();
     this.project = next;
     this.runner = new JobRunner(next, TASKS, { maxHeavy: this.options.maxHeavyJobs ?? 1 });
@@ -192,14 +247,34 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   }
 
   /** An SR run's arrays stay loaded while the user switches genes. */
-  private storedRun(run: RunRow): StoredRun {
+  private superpixelReader(run: SuperpixelRun): SuperpixelReader {
     const { project } = this.requireProject();
-    return lruGet(
-      this.runCache,
-      run.id,
-      2,
-      () => new StoredRun(project.arraysDir, run, this.cachedSample(run.sampleId).sample),
+    return lruGet(this.runCache, run.id, 2, () =>
+      openSuperpixels(run, project.arraysDir, this.cachedSample(run.sampleId).sample),
     );
+  }
+
+  /** A run of this project, parsed (methods/runs.ts), or NOT_FOUND. */
+  private run(id: number): SrRun {
+    const row = getRun(this.requireProject().project.db, id);
+    if (!row) throw new EngineError('NOT_FOUND', `No SR run with id ${id} in this project.`);
+    return parseRun(row, (m) => getMethodEntry(m)?.label);
+  }
+
+  private superpixelRun(id: number): SuperpixelRun {
+    const run = this.run(id);
+    if (run.kind !== 'superpixels')
+      throw new EngineError(
+        'NOT_FOUND',
+        `Run ${run.id} generated spots, not superpixels: show it as a spot set.`,
+      );
+    return run;
+  }
+
+  private spotSetRun(id: number): SpotSetRun {
+    const run = this.run(id);
+    if (run.kind !== 'spots') throw new EngineError('NOT_FOUND', `No generated spot set with run id ${id}.`);
+    return run;
   }
 
   private sampleRow(id: number): SampleRow {
@@ -309,38 +384,30 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     'layers.domains': async (i) => {
       const { project } = this.requireProject();
       const c = this.clusteringRow(i.clusteringId);
-      const run = c.runId !== null ? getRun(project.db, c.runId) : undefined;
-      if (!run)
+      if (c.runId === null)
         throw new EngineError(
           'BAD_INPUT',
           `Clustering ${c.id} is of spots: it is drawn on the spots, not as a layer.`,
         );
-      const grid = run.result.grid as {
-        rows: number;
-        cols: number;
-        superpixelPx: number;
-        originPx: { x: number; y: number };
-      };
-      const index = readArrayFile(join(project.arraysDir, (run.arrays as { index: string }).index))
-        .data as Int32Array;
+      const { grid, index } = this.superpixelReader(this.superpixelRun(c.runId));
       const labels = effectiveLabels(c.domains, this.clusteringLabels(c));
       const colour = new Map(c.domains.map((d) => [d.label, parseHex(d.color)]));
-      const at = new Int32Array(grid.rows * grid.cols).fill(-1);
+      const at = new Int32Array(grid.height * grid.width).fill(-1);
       index.forEach((sp, k) => (at[sp] = labels[k]!));
       const key = createHash('sha1').update(JSON.stringify(c.domains)).digest('hex').slice(0, 10);
       const rel = `${LAYERS_DIR}/domains-${c.id}-${key}.png`;
       mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
       writeFileAtomic(
         join(project.dir, rel),
-        await gridPng(grid.rows, grid.cols, (sp) => (at[sp]! >= 0 ? (colour.get(at[sp]!) ?? null) : null)),
+        await gridPng(grid.height, grid.width, (sp) => (at[sp]! >= 0 ? (colour.get(at[sp]!) ?? null) : null)),
       );
-      const s = grid.superpixelPx;
+      const s = grid.sizePx;
       return {
         path: rel,
-        x: grid.originPx.x,
-        y: grid.originPx.y,
-        width: grid.cols * s,
-        height: grid.rows * s,
+        x: grid.originX,
+        y: grid.originY,
+        width: grid.width * s,
+        height: grid.height * s,
         label: `SR domains (k = ${c.k})`,
         range: null,
       };
@@ -418,73 +485,82 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         map.close();
       }
     },
+    'methods.list': () => listMethodEntries().map(methodInfo),
     'runs.start': (i) => {
       this.sampleRow(i.sampleId);
       const { runner } = this.requireProject();
-      if (i.method === 'histosge') {
-        const { sampleId, genes, epochs, seed, fold, include } = i;
-        return { jobId: runner.submit('sr.histosge', { sampleId, genes, epochs, seed, fold, include }).id };
-      }
-      if (i.method === 'interp') {
-        const { sampleId, genes, fold, include } = i;
-        return { jobId: runner.submit('sr.interp', { sampleId, genes, fold, include }).id };
-      }
-      if (i.featureSetId !== undefined) this.requireFeatureSet(i.sampleId, i.featureSetId);
-      return { jobId: runner.submit('sr.histex', i).id };
+      // method and options were checked in dispatch (runStartIssues)
+      const entry = requireMethodEntry(i.method);
+      const { sampleId, method, preset, include, featureSetId } = i;
+      const given = givenOptions(entry, i);
+      if (featureSetId !== undefined) this.requireFeatureSet(sampleId, featureSetId);
+      const plugin = pluginFileOf(entry.id);
+      const params: SrJobParams = {
+        sampleId,
+        method,
+        options: given,
+        ...(preset !== undefined ? { preset } : {}),
+        ...(include !== undefined ? { include } : {}),
+        ...(featureSetId !== undefined ? { featureSetId } : {}),
+        ...(plugin !== undefined ? { plugins: [plugin] } : {}),
+      };
+      return { jobId: runner.submit('sr', params).id };
     },
     'runs.list': (i) => {
       this.sampleRow(i.sampleId);
       const { sample } = this.cachedSample(i.sampleId);
-      return listRuns(this.requireProject().project.db, i.sampleId).map((r) => ({
-        id: r.id,
-        sampleId: r.sampleId,
-        method: r.method,
-        output: r.result.kind === 'spots' ? ('spots' as const) : ('superpixels' as const),
-        genes: ((r.result.genes as number[] | undefined) ?? []).map((g) => ({
-          index: g,
-          id: sample.genes[g]?.id ?? String(g),
-          symbol: sample.genes[g]?.symbol ?? String(g),
-        })),
-        losses: (r.result.losses as number[] | undefined) ?? [],
-        createdAt: r.createdAt,
-      }));
+      return listRuns(this.requireProject().project.db, i.sampleId).map((row) => {
+        const r = parseRun(row, (m) => getMethodEntry(m)?.label);
+        return {
+          id: r.id,
+          sampleId: r.sampleId,
+          method: r.method,
+          label: r.label,
+          output: r.kind,
+          genes: r.genes.map((g) => ({
+            index: g,
+            id: sample.genes[g]?.id ?? String(g),
+            symbol: sample.genes[g]?.symbol ?? String(g),
+          })),
+          losses: r.losses,
+          createdAt: r.createdAt,
+        };
+      });
     },
     'layers.srGene': async (i) => {
       const { project } = this.requireProject();
-      const run = getRun(project.db, i.runId);
-      if (!run) throw new EngineError('NOT_FOUND', `No SR run with id ${i.runId} in this project.`);
-      if (run.result.kind === 'spots')
+      const run = this.superpixelRun(i.runId);
+      const { sample } = this.cachedSample(run.sampleId);
+      const reader = this.superpixelReader(run);
+      if (!reader.genes.includes(i.gene))
         throw new EngineError(
           'NOT_FOUND',
-          `Run ${run.id} generated spots, not superpixels: show it as a spot set.`,
+          `${sample.genes[i.gene]?.symbol ?? i.gene} was not modelled in run ${run.id}.`,
+          { hint: `Run ${run.id} modelled ${reader.genes.length} genes; choose one of them.` },
         );
-      const { sample } = this.cachedSample(run.sampleId);
-      const map = this.storedRun(run).geneMap(i.gene);
+      const map = reader.geneMap(i.gene);
       const range: [number, number] = [0, maskedQuantile(map.values, map.present, 0.99) || 1];
       const rel = `${LAYERS_DIR}/sr-${run.id}-${i.gene}.png`;
       mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
       writeFileAtomic(
         join(project.dir, rel),
-        await gridPng(map.grid.rows, map.grid.cols, scalarColour(map.values, map.present, range)),
+        await gridPng(map.grid.height, map.grid.width, scalarColour(map.values, map.present, range)),
       );
-      const k = map.grid.superpixelPx;
+      const k = map.grid.sizePx;
       return {
         path: rel,
-        x: map.grid.originPx.x,
-        y: map.grid.originPx.y,
-        width: map.grid.cols * k,
-        height: map.grid.rows * k,
-        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.method} SR, counts per 8 µm)`,
+        x: map.grid.originX,
+        y: map.grid.originY,
+        width: map.grid.width * k,
+        height: map.grid.height * k,
+        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.label} SR, counts per 8 µm)`,
         range,
       };
     },
     'layers.spotSet': (i) => {
       const { project } = this.requireProject();
-      const run = getRun(project.db, i.runId);
-      if (!run || run.result.kind !== 'spots')
-        throw new EngineError('NOT_FOUND', `No generated spot set with run id ${i.runId}.`);
-      const genes = run.result.genes as number[];
-      const q = genes.indexOf(i.gene);
+      const run = this.spotSetRun(i.runId);
+      const q = run.genes.indexOf(i.gene);
       const { sample } = this.cachedSample(run.sampleId);
       if (q < 0) {
         throw new EngineError(
@@ -492,19 +568,19 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
           `${sample.genes[i.gene]?.symbol ?? i.gene} was not modelled in run ${run.id}.`,
         );
       }
-      const a = run.arrays as { xy: string; measured: string; values: string };
-      const xy = readArrayFile(join(project.arraysDir, a.xy)).data as Float64Array;
-      const values = readArrayFile(join(project.arraysDir, a.values));
+      const read = (f: string) => readArrayFile(join(project.arraysDir, f));
+      const xy = read(run.arrays.xy).data;
+      const values = read(run.arrays.values);
       const G = values.shape[1]!;
       const n = values.shape[0]!;
-      const v = values.data as Float32Array;
+      const v = values.data;
       return {
-        x: Array.from({ length: n }, (_, k) => xy[2 * k]!),
-        y: Array.from({ length: n }, (_, k) => xy[2 * k + 1]!),
-        measured: Array.from(readArrayFile(join(project.arraysDir, a.measured)).data),
-        values: Array.from({ length: n }, (_, k) => v[k * G + q]!),
-        diameterUm: run.result.spotDiameterUm as number,
-        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${spotSetMethodName(run.method)} ${String(run.result.fold)}×, log1p CP10k)`,
+        x: Array.from({ length: n }, (_, k) => Number(xy[2 * k]!)),
+        y: Array.from({ length: n }, (_, k) => Number(xy[2 * k + 1]!)),
+        measured: Array.from(read(run.arrays.measured).data, Number),
+        values: Array.from({ length: n }, (_, k) => Number(v[k * G + q]!)),
+        diameterUm: run.spotDiameterUm,
+        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.label} ${run.fold}×, log1p CP10k)`,
       };
     },
     'jobs.list': () => this.requireProject().runner.list().map(jobInfo),

@@ -4,7 +4,10 @@ import { defaultDomains, kmeans, relabelSmallComponents } from '../analysis';
 import { badInput, throwIfAborted } from '../errors';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
-import { readArrayFile, writeArrayFile } from '../store/array-file';
+import { methodLabel, openSuperpixels } from '../methods/registry';
+import { parseRun } from '../methods/runs';
+import { writeArrayFile } from '../store/array-file';
+import { loadSample } from '../store/sample-store';
 import { openProject } from '../store/project';
 import { insertClustering } from '../store/repos/clusterings';
 import { getRun } from '../store/repos/runs';
@@ -34,18 +37,19 @@ export interface ClusterSuperpixelsResult {
 export async function run(p: ClusterSuperpixelsParams, ctx: TaskContext): Promise<ClusterSuperpixelsResult> {
   const project = openProject(ctx.projectDir);
   try {
-    const r = getRun(project.db, p.runId);
-    const arrays = r?.arrays as { index?: string; latentMedian?: string } | undefined;
-    if (!r || !arrays?.index || !arrays.latentMedian) {
-      throw badInput(`Run ${p.runId} has no superpixel latent to cluster (HISTEX and iStar runs do).`);
-    }
+    const row = getRun(project.db, p.runId);
+    const r = row ? parseRun(row, methodLabel) : undefined;
+    if (!r || r.kind !== 'superpixels')
+      throw badInput(`Run ${p.runId} is not a superpixel SR run of this project.`);
     ctx.progress({ fraction: 0.02, message: 'Reading the latent' });
-    const index = readArrayFile(join(project.arraysDir, arrays.index)).data as Int32Array;
-    const z = readArrayFile(join(project.arraysDir, arrays.latentMedian));
-    const d = z.shape[1]!;
+    const reader = openSuperpixels(r, project.arraysDir, loadSample(project, r.sampleId));
+    const z = reader.latent?.();
+    if (!z) throw badInput(`Run ${p.runId} (${r.label}) has no superpixel latent to cluster.`);
+    const index = reader.index;
+    const d = z.dim;
     const n = index.length;
     const km = kmeans(
-      { nRows: n, nCols: d, data: Float64Array.from(z.data as Float32Array) },
+      { nRows: n, nCols: d, data: Float64Array.from(z.data) },
       {
         k: p.k,
         seed: p.seed ?? 0,
@@ -56,7 +60,7 @@ export async function run(p: ClusterSuperpixelsParams, ctx: TaskContext): Promis
     );
     throwIfAborted(ctx.signal);
     ctx.progress({ fraction: 0.88, message: 'Cleaning up small pieces' });
-    const grid = r.result.grid as { rows: number; cols: number };
+    const grid = { rows: r.grid.height, cols: r.grid.width };
     let labels = km.labels;
     if ((p.minComponent ?? 20) > 0) {
       const img = new Int32Array(grid.rows * grid.cols).fill(-1);

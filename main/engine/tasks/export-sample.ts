@@ -17,7 +17,9 @@ import {
   type SrExportInput,
 } from '../export';
 import type { Sample } from '../io/sample';
-import { StoredRun } from '../methods/histex';
+import { methodLabel, openSuperpixels } from '../methods/registry';
+import { superpixelCentres } from '../methods/run-store';
+import { parseRun } from '../methods/runs';
 import { getRun } from '../store/repos/runs';
 import type { TaskContext } from '../jobs/task';
 import { readArrayFile } from '../store/array-file';
@@ -64,9 +66,10 @@ function domainColumn(project: Project, c: ClusteringRow): CategoricalColumn {
 }
 
 /**
- * SR-level export of a stored HISTEX/iStar run: obs = its tissue superpixels (full-res centres,
- * 8 µm), X = calibrated SR counts of every modelled gene computed block by block (memory stays
- * bounded), obsm['X_latent'] = the median latent, plus a superpixel clustering's domains.
+ * SR-level export of a stored superpixel run: obs = its superpixels (full-res centres, 8 µm),
+ * X = the run's values of every modelled gene read block by block through its method's reader
+ * (memory stays bounded), obsm['X_latent'] = the latent when the method has one, plus a
+ * superpixel clustering's domains.
  */
 async function exportRun(
   project: Project,
@@ -75,17 +78,16 @@ async function exportRun(
   domains: Record<string, CategoricalColumn>,
   ctx: TaskContext,
 ): Promise<ExportSampleResult> {
-  const run = getRun(project.db, p.runId!);
-  if (!run || run.sampleId !== p.sampleId || run.result.kind === 'spots') {
+  const row = getRun(project.db, p.runId!);
+  const run = row ? parseRun(row, methodLabel) : undefined;
+  if (!run || run.sampleId !== p.sampleId || run.kind !== 'superpixels') {
     throw badInput(`Run ${p.runId} is not a superpixel SR run of sample ${sample.name}.`);
   }
   if (p.format !== 'h5ad' && p.format !== 'csv') throw badInput('SR runs export as h5ad or csv.');
-  const stored = new StoredRun(project.arraysDir, run, sample);
-  const c = stored.centres();
+  const stored = openSuperpixels(run, project.arraysDir, sample);
+  const c = superpixelCentres(stored);
   const n = stored.index.length;
-  const latent = readArrayFile(
-    join(project.arraysDir, (run.arrays as { latentMedian: string }).latentMedian),
-  );
+  const latent = stored.latent?.();
   const G = stored.genes.length;
   const input: SrExportInput = {
     name: sample.name,
@@ -99,7 +101,7 @@ async function exportRun(
         return stored.rows(start, end);
       },
     },
-    latent: rowSourceFromArray(latent.data as Float32Array, latent.shape[1]!),
+    ...(latent ? { latent: rowSourceFromArray(latent.data, latent.dim) } : {}),
     umPerPx: sample.umPerPx,
     method: run.method,
   };

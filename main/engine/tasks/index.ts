@@ -5,10 +5,9 @@ import type { ClusterSpotsParams } from './cluster-spots';
 import type { ClusterSuperpixelsParams } from './cluster-superpixels';
 import type { ExportSampleParams } from './export-sample';
 import type { ExtractFeaturesParams } from './extract-features';
-import type { HistexParams } from './histex';
-import type { HistosgeParams } from './histosge';
-import type { InterpParams } from './interp';
 import type { ImportParams } from './import-sample';
+import { LEGACY_SR_JOB_KINDS, methodLabel } from '../methods/registry';
+import type { SrJobParams } from './sr';
 
 /** Task modules are .ts in development and tests, bundled .js in the packaged app. */
 function taskModule(base: string): string {
@@ -58,32 +57,19 @@ export const TASKS: ReadonlyMap<string, TaskDefinition> = new Map<string, TaskDe
     } satisfies TaskDefinition,
   ],
   [
-    'sr.histex',
+    'sr',
     {
-      kind: 'sr.histex',
-      module: taskModule('histex'),
+      kind: 'sr',
+      module: taskModule('sr'),
       heavy: true,
-      title: (p) => `${(p as HistexParams).method === 'istar' ? 'iStar' : 'HISTEX'} super-resolution`,
+      title: (p) => `${methodLabel((p as SrJobParams).method)} super-resolution`,
     } satisfies TaskDefinition,
   ],
-  [
-    'sr.histosge',
-    {
-      kind: 'sr.histosge',
-      module: taskModule('histosge'),
-      heavy: true,
-      title: (p) => `HisToSGE ${(p as HistosgeParams).fold ?? 4}× spots`,
-    } satisfies TaskDefinition,
-  ],
-  [
-    'sr.interp',
-    {
-      kind: 'sr.interp',
-      module: taskModule('interp'),
-      heavy: false,
-      title: (p) => `Interpolation ${(p as InterpParams).fold ?? 4}× spots`,
-    } satisfies TaskDefinition,
-  ],
+  // job rows of the per-method kinds written before `sr` resume through the same task
+  ...Object.entries(LEGACY_SR_JOB_KINDS).map(([kind, method]): [string, TaskDefinition] => [
+    kind,
+    { kind, module: taskModule('sr'), heavy: true, title: () => `${methodLabel(method)} super-resolution` },
+  ]),
   [
     'cluster.superpixels',
     {

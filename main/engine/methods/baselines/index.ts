@@ -25,4 +25,4 @@ export {
   latticeDist2,
   type LatticeAffine,
   type PositionedSpot,
-} from './lattice';
+} from '../../analysis/lattice';

@@ -36,7 +36,7 @@ import {
   latticeToPx,
   pxToLattice,
   type LatticeAffine,
-} from './lattice';
+} from '../../analysis/lattice';
 
 export type MaskRule = 'all-parents' | 'fidelity';
 

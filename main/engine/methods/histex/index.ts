@@ -46,4 +46,4 @@ export {
 } from './pipeline';
 export { pseudoSpotInput, selectGenes } from './coarsen';
 export { histexMethod, istarMethod } from './sr-method';
-export { StoredRun, type StoredGrid } from './stored-run';
+export { StoredRun } from './stored-run';

@@ -2,24 +2,22 @@ import { join } from 'node:path';
 import { EngineError } from '../../errors';
 import type { Sample } from '../../io/sample';
 import { readArrayFile } from '../../store/array-file';
-import type { RunRow } from '../../store/repos/runs';
+import type { SuperpixelReader } from '../entry';
+import { runArray, runArrayList, type SuperpixelRun } from '../runs';
+import type { SuperpixelGrid } from '../types';
 import type { SuperpixelFeatures } from './features';
 import { footprint } from './geometry';
 import { medianOf } from './pipeline';
 
-export interface StoredGrid {
-  rows: number;
-  cols: number;
-  superpixelPx: number;
-  originPx: { x: number; y: number };
-}
-
-interface StoredArrays {
-  index: string;
-  latents: string[];
-  heads: string[];
-  features: string;
-  norm: string;
+function floatArray<T extends Float32Array | Float64Array | Int32Array>(
+  run: SuperpixelRun,
+  file: string,
+  a: { data: unknown; shape: number[] },
+  type: new (n: number) => T,
+): { data: T; shape: number[] } {
+  if (!(a.data instanceof type))
+    throw new EngineError('CORRUPT', `Run ${run.id}: ${file} is not ${type.name}.`, { file });
+  return { data: a.data, shape: a.shape };
 }
 
 /** Spots whose factors blend into a superpixel outside every footprint. */
@@ -33,8 +31,8 @@ const BLEND_NEIGHBOURS = 4;
  * the factor is an inverse-distance blend of the nearest spots' factors, so maps have no seams).
  * The viewer asks for one gene over all superpixels, the export for all genes block by block.
  */
-export class StoredRun {
-  readonly grid: StoredGrid;
+export class StoredRun implements SuperpixelReader {
+  readonly grid: SuperpixelGrid;
   /** flat superpixel index (r·cols + c) of each stored row */
   readonly index: Int32Array;
   /** sample gene index of each modelled gene */
@@ -50,26 +48,25 @@ export class StoredRun {
   private readonly factors = new Map<number, Float64Array>();
 
   constructor(
-    arraysDir: string,
-    private readonly run: RunRow,
+    private readonly arraysDir: string,
+    private readonly run: SuperpixelRun,
     private readonly sample: Sample,
   ) {
-    const a = run.arrays as unknown as StoredArrays;
-    const at = (f: string) => join(arraysDir, f);
-    this.grid = run.result.grid as StoredGrid;
-    this.genes = run.result.genes as number[];
-    this.index = readArrayFile(at(a.index)).data as Int32Array;
-    const feats = readArrayFile(at(a.features));
+    const read = <T extends Float32Array | Float64Array | Int32Array>(
+      f: string,
+      type: new (n: number) => T,
+    ) => floatArray(run, f, readArrayFile(join(arraysDir, f)), type);
+    this.grid = run.grid;
+    this.genes = run.genes;
+    this.index = read(runArray(run, 'index'), Int32Array).data;
+    const feats = read(runArray(run, 'features'), Float32Array);
     this.F = feats.shape[1]!;
-    this.feats = feats.data as Float32Array;
-    this.norm = readArrayFile(at(a.norm)).data as Float64Array;
-    this.latents = a.latents.map((lf, m) => {
-      const z = readArrayFile(at(lf));
-      return {
-        d: z.shape[1]!,
-        z: z.data as Float32Array,
-        head: readArrayFile(at(a.heads[m]!)).data as Float64Array,
-      };
+    this.feats = feats.data;
+    this.norm = read(runArray(run, 'norm'), Float64Array).data;
+    const heads = runArrayList(run, 'heads');
+    this.latents = runArrayList(run, 'latents').map((lf, m) => {
+      const z = read(lf, Float32Array);
+      return { d: z.shape[1]!, z: z.data, head: read(heads[m]!, Float64Array).data };
     });
     const { owner, blend } = this.spotGeometry();
     this.owner = owner;
@@ -153,11 +150,11 @@ export class StoredRun {
   }
 
   /** One gene over the whole superpixel grid (rows·cols), with the mask of superpixels that have a value. */
-  geneMap(sampleGene: number): { values: Float32Array; present: Uint8Array; grid: StoredGrid } {
+  geneMap(sampleGene: number): { values: Float32Array; present: Uint8Array; grid: SuperpixelGrid } {
     const q = this.column(sampleGene);
     const vals = this.rows(0, this.index.length, [q]);
-    const values = new Float32Array(this.grid.rows * this.grid.cols);
-    const present = new Uint8Array(this.grid.rows * this.grid.cols);
+    const values = new Float32Array(this.grid.height * this.grid.width);
+    const present = new Uint8Array(this.grid.height * this.grid.width);
     this.index.forEach((sp, i) => {
       values[sp] = vals[i]!;
       present[sp] = 1;
@@ -165,17 +162,11 @@ export class StoredRun {
     return { values, present, grid: this.grid };
   }
 
-  /** Full-res centres of the stored superpixels. */
-  centres(): { x: Float64Array; y: Float64Array; row: Int32Array; col: Int32Array } {
-    const { cols, superpixelPx: k, originPx } = this.grid;
-    const row = Int32Array.from(this.index, (sp) => Math.floor(sp / cols));
-    const col = Int32Array.from(this.index, (sp) => sp % cols);
-    return {
-      x: Float64Array.from(col, (c) => originPx.x + (c + 0.5) * k),
-      y: Float64Array.from(row, (r) => originPx.y + (r + 0.5) * k),
-      row,
-      col,
-    };
+  /** The median latent of the ensemble, rows × d (clustering, obsm in exports). */
+  latent(): { dim: number; data: Float32Array } {
+    const f = runArray(this.run, 'latentMedian');
+    const z = floatArray(this.run, f, readArrayFile(join(this.arraysDir, f)), Float32Array);
+    return { dim: z.shape[1]!, data: z.data };
   }
 
   /** Per spot: measured count per footprint superpixel ÷ predicted mean over the footprint. */
@@ -215,17 +206,20 @@ export class StoredRun {
 
   private spotGeometry(): { owner: Int32Array; blend: { s: Int32Array; w: Float64Array } } {
     const { grid, sample } = this;
-    const k = grid.superpixelPx;
+    const k = grid.sizePx;
     const n = this.index.length;
-    const geom = {
-      ...grid,
+    const geom: SuperpixelFeatures = {
+      rows: grid.height,
+      cols: grid.width,
+      superpixelPx: grid.sizePx,
+      originPx: { x: grid.originX, y: grid.originY },
       dim: 0,
       data: new Float32Array(0),
       mask: new Uint8Array(0),
       channels: [],
-    } as SuperpixelFeatures;
+    };
     const radius = sample.spotDiameterUm / sample.umPerPx / 2;
-    const rowOf = new Int32Array(grid.rows * grid.cols).fill(-1);
+    const rowOf = new Int32Array(grid.height * grid.width).fill(-1);
     this.index.forEach((sp, i) => (rowOf[sp] = i));
     const owner = new Int32Array(n).fill(-1);
     this.bagSizes = sample.spots.map((s, si) => {
@@ -249,8 +243,8 @@ export class StoredRun {
     for (let r = 0; r < n; r++) {
       if (owner[r]! >= 0) continue;
       const sp = this.index[r]!;
-      const cx = grid.originPx.x + ((sp % grid.cols) + 0.5) * k;
-      const cy = grid.originPx.y + (Math.floor(sp / grid.cols) + 0.5) * k;
+      const cx = grid.originX + ((sp % grid.width) + 0.5) * k;
+      const cy = grid.originY + (Math.floor(sp / grid.width) + 0.5) * k;
       const bx = Math.floor(cx / cell);
       const by = Math.floor(cy / cell);
       let near: { s: number; d: number }[] = [];

@@ -4,7 +4,7 @@
  * share the harness's canonical lattice frame, so the position embeddings line up.
  */
 import { badInput } from '../../errors';
-import { latticeCoordsOf } from '../baselines/lattice';
+import { latticeCoordsOf } from '../../analysis/lattice';
 import type { SrInput, SrMethod, SrOutput, SrRunOptions } from '../types';
 import { openSpotSource } from './inputs';
 import type { LatticePoint } from './lattice';

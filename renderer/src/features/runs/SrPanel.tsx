@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { GeneHit, MethodOutput, RasterLayer, RunInfo } from '../../../../preload/contract';
+import type { GeneHit, MethodInfo, MethodOutput, RasterLayer, RunInfo } from '../../../../preload/contract';
 
 type FeatureSet = MethodOutput<'features.list'>[number];
 
@@ -7,10 +7,12 @@ export type SpotSet = MethodOutput<'layers.spotSet'>;
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
 import { LossChart } from './LossChart';
+import { OptionFields, optionDefaults, type OptionValues } from './OptionFields';
 
 /**
- * Super-resolution for a sample: start HISTEX (or its iStar ablation), watch the loss, and choose
- * which raster layers sit over the slide (the SR map of the selected gene, the feature PCA).
+ * Super-resolution for a sample: start any registered SR method (methods.list: its options become
+ * fields, its presets a select), watch the loss, and choose which layers sit over the slide (the
+ * SR map of the selected gene or a generated spot set, the feature PCA).
  */
 export function SrPanel({
   sampleId,
@@ -31,10 +33,11 @@ export function SrPanel({
   const toasts = useToasts();
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [runId, setRunId] = useState<number | null>(null);
-  const [epochs, setEpochs] = useState(20);
-  const [method, setMethod] = useState<'histex' | 'istar' | 'histosge' | 'interp'>('histex');
-  const spotSet = method === 'histosge' || method === 'interp';
-  const [fold, setFold] = useState<4 | 9 | 16>(4);
+  const [methods, setMethods] = useState<MethodInfo[]>([]);
+  const [methodId, setMethodId] = useState<string>('');
+  const method = methods.find((m) => m.id === methodId) ?? null;
+  const [preset, setPreset] = useState('default');
+  const [options, setOptions] = useState<OptionValues>({});
   const [showSr, setShowSr] = useState(true);
   const [showFeatures, setShowFeatures] = useState(false);
   const [srLayer, setSrLayer] = useState<RasterLayer | null>(null);
@@ -44,6 +47,24 @@ export function SrPanel({
   /** '' = HISTEX's own weights-free features; else a stored feature set's id */
   const [featureSetId, setFeatureSetId] = useState<number | ''>('');
 
+  useEffect(() => {
+    api['methods.list']({}).then((list) => {
+      const stored = list.filter((m) => m.stored);
+      setMethods(stored);
+      if (stored[0]) {
+        setMethodId(stored[0].id);
+        setOptions(optionDefaults(stored[0], 'default'));
+      }
+    }, toasts.error);
+  }, [toasts]);
+  // a method's fields start at its defaults (plus the chosen preset)
+  const choose = (id: string, p = 'default') => {
+    const m = methods.find((x) => x.id === id);
+    setMethodId(id);
+    setPreset(p);
+    if (m) setOptions(optionDefaults(m, p));
+  };
+
   const reloadFeatureSets = useCallback(
     () => api['features.list']({ sampleId }).then(setFeatureSets, toasts.error),
     [sampleId, toasts],
@@ -52,8 +73,8 @@ export function SrPanel({
     void reloadFeatureSets();
     return api.onEvent((e) => {
       if (e.type !== 'job' || e.job.state !== 'done') return;
-      // sr.histex extracts the built-in set itself when the sample has none
-      if (e.job.kind === 'features.extract' || e.job.kind === 'sr.histex') void reloadFeatureSets();
+      // an SR run that reads a feature set extracts the built-in one itself when the sample has none
+      if (e.job.kind === 'features.extract' || e.job.kind.startsWith('sr')) void reloadFeatureSets();
     });
   }, [reloadFeatureSets]);
 
@@ -69,7 +90,7 @@ export function SrPanel({
     void reload(false);
     return api.onEvent((e) => {
       if (e.type === 'runs-changed' && e.sampleId === sampleId) void reload(true);
-      if (e.type === 'job' && (e.job.kind === 'sr.histex' || e.job.kind === 'sr.histosge')) {
+      if (e.type === 'job' && e.job.kind.startsWith('sr')) {
         const loss = e.job.metrics['loss'] ?? e.job.metrics['trainLoss'];
         setLive((l) =>
           l && l.jobId === e.job.id && loss !== undefined && l.losses.at(-1) !== loss
@@ -124,24 +145,19 @@ export function SrPanel({
   }, [featLayer, srLayer, onRasters]);
 
   const start = async () => {
+    if (!method) return;
     try {
-      const { jobId } = await api['runs.start'](
-        spotSet
-          ? { sampleId, method, epochs, genes: 100, fold, ...(gene ? { include: [gene.index] } : {}) }
-          : {
-              sampleId,
-              method,
-              epochs,
-              genes: 200,
-              ...(gene ? { include: [gene.index] } : {}),
-              ...(featureSetId !== '' ? { featureSetId } : {}),
-            },
-      );
-      setLive(method === 'interp' ? null : { jobId, losses: [] });
-      const name = { histex: 'HISTEX', istar: 'iStar', histosge: 'HisToSGE', interp: 'Interpolation' }[
-        method
-      ];
-      toasts.info(method === 'interp' ? `${name} started` : `${name} started (${epochs} epochs)`);
+      const { jobId } = await api['runs.start']({
+        sampleId,
+        method: method.id,
+        ...(preset !== 'default' ? { preset } : {}),
+        options,
+        ...(gene ? { include: [gene.index] } : {}),
+        ...(featureSetId !== '' && method.needs.featureSet !== 'none' ? { featureSetId } : {}),
+      });
+      setLive(method.trains ? { jobId, losses: [] } : null);
+      const epochs = typeof options['epochs'] === 'number' ? ` (${options['epochs']} epochs)` : '';
+      toasts.info(`${method.label} started${method.trains ? epochs : ''}`);
     } catch (e) {
       toasts.error(e);
     }
@@ -159,31 +175,27 @@ export function SrPanel({
     <aside className="sr-panel" aria-label="Super-resolution">
       <h2>Super-resolution</h2>
       <div className="row">
-        <select
-          aria-label="SR method"
-          value={method}
-          onChange={(e) => setMethod(e.target.value as typeof method)}
-        >
-          <option value="histex">HISTEX</option>
-          <option value="istar">iStar (HISTEX without BCA)</option>
-          <option value="histosge">HisToSGE (denser spots)</option>
-          <option value="interp">Interpolation (denser spots, baseline)</option>
+        <select aria-label="SR method" value={methodId} onChange={(e) => choose(e.target.value)}>
+          {methods.map((m) => (
+            <option key={m.id} value={m.id} title={m.description}>
+              {m.label}
+              {m.kind === 'spots' ? ' (denser spots)' : ''}
+            </option>
+          ))}
         </select>
-        {spotSet && (
-          <select
-            aria-label="Fold"
-            value={fold}
-            onChange={(e) => setFold(Number(e.target.value) as 4 | 9 | 16)}
-          >
-            <option value={4}>4×</option>
-            <option value={9}>9×</option>
-            <option value={16}>16×</option>
+        {method && Object.keys(method.presets).length > 1 && (
+          <select aria-label="Preset" value={preset} onChange={(e) => choose(method.id, e.target.value)}>
+            {Object.keys(method.presets).map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
           </select>
         )}
-        {!spotSet && (
+        {method && method.needs.featureSet !== 'none' && (
           <select
             aria-label="Histology features"
-            title="Histology input: HISTEX's own weights-free features, or a stored feature set (e.g. UNI)"
+            title="Histology input: the method's own weights-free features, or a stored feature set (e.g. UNI)"
             value={featureSetId}
             onChange={(e) => setFeatureSetId(e.target.value === '' ? '' : Number(e.target.value))}
           >
@@ -195,20 +207,12 @@ export function SrPanel({
             ))}
           </select>
         )}
-        {method !== 'interp' && (
-          <label className="inline">
-            epochs
-            <input
-              type="number"
-              min={1}
-              max={5000}
-              value={epochs}
-              aria-label="Epochs"
-              onChange={(e) => setEpochs(Math.max(1, Number(e.target.value) || 1))}
-            />
-          </label>
-        )}
-        <button onClick={() => void start()}>{method === 'interp' ? 'Run' : 'Train'}</button>
+      </div>
+      {method && <OptionFields method={method} values={options} onChange={setOptions} />}
+      <div className="row">
+        <button onClick={() => void start()} disabled={!method}>
+          {method?.trains === false ? 'Run' : 'Train'}
+        </button>
       </div>
       {live && <LossChart losses={live.losses} />}
       {runs.length > 0 && (
@@ -217,7 +221,7 @@ export function SrPanel({
             {runs.map((r) => (
               <option key={r.id} value={r.id}>
                 #{r.id} {r.method}
-                {r.output === 'spots' ? ' spots' : ''}: {r.genes.length} genes
+                {r.output === 'spots' ? ' spots' : ''}: {r.genes.length} genes ({r.label})
               </option>
             ))}
           </select>
