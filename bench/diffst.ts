@@ -11,7 +11,6 @@ import { runBench, type GeneSelection } from '../main/engine/bench';
 import { registerMethod } from '../main/engine/bench/registry';
 import { csrToDense } from '../main/engine/analysis/matrix';
 import { readSample } from '../main/engine/io';
-import '../main/engine/methods/histex/register';
 import { diffstMethod, type DiffstOutput } from '../main/engine/methods/diffst/sr-method';
 import { DIFFST_PRESETS, isPresetName } from '../main/engine/methods/diffst/presets';
 import { uncertaintyVsError } from '../main/engine/methods/diffst/uncertainty';

@@ -24,3 +24,4 @@ export {
   type RunHooks,
 } from './pipeline';
 export { diffstMethod, presetFrom, inputRaster, toOutput, type DiffstOutput } from './sr-method';
+export { diffstEntry, UNCERTAINTY_LABEL } from './entry';

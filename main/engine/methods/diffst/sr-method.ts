@@ -36,7 +36,8 @@ export interface DiffstOutput extends SuperpixelOutput {
 
 /** The preset named in the options, with numeric overrides. */
 export function presetFrom(o: SrRunOptions): DiffstPreset {
-  const name = o['preset'] ?? 'default';
+  // `model` in the registry's options (its presets set it), `preset` for direct callers
+  const name = o['model'] ?? o['preset'] ?? 'default';
   if (!isPresetName(name))
     throw badInput(
       `Unknown Diff-ST preset "${String(name)}". Use one of: ${Object.keys(DIFFST_PRESETS).join(', ')}.`,
