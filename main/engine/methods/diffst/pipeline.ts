@@ -12,7 +12,7 @@
 import { EngineError, cancelled } from '../../errors';
 import type { ProgressFn } from '../../jobs/progress';
 import { buildInference } from '../../onnx/model';
-import { Rng, hashString } from '../../onnx/init';
+import { Rng, hashString, shuffledIndices } from '../../onnx/init';
 import { createSession, toOrt, type OrtTensor } from '../../onnx/session';
 import { train, type Dataset, type TrainResult } from '../../onnx/trainer';
 import type { FloatArray } from '../../onnx/train-session';
@@ -228,18 +228,33 @@ function transformInto(
 }
 
 /** The trainer's Dataset: row r = item ⌊r/8⌋ under symmetry r mod 8, with t and ε drawn per update. */
-export function diffusionDataset(items: PatchItem[], p: DiffstPreset, G: number, seed: number): Dataset {
+export function diffusionDataset(
+  items: PatchItem[],
+  p: DiffstPreset,
+  G: number,
+  seed: number,
+  /** at most this many rows (a seeded subset), so one epoch is not longer than the update budget */
+  maxRows = Infinity,
+): Dataset {
+  const all = items.length * 8;
+  const rows =
+    all <= maxRows
+      ? null
+      : shuffledIndices(all, new Rng(hashString('diffst:rows', seed)))
+          .slice(0, Math.max(1, Math.floor(maxRows)))
+          .sort((a, b) => a - b);
   const s = diffstSchedule();
   const H = p.hr;
   const L = H / 2;
   const Hi = H * p.imageScale;
   const c = p.cellPx;
   return {
-    size: items.length * 8,
+    size: rows ? rows.length : all,
     fill(indices, out, context) {
       const update = context?.update ?? 0;
       const get = (k: string) => out[k] as Float32Array;
-      indices.forEach((row, r) => {
+      indices.forEach((index, r) => {
+        const row = rows ? rows[index]! : index;
         const it = items[Math.floor(row / 8)]!;
         const k = row % 8;
         const rng = new Rng(hashString(`diffst:${update}:${r}`, seed));
@@ -329,7 +344,7 @@ export async function fitDiffst(
   if (items.length === 0)
     throw new EngineError('BAD_INPUT', 'Diff-ST found no training patch with measured spots.');
   const config = modelConfig(p, G, coexpressionAdjacency(geneTotals(R)));
-  const data = diffusionDataset(items, p, G, seed);
+  const data = diffusionDataset(items, p, G, seed, p.updates * p.batchSize);
   const perEpoch = Math.ceil(data.size / p.batchSize);
   const result = await train({
     model: diffstModel(config),
