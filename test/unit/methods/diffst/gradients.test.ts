@@ -182,7 +182,7 @@ describe('Diff-ST denoiser gradients', () => {
           'rb',
           t(x, 'x'),
           t(x, 'emb'),
-          r === 'none' ? 3 : 4,
+          r === 'none' ? 2 : 4,
           2,
           r,
         ),
