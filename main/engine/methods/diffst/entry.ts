@@ -16,13 +16,10 @@ const d = DIFFST_PRESETS.default;
 
 const options = z.object({
   genes: genesOption(100),
-  model: z
-    .enum(['default', 'tiny', 'paper'])
-    .default('default')
-    .meta({
-      title: 'Model size',
-      description: 'network widths and training budget (docs/diffst.md); set by --preset',
-    }),
+  model: z.enum(['default', 'tiny', 'paper']).default('default').meta({
+    title: 'Model size',
+    description: 'network widths and training budget (docs/diffst.md); set by --preset',
+  }),
   steps: z
     .number()
     .int()
@@ -30,16 +27,10 @@ const options = z.object({
     .max(1000)
     .default(d.sampleSteps)
     .meta({ title: 'Sampling steps', description: 'respaced diffusion steps per sample' }),
-  samples: z
-    .number()
-    .int()
-    .min(2)
-    .max(64)
-    .default(d.samples)
-    .meta({
-      title: 'Samples (K)',
-      description: 'samples per patch: their mean is the map, their SD the uncertainty',
-    }),
+  samples: z.number().int().min(2).max(64).default(d.samples).meta({
+    title: 'Samples (K)',
+    description: 'samples per patch: their mean is the map, their SD the uncertainty',
+  }),
   seed: seedOption(0),
 });
 
