@@ -14,6 +14,7 @@ import { coarseEntry, interpEntry, teslaEntry } from './baselines/entries';
 import type { AnyOptionsSchema, MethodEntry, SuperpixelReader } from './entry';
 import { histexEntry, istarEntry } from './histex/entries';
 import { histosgeEntry } from './histosge/entry';
+import { diffstEntry } from './diffst/entry';
 import { ValuesReader } from './run-store';
 import type { SuperpixelRun } from './runs';
 
@@ -252,6 +253,7 @@ const BUILT_IN: MethodEntry[] = [
   histexEntry,
   istarEntry,
   histosgeEntry,
+  diffstEntry,
   interpEntry,
   coarseEntry,
   teslaEntry,

@@ -586,6 +586,7 @@ export function gradients(loss: Tensor, wrt: readonly Tensor[]): Tensor[] {
   const requires = new Set(wrt.map((t) => t.name));
   for (const node of forward) {
     if (NON_DIFFERENTIABLE.has(node.op)) continue;
+    if (node.outputs.some((o) => g.stopsGradient(o))) continue;
     if (node.inputs.some((t) => t && requires.has(t.name))) {
       for (const o of node.outputs) if (isFloat(o)) requires.add(o.name);
     }

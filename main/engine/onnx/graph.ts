@@ -223,6 +223,8 @@ export class Graph {
   private readonly producers = new Map<string, GraphNode>();
   private readonly names = new Set<string>();
   private readonly scopes: string[] = [];
+  /** Outputs of stopGradient: autodiff treats them as constants. */
+  private readonly stopped = new Set<string>();
   private counter = 0;
 
   /** `dtype` is the float type of parameters and float constants. */
@@ -440,6 +442,20 @@ export class Graph {
     return this.mul(x, phi);
   }
   /** SiLU = x·σ(x) (Diff-ST's UNet activation). */
+  /**
+   * x in the forward pass, a constant for autodiff (PyTorch's `detach`): an Identity node whose
+   * output `gradients` does not differentiate through. Diff-ST's variational bound needs it (the
+   * learned variance is trained by the bound while the mean is trained by the ε loss only).
+   */
+  stopGradient(x: Tensor): Tensor {
+    const y = this.unary('Identity', x);
+    this.stopped.add(y.name);
+    return y;
+  }
+  /** Whether `t` is the output of stopGradient. */
+  stopsGradient(t: Tensor): boolean {
+    return this.stopped.has(t.name);
+  }
   silu(x: Tensor): Tensor {
     return this.mul(x, this.sigmoid(x));
   }

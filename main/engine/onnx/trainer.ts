@@ -25,7 +25,15 @@ export interface Dataset {
    * row r of input `name` occupies [r·rowSize, (r+1)·rowSize). Rows beyond indices.length are padding
    * and are zeroed by the trainer before the call.
    */
-  fill(indices: readonly number[], out: Record<string, FloatArray | BigInt64Array>): void;
+  fill(
+    indices: readonly number[],
+    out: Record<string, FloatArray | BigInt64Array>,
+    /**
+     * Training batches only: the 0-based update this batch is for. Datasets that draw per-step
+     * randomness (diffusion noise and timesteps) seed it from this, so a resumed run draws the same.
+     */
+    context?: { update: number },
+  ): void;
 }
 
 export type LrSchedule =
@@ -85,6 +93,11 @@ export interface TrainOptions extends StepConfig {
   onProgress?: ProgressFn;
   signal?: AbortSignal;
   session?: SessionOptions;
+  /**
+   * Keep an exponential moving average of the parameters, ema ← d·ema + (1 − d)·p after every
+   * update (diffusion models sample with it). Checkpointed with the run; returned as `ema`.
+   */
+  emaDecay?: number;
 }
 
 export interface EpochRecord {
@@ -101,6 +114,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
   provider: string;
   resumedFromStep?: number;
+  /** The moving average of the parameters, when `emaDecay` was set. */
+  ema?: Map<string, FloatArray>;
 }
 
 /** Where training state is kept; one file, replaced atomically. */
@@ -147,6 +162,7 @@ export function configHash(
     trainSize: o.train.size,
     validationSize: o.validation?.size ?? null,
     earlyStopping: o.earlyStopping ?? null,
+    ...(o.emaDecay !== undefined ? { emaDecay: o.emaDecay } : {}),
   };
   return createHash('sha256').update(JSON.stringify(desc)).digest('hex');
 }
@@ -210,13 +226,14 @@ class BatchBuffers {
     this.mask = m.data as FloatArray;
   }
 
-  load(data: Dataset, indices: readonly number[]): void {
+  load(data: Dataset, indices: readonly number[], context?: { update: number }): void {
     // BigInt64Array (int64 inputs such as Gather indices) only takes bigint zeros.
     for (const a of Object.values(this.arrays)) {
       if (a instanceof BigInt64Array) a.fill(0n);
       else a.fill(0);
     }
-    data.fill(indices, this.arrays);
+    if (context) data.fill(indices, this.arrays, context);
+    else data.fill(indices, this.arrays);
     this.mask.fill(0);
     this.mask.fill(1, 0, indices.length);
   }
@@ -288,6 +305,14 @@ async function loop(
     }
     resumedFromStep = meta.updates;
   }
+  // The EMA starts at the initial parameters (or continues from the checkpoint's).
+  let ema: Map<string, FloatArray> | null = null;
+  if (o.emaDecay !== undefined) {
+    ema = new Map();
+    const saved = ckptFile && existsSync(ckptFile) ? loadCheckpoint(ckptFile).tensors : null;
+    for (const [k, v] of trainer.paramValues()) ema.set(k, (saved?.get(`ema:${k}`) ?? v).slice());
+    for (const p of trainer.params) shapes.set(`ema:${p.name}`, [...p.shape]);
+  }
 
   /** `at` overrides the loop position: at an epoch's end the next position is the next epoch. */
   const writeCheckpoint = (at?: {
@@ -304,6 +329,7 @@ async function loop(
         tensors.set(`best:${k}`, v);
         shapes.set(`best:${k}`, shapes.get(names.param(k)) ?? [v.length]);
       }
+    if (ema) for (const [k, v] of ema) tensors.set(`ema:${k}`, v);
     saveCheckpoint(
       ckptFile,
       dtype,
@@ -340,9 +366,16 @@ async function loop(
           throw cancelled();
         }
         const rows = order.slice(batchInEpoch * o.batchSize, (batchInEpoch + 1) * o.batchSize);
-        buffers.load(o.train, rows);
+        buffers.load(o.train, rows, { update: trainer.updates });
         const lr = learningRate(o.lr, trainer.updates, totalSteps);
         const r = await trainer.step(buffers.feeds, lr);
+        if (ema) {
+          const d = o.emaDecay as number;
+          for (const [k, v] of trainer.paramValues()) {
+            const e = ema.get(k) as FloatArray;
+            for (let q = 0; q < e.length; q++) e[q] = d * e[q]! + (1 - d) * v[q]!;
+          }
+        }
         if (!Number.isFinite(r.loss)) {
           throw new EngineError(
             'BAD_INPUT',
@@ -422,6 +455,7 @@ async function loop(
     provider: trainer.provider,
   };
   if (resumedFromStep !== undefined) result.resumedFromStep = resumedFromStep;
+  if (ema) result.ema = ema;
   return result;
 }
 

@@ -22,7 +22,15 @@ const histexOptions = (id: string, preset?: string, given: Record<string, unknow
 
 describe('registry entries', () => {
   it('lists the built-in methods, app methods first', () => {
-    expect(listMethodIds().slice(0, 6)).toEqual(['histex', 'istar', 'histosge', 'interp', 'coarse', 'tesla']);
+    expect(listMethodIds().slice(0, 7)).toEqual([
+      'histex',
+      'istar',
+      'histosge',
+      'diffst',
+      'interp',
+      'coarse',
+      'tesla',
+    ]);
   });
 
   it("HISTEX's defaults and presets are the pipeline's presets, option for option", () => {
