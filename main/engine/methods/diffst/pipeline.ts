@@ -258,7 +258,7 @@ export function diffusionDataset(
         const it = items[Math.floor(row / 8)]!;
         const k = row % 8;
         const rng = new Rng(hashString(`diffst:${update}:${r}`, seed));
-        const t = Math.min(s.T - 1, Math.floor(rng.next() * s.T));
+        const t = rng.int(s.T);
         const n = G * H * H;
         const x0 = get('x0');
         transformInto(it.x0, 0, x0, r * n, G, H, k);

@@ -245,7 +245,7 @@ async function directionalCheck(
   for (const [k, v] of Object.entries(all)) {
     const n = v.shape.reduce((a, b) => a * b, 1);
     values[k] = Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-    dirs[k] = Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? -1 : 1));
+    dirs[k] = Float32Array.from({ length: n }, () => (rng.random() < 0.5 ? -1 : 1));
   }
   const R = Array.from({ length: out.size }, () => rng.uniform(-1, 1));
   const loss = g.reduceSum(g.mul(out, g.constant(R, out.dims)));
