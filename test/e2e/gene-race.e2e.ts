@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { sharedData } from '../helpers/paths';
+import { repoRoot, startServe, stopServe, type Served } from './serve-fixture';
+
+/**
+ * The worst bug a viewer can have is a gene on screen other than the one typed. HER2ST C2 and C3
+ * list almost the same genes in a slightly different order, so a gene index or hit list carried
+ * over from the other sample names a different gene. The project is prepared with the CLI (same
+ * engine, same job runner) so the test spends its time in the viewer.
+ */
+const ROUNDS: { sample: RegExp; genes: string[] }[] = [
+  { sample: /^C3/, genes: ['ERBB2', 'CD74', 'KRT19', 'ACTB', 'GAPDH'] },
+  { sample: /^C2/, genes: ['ERBB2', 'MGP', 'COL1A1', 'COL1A2', 'COL3A1'] },
+  { sample: /^C3/, genes: ['FN1', 'SCGB2A2', 'KRT8', 'KRT18', 'MUCL1'] },
+  { sample: /^C2/, genes: ['PIP', 'TFF1', 'CD24', 'S100A6', 'IGKC'] },
+];
+
+/**
+ * Runs in the page (a string: the node tsconfig has no DOM types): remembers the text in the gene
+ * box at each Enter and logs every observed-gene legend label shown afterwards that names another
+ * gene, until the next keystroke in the box.
+ */
+const WATCH_LEGEND = `(() => {
+  window.expected = null;
+  window.violations = [];
+  window.addEventListener('keydown', (e) => {
+    const t = e.target;
+    if (!t || t.getAttribute('aria-label') !== 'Gene') return;
+    window.expected = e.key === 'Enter' ? t.value : null;
+  }, true);
+  const check = () => {
+    if (window.expected === null) return;
+    for (const el of document.querySelectorAll('[data-testid="colorbar"] .colorbar-label')) {
+      const text = el.textContent || '';
+      if (text.includes('log1p CP10k') && !text.startsWith(window.expected + ' '))
+        window.violations.push('typed ' + window.expected + ', legend said "' + text + '"');
+    }
+  };
+  new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
+})()`;
+
+let served: Served;
+let projectDir: string;
+
+test.beforeAll(async () => {
+  test.setTimeout(600_000);
+  projectDir = join(mkdtempSync(join(tmpdir(), 'stsr-race-')), 'project');
+  for (const s of ['C2', 'C3']) {
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'bin', 'stsr.mjs'), 'import', sharedData('her2st', s), '--project', projectDir],
+      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, STSR_HOME: join(projectDir, '..', 'home') } },
+    );
+    if (r.status !== 0) throw new Error(`stsr import ${s} failed:\n${r.stderr}`);
+  }
+  served = await startServe(['--project', projectDir]);
+});
+
+test.afterAll(async () => {
+  if (served) await stopServe(served);
+  rmSync(join(projectDir, '..'), { recursive: true, force: true });
+});
+
+test('switching samples and typing 20 genes quickly: the legend always names the typed gene', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.goto(served.url);
+  await page.evaluate(WATCH_LEGEND);
+
+  const label = page.locator('[data-testid="colorbar"] .colorbar-label', { hasText: 'log1p CP10k' });
+  for (const round of ROUNDS) {
+    // No waiting for the sample to load: type straight away, as a user does.
+    await page.getByRole('button', { name: round.sample }).click();
+    const box = page.getByLabel('Gene', { exact: true });
+    for (const gene of round.genes) {
+      await box.click();
+      await box.press('Control+a');
+      await page.keyboard.type(gene);
+      await page.keyboard.press('Enter');
+      await expect(label).toHaveText(new RegExp(`^${gene} `), { timeout: 30_000 });
+      await expect(box).toHaveValue(gene);
+    }
+  }
+  const violations = await page.evaluate('window.violations');
+  expect(violations).toEqual([]);
+});
