@@ -12,6 +12,7 @@ export const METHOD_NAMES = [
   'samples.import',
   'samples.get',
   'samples.genes',
+  'samples.geneNames',
   'samples.expression',
   'clusterings.run',
   'clusterings.list',

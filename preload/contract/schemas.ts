@@ -158,10 +158,14 @@ export const Inputs = {
     .object({ sampleId: id, query: z.string().max(100), limit: z.number().int().min(1).max(200).optional() })
     .strict(),
   /** per-spot values of one gene: raw counts or log1p of counts per 10⁴ */
+  /** every gene of the sample in column order, for the viewer's local search (loaded once) */
+  'samples.geneNames': z.object({ sampleId: id }).strict(),
   'samples.expression': z
     .object({
       sampleId: id,
       gene: z.number().int().min(0),
+      /** the symbol the viewer means: refused if gene `gene` of this sample is another gene */
+      symbol: z.string().min(1).optional(),
       scale: z.enum(['counts', 'log1p-cp10k']).optional(),
     })
     .strict(),
@@ -230,6 +234,7 @@ export const Outputs = {
   'samples.import': z.object({ jobId: z.number().int() }),
   'samples.get': SampleDetail,
   'samples.genes': z.array(GeneHit),
+  'samples.geneNames': z.object({ ids: z.array(z.string()), symbols: z.array(z.string()) }),
   'samples.expression': z.object({
     gene: GeneHit,
     values: z.array(z.number()),

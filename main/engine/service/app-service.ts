@@ -276,9 +276,22 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.sampleRow(i.sampleId);
       return searchGenes(this.cachedSample(i.sampleId).sample.genes, i.query, i.limit ?? 20);
     },
+    'samples.geneNames': (i) => {
+      this.sampleRow(i.sampleId);
+      const { genes } = this.cachedSample(i.sampleId).sample;
+      return { ids: genes.map((g) => g.id), symbols: genes.map((g) => g.symbol) };
+    },
     'samples.expression': (i) => {
       this.sampleRow(i.sampleId);
       const { sample, lib } = this.cachedSample(i.sampleId);
+      const named = sample.genes[i.gene];
+      // A gene index means nothing without its sample: the name guards against an index from another sample.
+      if (i.symbol !== undefined && named && named.symbol !== i.symbol)
+        throw new EngineError(
+          'BAD_INPUT',
+          `Gene ${i.gene} of sample ${i.sampleId} is ${named.symbol}, not ${i.symbol}.`,
+          { hint: 'Type the gene again.' },
+        );
       const values = geneColumn(sample.counts, i.gene, i.scale ?? 'log1p-cp10k', lib);
       let min = Infinity;
       let max = -Infinity;

@@ -18,7 +18,13 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   const toasts = useToasts();
   const [detail, setDetail] = useState<SampleDetail | null>(null);
   const [gene, setGene] = useState<GeneHit | null>(null);
-  const [colouring, setColouring] = useState<SpotColouring | null>(null);
+  const [observed, setObserved] = useState<{ gene: GeneHit; colouring: SpotColouring } | null>(null);
+  // Only the values of the gene on screen colour the spots; anything else is a stale response.
+  const colouring =
+    observed && gene && observed.gene.index === gene.index && observed.gene.symbol === gene.symbol
+      ? observed.colouring
+      : null;
+  const setColouring = (c: SpotColouring) => observed && setObserved({ ...observed, colouring: c });
   const [opacity, setOpacity] = useState(0.85);
   const [colormap, setColormap] = useState<ColormapName>('viridis');
   const [categories, setCategories] = useState<SpotCategories | null>(null);
@@ -72,16 +78,19 @@ export function SampleView({ sampleId }: { sampleId: number }) {
   useEffect(() => {
     if (!gene) return;
     let live = true;
-    api['samples.expression']({ sampleId, gene: gene.index, scale: 'log1p-cp10k' }).then(
+    api['samples.expression']({ sampleId, gene: gene.index, symbol: gene.symbol, scale: 'log1p-cp10k' }).then(
       (r) => {
-        if (!live) return;
+        if (!live || r.gene.index !== gene.index || r.gene.symbol !== gene.symbol) return;
         // Default range: 0 to the 99th percentile, so one hot spot does not wash out the rest.
         const hi = quantile(r.values, 0.99) || r.max || 1;
-        setColouring({
-          label: `${r.gene.symbol} log1p CP10k`,
-          values: r.values,
-          range: [Math.min(0, r.min), hi],
-          colormap,
+        setObserved({
+          gene,
+          colouring: {
+            label: `${r.gene.symbol} log1p CP10k`,
+            values: r.values,
+            range: [Math.min(0, r.min), hi],
+            colormap,
+          },
         });
       },
       (e: unknown) => toasts.error(e),
