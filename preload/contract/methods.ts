@@ -28,6 +28,8 @@ export const METHOD_NAMES = [
   'runs.list',
   'layers.srGene',
   'layers.spotSet',
+  'layers.srValues',
+  'samples.spotInfo',
   'jobs.list',
   'jobs.cancel',
   'jobs.resume',

@@ -113,6 +113,23 @@ export const RasterLayer = z.object({
 });
 export type RasterLayer = z.infer<typeof RasterLayer>;
 
+/** A scalar map over superpixels as raw values, coloured by the viewer (its own map and range). */
+export const ValueLayer = z.object({
+  /** project-relative file: rows × cols float32, host byte order (little-endian), NaN = no value */
+  path: z.string(),
+  rows: z.number().int().min(0),
+  cols: z.number().int().min(0),
+  /** top-left corner and size of one cell on the slide, in full-resolution pixels */
+  x: z.number(),
+  y: z.number(),
+  cellPx: z.number().positive(),
+  gene: GeneHit,
+  label: z.string(),
+  /** 0 to the 99th percentile */
+  range: z.tuple([z.number(), z.number()]),
+});
+export type ValueLayer = z.infer<typeof ValueLayer>;
+
 export const RunInfo = z.object({
   id: z.number().int(),
   sampleId: z.number().int(),
@@ -217,6 +234,12 @@ export const Inputs = {
   'runs.list': z.object({ sampleId: id }).strict(),
   'layers.srGene': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
   'layers.spotSet': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
+  /** one gene's SR map as raw values (the viewer colours it); `symbol` guards the gene index */
+  'layers.srValues': z
+    .object({ runId: id, gene: z.number().int().min(0), symbol: z.string().min(1).optional() })
+    .strict(),
+  /** per spot: total counts, and each annotation column (pathologist labels of legacy ST imports) */
+  'samples.spotInfo': z.object({ sampleId: id }).strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -258,6 +281,11 @@ export const Outputs = {
   'runs.start': z.object({ jobId: z.number().int() }),
   'runs.list': z.array(RunInfo),
   'layers.srGene': RasterLayer,
+  'layers.srValues': ValueLayer,
+  'samples.spotInfo': z.object({
+    totals: z.array(z.number()),
+    annotations: z.array(z.object({ name: z.string(), labels: z.array(z.string()) })),
+  }),
   'layers.spotSet': z.object({
     x: z.array(z.number()),
     y: z.array(z.number()),

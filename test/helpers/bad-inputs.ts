@@ -30,6 +30,8 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
   ],
   'samples.get': [{}, { sampleId: 'a' }, { sampleId: 0 }],
   'samples.genes': [{ sampleId: 1 }, { sampleId: 1, query: 5 }, { sampleId: 1, query: 'x', limit: 1000 }],
+  'layers.srValues': [{ runId: 1 }, { runId: 1, gene: -1 }, { runId: 1, gene: 0, symbol: '' }],
+  'samples.spotInfo': [{}, { sampleId: 'x' }],
   'samples.geneNames': [{}, { sampleId: 0 }, { sampleId: 1, query: 'x' }],
   'samples.expression': [
     { sampleId: 1 },

@@ -3,7 +3,14 @@ import type { z } from 'zod';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
-import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
+import {
+  cropValues,
+  featuresPcaPng,
+  gridPng,
+  maskedQuantile,
+  scalarColour,
+  type GridPlacement,
+} from '../layers';
 import { StoredRun } from '../methods/histex';
 import { lruGet } from './lru';
 import { getRun, listRuns, type RunRow } from '../store/repos/runs';
@@ -489,6 +496,45 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         height: map.grid.rows * k,
         label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.method} SR, counts per 8 µm)`,
         range,
+      };
+    },
+    'layers.srValues': (i) => {
+      const { project } = this.requireProject();
+      const run = getRun(project.db, i.runId);
+      if (!run || run.result.kind === 'spots')
+        throw new EngineError('NOT_FOUND', `No SR map run with id ${i.runId} in this project.`);
+      const { sample } = this.cachedSample(run.sampleId);
+      const g = sample.genes[i.gene];
+      if (!g || (i.symbol !== undefined && g.symbol !== i.symbol))
+        throw new EngineError('BAD_INPUT', `Gene ${i.gene} of this sample is not ${i.symbol ?? 'a gene'}.`);
+      const map = this.storedRun(run).geneMap(i.gene);
+      const cut = cropValues(map.values, map.present, map.grid);
+      // A stored run never changes, so its file is written once; the id and time name the run.
+      const stamp = createHash('sha1').update(`${run.id}:${run.createdAt}`).digest('hex').slice(0, 8);
+      const rel = `${LAYERS_DIR}/srv-${run.id}-${stamp}-${i.gene}.f32`;
+      const file = join(project.dir, rel);
+      if (!existsSync(file)) {
+        mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
+        writeFileAtomic(file, Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength));
+      }
+      return {
+        path: rel,
+        rows: cut.rows,
+        cols: cut.cols,
+        x: cut.x,
+        y: cut.y,
+        cellPx: map.grid.superpixelPx,
+        gene: { index: i.gene, id: g.id, symbol: g.symbol },
+        label: `${g.symbol} (${run.method} SR, counts per 8 µm)`,
+        range: cut.range,
+      };
+    },
+    'samples.spotInfo': (i) => {
+      this.sampleRow(i.sampleId);
+      const { sample, lib } = this.cachedSample(i.sampleId);
+      return {
+        totals: Array.from(lib),
+        annotations: Object.entries(sample.annotations ?? {}).map(([name, labels]) => ({ name, labels })),
       };
     },
     'layers.spotSet': (i) => {
