@@ -20,27 +20,35 @@ const ROUNDS: { sample: RegExp; genes: string[] }[] = [
 ];
 
 /**
- * Runs in the page (a string: the node tsconfig has no DOM types): remembers the text in the gene
- * box at each Enter and logs every observed-gene legend label shown afterwards that names another
- * gene, until the next keystroke in the box.
+ * Runs in the page (a string: the node tsconfig has no DOM types). Whenever the user is not
+ * typing in the gene box (after Enter, or in a freshly opened sample, which restores its last
+ * gene into the box), every observed-gene legend label must name the gene in the box; anything
+ * else is logged as a violation.
  */
 const WATCH_LEGEND = `(() => {
-  window.expected = null;
   window.violations = [];
+  let editing = false;
+  let box = null;
   window.addEventListener('keydown', (e) => {
     const t = e.target;
-    if (!t || t.getAttribute('aria-label') !== 'Gene') return;
-    window.expected = e.key === 'Enter' ? t.value : null;
+    if (t && t.getAttribute('aria-label') === 'Gene') editing = e.key !== 'Enter';
   }, true);
   const check = () => {
-    if (window.expected === null) return;
+    const current = document.querySelector('input[aria-label="Gene"]');
+    if (current !== box) {
+      box = current;
+      editing = false;
+    }
+    if (editing || !box || !box.value) return;
     for (const el of document.querySelectorAll('[data-testid="colorbar"] .colorbar-label')) {
       const text = el.textContent || '';
-      if (text.includes('log1p CP10k') && !text.startsWith(window.expected + ' '))
-        window.violations.push('typed ' + window.expected + ', legend said "' + text + '"');
+      if (text.includes('log1p CP10k') && !text.startsWith(box.value + ' '))
+        window.violations.push('box said ' + box.value + ', legend said "' + text + '"');
     }
   };
-  new MutationObserver(check).observe(document.body, { subtree: true, childList: true, characterData: true });
+  new MutationObserver(check).observe(document.body, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+  });
 })()`;
 
 let served: Served;

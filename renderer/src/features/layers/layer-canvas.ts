@@ -184,7 +184,11 @@ export class LayerCanvas {
           const t0 = performance.now();
           const { w, h } = colourTile(g.values, g.rows, g.cols, tx, ty, lut, layer.range, buf);
           c.putImageData(new ImageData(buf.subarray(0, w * h * 4).slice(), w, h), tx * TILE, ty * TILE);
-          performance.measure('stsr:sr-tile', { start: t0, end: performance.now() });
+          performance.measure('stsr:sr-tile', {
+            start: t0,
+            end: performance.now(),
+            detail: { cells: w * h },
+          });
         }
       cached = { key, canvas };
       this.grids.set(g, cached);

@@ -2,7 +2,7 @@ import { useId, useMemo, useRef, useState } from 'react';
 import type { GeneHit } from '../../../../preload/contract';
 import { resolveGene, searchGenes } from '../../../../preload/contract/gene-search';
 import { useToasts } from '../../components/toasts';
-import { geneNames, useGeneNames } from './gene-names';
+import { geneNames, useGeneNames, type GeneList } from './gene-names';
 
 /**
  * Gene search with autocomplete (symbol or id, prefix first); Enter picks the typed gene.
@@ -26,7 +26,14 @@ export function GeneSearch({
   const list = useGeneNames(sampleId, toasts.error);
   const hits = useMemo(() => (list ? searchGenes(list.genes, query, 12) : []), [list, query]);
 
+  const resolve = (genes: GeneList['genes'], text: string) => {
+    const hit = resolveGene(genes, text);
+    if (hit) onPick(hit);
+    else toasts.error(new Error(`No gene matches "${text}" in this sample.`));
+  };
   const pick = async (text: string) => {
+    // With the list loaded, pick within the key event: the legend changes in the same render.
+    if (list) return resolve(list.genes, text);
     let genes;
     try {
       genes = (await geneNames(sampleId)).genes;
@@ -35,10 +42,7 @@ export function GeneSearch({
       return;
     }
     // Typed on while the list loaded: the later Enter (or choice) decides.
-    if (typed.current !== text) return;
-    const hit = resolveGene(genes, text);
-    if (hit) onPick(hit);
-    else toasts.error(new Error(`No gene matches "${text}" in this sample.`));
+    if (typed.current === text) resolve(genes, text);
   };
 
   return (
