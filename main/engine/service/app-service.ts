@@ -507,23 +507,45 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const g = sample.genes[i.gene];
       if (!g || (i.symbol !== undefined && g.symbol !== i.symbol))
         throw new EngineError('BAD_INPUT', `Gene ${i.gene} of this sample is not ${i.symbol ?? 'a gene'}.`);
-      const map = this.storedRun(run).geneMap(i.gene);
-      const cut = cropValues(map.values, map.present, map.grid);
-      // A stored run never changes, so its file is written once; the id and time name the run.
+      // A stored run never changes, so each gene's map is computed once and kept (values + a
+      // small JSON of its placement and range); the id and creation time name the run.
       const stamp = createHash('sha1').update(`${run.id}:${run.createdAt}`).digest('hex').slice(0, 8);
       const rel = `${LAYERS_DIR}/srv-${run.id}-${stamp}-${i.gene}.f32`;
       const file = join(project.dir, rel);
-      if (!existsSync(file)) {
+      const metaFile = file.replace(/\.f32$/, '.json');
+      type Meta = {
+        rows: number;
+        cols: number;
+        x: number;
+        y: number;
+        cellPx: number;
+        range: [number, number];
+      };
+      let meta: Meta | null = null;
+      if (existsSync(file) && existsSync(metaFile)) {
+        try {
+          meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta;
+        } catch {
+          meta = null;
+        }
+      }
+      if (!meta) {
+        const map = this.storedRun(run).geneMap(i.gene);
+        const cut = cropValues(map.values, map.present, map.grid);
         mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
         writeFileAtomic(file, Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength));
+        const { rows, cols, x, y, range } = cut;
+        meta = { rows, cols, x, y, cellPx: map.grid.superpixelPx, range };
+        writeFileAtomic(metaFile, Buffer.from(JSON.stringify(meta)));
       }
+      const cut = meta;
       return {
         path: rel,
         rows: cut.rows,
         cols: cut.cols,
         x: cut.x,
         y: cut.y,
-        cellPx: map.grid.superpixelPx,
+        cellPx: cut.cellPx,
         gene: { index: i.gene, id: g.id, symbol: g.symbol },
         label: `${g.symbol} (${run.method} SR, counts per 8 µm)`,
         range: cut.range,
