@@ -72,6 +72,8 @@ export function SlideViewer({
       showNavigator: Boolean(detail.slide),
       navigatorPosition: 'BOTTOM_RIGHT',
       navigatorSizeRatio: 0.15,
+      navigatorAutoFade: false,
+      autoHideControls: false,
       gestureSettingsMouse: { clickToZoom: false },
       animationTime: 0.4,
       maxZoomPixelRatio: 4,
