@@ -76,7 +76,7 @@ test.afterAll(async () => {
 test('switching samples and typing 20 genes quickly: the legend always names the typed gene', async ({
   page,
 }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(600_000);
   await page.goto(served.url);
   await page.evaluate(WATCH_LEGEND);
 
