@@ -61,9 +61,11 @@ async function timeTo(page: Page, mark: string, start: string): Promise<number> 
   const t0 = (await page.evaluate(
     `(() => { const t0 = performance.now(); ${start}; return t0; })()`,
   )) as number;
+  // A function, not a string: the app's CSP forbids eval, which string predicates need.
   await page.waitForFunction(
-    `performance.getEntriesByName(${JSON.stringify(mark)}).some((e) => e.startTime >= ${t0})`,
-    undefined,
+    (a: { mark: string; t0: number }) =>
+      performance.getEntriesByName(a.mark).some((e) => e.startTime >= a.t0),
+    { mark, t0 },
     { timeout: 60_000 },
   );
   const t = (await page.evaluate(

@@ -131,7 +131,7 @@ function Shell() {
         />
         <main className="workspace">
           {sample ? (
-            <SampleView key={sample.id} sampleId={sample.id} />
+            <SampleView key={sample.id} sampleId={sample.id} projectDir={project.dir} />
           ) : (
             <div className="empty-state">
               <p>Select a sample, or import one from the left.</p>

@@ -97,3 +97,55 @@ test('switching samples and typing 20 genes quickly: the legend always names the
   const violations = await page.evaluate('window.violations');
   expect(violations).toEqual([]);
 });
+
+test('inspection, layers, the help overlay and view state that survives a reload', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto(served.url);
+  await page.getByRole('button', { name: /^C2/ }).click();
+  const box = page.getByLabel('Gene', { exact: true });
+  const label = page.locator('[data-testid="colorbar"] .colorbar-label', { hasText: 'log1p CP10k' });
+  // The sample remembers the last gene shown on it (IGKC, from the test above).
+  await expect(box).toHaveValue('IGKC', { timeout: 60_000 });
+  await expect(label).toHaveText(/^IGKC /, { timeout: 60_000 });
+
+  // Inspection: somewhere over the tissue the tip names a spot, its counts and the gene's value.
+  const viewer = page.getByTestId('slide-viewer');
+  const bb = (await viewer.boundingBox())!;
+  const tip = page.getByTestId('hover-tip');
+  let found = false;
+  for (let dy = -0.15; dy <= 0.15 && !found; dy += 0.05)
+    for (let dx = -0.15; dx <= 0.15 && !found; dx += 0.05) {
+      await page.mouse.move(bb.x + bb.width * (0.5 + dx), bb.y + bb.height * (0.5 + dy));
+      found = await tip.isVisible();
+    }
+  expect(found).toBe(true);
+  await expect(tip).toContainText('Spot');
+  await expect(tip).toContainText('Counts');
+  await expect(tip).toContainText(/IGKC observed \d+\.\d{3} log1p CP10k \(\d+ counts\)/);
+
+  // Layers: hiding the observed spots takes them off the canvas; the colour map is the layer's own.
+  const layers = page.getByRole('complementary', { name: 'Layers' });
+  await layers.getByLabel('Observed spots colour map').selectOption('cividis');
+  await layers.getByLabel('Observed spots range maximum').fill('2');
+  await expect(page.getByTestId('colorbar').filter({ hasText: 'IGKC' })).toContainText('2.00');
+  await layers.getByLabel('Show Observed spots').uncheck();
+  await expect(label).toHaveCount(0);
+  await layers.getByLabel('Show Observed spots').check();
+  await expect(label).toHaveCount(1);
+
+  // `?` lists the shortcuts.
+  await page.mouse.move(5, 5);
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(help).toContainText('Layer panel');
+  await page.keyboard.press('Escape');
+  await expect(help).toHaveCount(0);
+
+  // Reload: the gene, the colour map and the typed range come back.
+  await page.waitForTimeout(800); // the view state is written at most every 300 ms
+  await page.reload();
+  await page.getByRole('button', { name: /^C2/ }).click();
+  await expect(label).toHaveText(/^IGKC /, { timeout: 60_000 });
+  await expect(layers.getByLabel('Observed spots colour map')).toHaveValue('cividis');
+  await expect(layers.getByLabel('Observed spots range maximum')).toHaveValue('2');
+});

@@ -44,7 +44,7 @@ const style = (visible: boolean, opacity: number): LayerStyle => ({
 
 export function defaultStack(): LayerStack {
   return {
-    order: ['labels', 'spots', 'domains', 'uncertainty', 'sr', 'features'],
+    order: ['labels', 'domains', 'spots', 'uncertainty', 'sr', 'features'],
     styles: {
       slide: style(true, 1),
       spots: style(true, 0.85),

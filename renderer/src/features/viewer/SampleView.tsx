@@ -33,10 +33,9 @@ type SpotInfo = MethodOutput<'samples.spotInfo'>;
 const sameGene = (a: GeneHit | null, b: GeneHit | null) =>
   a !== null && b !== null && a.index === b.index && a.symbol === b.symbol;
 
-/** Loads the saved view state first, so the viewer opens where the user left it. */
-export function SampleView({ sampleId }: { sampleId: number }) {
-  const { saved, save } = useViewState(sampleId);
-  if (saved === undefined) return <div className="empty-state muted">Loading sample…</div>;
+/** Reads the saved view state first, so the viewer opens where the user left it. */
+export function SampleView({ sampleId, projectDir }: { sampleId: number; projectDir: string }) {
+  const { saved, save } = useViewState(projectDir, sampleId);
   return <SampleViewBody sampleId={sampleId} saved={saved} save={save} />;
 }
 
@@ -58,6 +57,10 @@ function SampleViewBody({
   const [observed, setObserved] = useState<{ gene: GeneHit; values: number[] } | null>(null);
   const [categories, setCategories] = useState<SpotCategories | null>(null);
   const [side, setSide] = useState<'domains' | 'sr' | null>(null);
+  // A panel mounts when first opened (its requests must not slow the sample's opening) and then
+  // stays mounted, hidden, so its layers stay on screen while the other panel is open.
+  const [opened, setOpened] = useState({ sr: false, domains: false });
+  if (side && !opened[side]) setOpened({ ...opened, [side]: true });
   const [layersOpen, setLayersOpen] = useState(true);
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
@@ -425,26 +428,29 @@ function SampleViewBody({
         {layersOpen && (
           <LayerPanel stack={stack} onChange={setStack} available={available} autoRanges={autoRanges} />
         )}
-        {/* Both panels stay mounted, so their layers stay on screen when the other panel is open. */}
-        <div className="side-slot" hidden={side !== 'sr'}>
-          <SrPanel
-            split={split}
-            onSplit={setSplit}
-            sampleId={sampleId}
-            gene={gene}
-            onRasters={setRasters}
-            onSpotSet={setSpotSet}
-            onRun={setSrRun}
-          />
-        </div>
-        <div className="side-slot" hidden={side !== 'domains'}>
-          <DomainsPanel
-            sampleId={sampleId}
-            defaultK={Math.max(2, detail.annotationClasses || 5)}
-            onCategories={setCategories}
-            onRaster={setDomainsRaster}
-          />
-        </div>
+        {opened.sr && (
+          <div className="side-slot" hidden={side !== 'sr'}>
+            <SrPanel
+              split={split}
+              onSplit={setSplit}
+              sampleId={sampleId}
+              gene={gene}
+              onRasters={setRasters}
+              onSpotSet={setSpotSet}
+              onRun={setSrRun}
+            />
+          </div>
+        )}
+        {opened.domains && (
+          <div className="side-slot" hidden={side !== 'domains'}>
+            <DomainsPanel
+              sampleId={sampleId}
+              defaultK={Math.max(2, detail.annotationClasses || 5)}
+              onCategories={setCategories}
+              onRaster={setDomainsRaster}
+            />
+          </div>
+        )}
         <div className="legend">
           {visible('sr') && srShown && (
             <ColorBar label={srShown.layer.label} range={rangeOf('sr')} colormap={stack.styles.sr.colormap} />

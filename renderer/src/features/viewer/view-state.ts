@@ -1,6 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { GeneHit } from '../../../../preload/contract';
-import { api } from '../../api';
 import { restoreStack, type LayerStack } from '../layers/layer-stack';
 
 /** What the viewer remembers per sample: survives sample switches and reloads. */
@@ -10,22 +9,12 @@ export interface ViewState {
   viewport: { x: number; y: number; width: number; height: number } | null;
 }
 
-let projectDir: Promise<string> | null = null;
-// Another project opened in the same session keys its views by its own folder.
-api.onEvent((e) => {
-  if (e.type === 'project') projectDir = null;
-});
-function projectKey(): Promise<string> {
-  projectDir ??= api['project.info']({}).then((p) => p.dir);
-  return projectDir;
-}
-
-const key = (dir: string, sampleId: number) => `stsr.view.${dir}.${sampleId}`;
+const key = (projectDir: string, sampleId: number) => `stsr.view.${projectDir}.${sampleId}`;
 
 /** Reads the saved state (null when none or unreadable: a bad entry never breaks the viewer). */
-export function readViewState(dir: string, sampleId: number): ViewState | null {
+export function readViewState(projectDir: string, sampleId: number): ViewState | null {
   try {
-    const raw = localStorage.getItem(key(dir, sampleId));
+    const raw = localStorage.getItem(key(projectDir, sampleId));
     if (!raw) return null;
     const v = JSON.parse(raw) as Partial<ViewState>;
     const gene =
@@ -40,51 +29,26 @@ export function readViewState(dir: string, sampleId: number): ViewState | null {
 }
 
 /**
- * The sample's saved view state, loaded once (undefined while loading, null when there is none),
- * and a saver that writes the latest state at most every 300 ms.
+ * The sample's saved view state (read once, synchronously: opening a sample waits for nothing)
+ * and a saver that writes the latest state at most every 300 ms. Keyed by project folder and
+ * sample id, since ids repeat across projects.
  */
-export function useViewState(sampleId: number): {
-  saved: ViewState | null | undefined;
-  save: (s: ViewState) => void;
-} {
-  const [saved, setSaved] = useState<ViewState | null | undefined>(undefined);
-  const dir = useRef<string | null>(null);
-  const pending = useRef<ViewState | null>(null);
+export function useViewState(
+  projectDir: string,
+  sampleId: number,
+): { saved: ViewState | null; save: (s: ViewState) => void } {
+  const [saved] = useState(() => readViewState(projectDir, sampleId));
   const timer = useRef<number | null>(null);
-  useEffect(() => {
-    let live = true;
-    projectKey().then(
-      (d) => {
-        dir.current = d;
-        if (live) setSaved(readViewState(d, sampleId));
-      },
-      () => live && setSaved(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [sampleId]);
-  const flush = () => {
-    timer.current = null;
-    if (dir.current && pending.current)
-      localStorage.setItem(key(dir.current, sampleId), JSON.stringify(pending.current));
-  };
-  useEffect(
-    () => () => {
-      if (timer.current !== null) {
-        window.clearTimeout(timer.current);
-        flush();
-      }
-    },
-    // flush reads refs only
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [],
-  );
-  return {
-    saved,
-    save: (s) => {
+  const pending = useRef<ViewState | null>(null);
+  const save = useCallback(
+    (s: ViewState) => {
       pending.current = s;
-      timer.current ??= window.setTimeout(flush, 300);
+      timer.current ??= window.setTimeout(() => {
+        timer.current = null;
+        if (pending.current) localStorage.setItem(key(projectDir, sampleId), JSON.stringify(pending.current));
+      }, 300);
     },
-  };
+    [projectDir, sampleId],
+  );
+  return { saved, save };
 }
