@@ -2,7 +2,7 @@
  * `npm run serve [-- --port N --project DIR]`: browser mode. Serves the built renderer and the API
  * on 127.0.0.1 and prints the URL (with its access token) as the last line of stdout.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,9 +35,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const service = new AppService({ transport: 'http' });
 if (values.project) {
   try {
+    // A missing or empty folder becomes a new project (as `npm run serve -- --project DIR` in the
+    // README suggests); a folder with other files is opened and refused if it is not a project.
+    const fresh = !existsSync(values.project) || readdirSync(values.project).length === 0;
     await service.openProjectDir(
       values.project,
-      values['create-project'] && !existsSync(join(values.project, 'project.sqlite')),
+      (values['create-project'] || fresh) && !existsSync(join(values.project, 'project.sqlite')),
     );
   } catch (err) {
     console.error(`Cannot open project ${values.project}: ${(err as Error).message}`);

@@ -4,9 +4,17 @@
  * module of the contract the renderer may import at run time (see docs/architecture.md).
  *
  * viridis and magma are matplotlib's, sampled at 9 stops and interpolated linearly in RGB, which
- * stays within ~1% of the full 256-entry tables.
+ * stays within ~1% of the full 256-entry tables. cividis (colour-vision-deficiency friendly) is
+ * plotly's 18-stop table of matplotlib's cividis; rdbu is ColorBrewer's 11-class RdBu reversed
+ * (blue low, grey-white middle, red high: matplotlib's RdBu_r), the diverging map for signed values.
  */
-export type ColormapName = 'viridis' | 'magma';
+export type ColormapName = 'viridis' | 'magma' | 'cividis' | 'rdbu';
+
+/** Every continuous map, in the order the viewer offers them. */
+export const COLORMAP_NAMES: readonly ColormapName[] = ['viridis', 'magma', 'cividis', 'rdbu'];
+
+/** Maps centred on a meaningful middle value (the viewer centres their range on 0). */
+export const DIVERGING: ReadonlySet<ColormapName> = new Set<ColormapName>(['rdbu']);
 
 type Rgb = readonly [number, number, number];
 
@@ -32,6 +40,39 @@ export const COLORMAP_STOPS: Record<ColormapName, readonly Rgb[]> = {
     [251, 135, 97],
     [254, 194, 135],
     [252, 253, 191],
+  ],
+  cividis: [
+    [0, 32, 76],
+    [0, 42, 102],
+    [0, 52, 110],
+    [39, 63, 108],
+    [60, 74, 107],
+    [76, 85, 107],
+    [91, 95, 109],
+    [104, 106, 112],
+    [117, 117, 117],
+    [131, 129, 120],
+    [146, 140, 120],
+    [161, 152, 118],
+    [176, 165, 114],
+    [192, 177, 109],
+    [209, 191, 102],
+    [225, 204, 92],
+    [243, 219, 79],
+    [255, 233, 69],
+  ],
+  rdbu: [
+    [5, 48, 97],
+    [33, 102, 172],
+    [67, 147, 195],
+    [146, 197, 222],
+    [209, 229, 240],
+    [247, 247, 247],
+    [253, 219, 199],
+    [244, 165, 130],
+    [214, 96, 77],
+    [178, 24, 43],
+    [103, 0, 31],
   ],
 };
 

@@ -113,6 +113,23 @@ export const RasterLayer = z.object({
 });
 export type RasterLayer = z.infer<typeof RasterLayer>;
 
+/** A scalar map over superpixels as raw values, coloured by the viewer (its own map and range). */
+export const ValueLayer = z.object({
+  /** project-relative file: rows × cols float32, host byte order (little-endian), NaN = no value */
+  path: z.string(),
+  rows: z.number().int().min(0),
+  cols: z.number().int().min(0),
+  /** top-left corner and size of one cell on the slide, in full-resolution pixels */
+  x: z.number(),
+  y: z.number(),
+  cellPx: z.number().positive(),
+  gene: GeneHit,
+  label: z.string(),
+  /** 0 to the 99th percentile */
+  range: z.tuple([z.number(), z.number()]),
+});
+export type ValueLayer = z.infer<typeof ValueLayer>;
+
 export const RunInfo = z.object({
   id: z.number().int(),
   sampleId: z.number().int(),
@@ -248,10 +265,14 @@ export const Inputs = {
     .object({ sampleId: id, query: z.string().max(100), limit: z.number().int().min(1).max(200).optional() })
     .strict(),
   /** per-spot values of one gene: raw counts or log1p of counts per 10⁴ */
+  /** every gene of the sample in column order, for the viewer's local search (loaded once) */
+  'samples.geneNames': z.object({ sampleId: id }).strict(),
   'samples.expression': z
     .object({
       sampleId: id,
       gene: z.number().int().min(0),
+      /** the symbol the viewer means: refused if gene `gene` of this sample is another gene */
+      symbol: z.string().min(1).optional(),
       scale: z.enum(['counts', 'log1p-cp10k']).optional(),
     })
     .strict(),
@@ -312,6 +333,12 @@ export const Inputs = {
   'runs.list': z.object({ sampleId: id }).strict(),
   'layers.srGene': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
   'layers.spotSet': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
+  /** one gene's SR map as raw values (the viewer colours it); `symbol` guards the gene index */
+  'layers.srValues': z
+    .object({ runId: id, gene: z.number().int().min(0), symbol: z.string().min(1).optional() })
+    .strict(),
+  /** per spot: total counts, and each annotation column (pathologist labels of legacy ST imports) */
+  'samples.spotInfo': z.object({ sampleId: id }).strict(),
   'jobs.list': z.object({}).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
@@ -361,6 +388,7 @@ export const Outputs = {
   'samples.import': z.object({ jobId: z.number().int() }),
   'samples.get': SampleDetail,
   'samples.genes': z.array(GeneHit),
+  'samples.geneNames': z.object({ ids: z.array(z.string()), symbols: z.array(z.string()) }),
   'samples.expression': z.object({
     gene: GeneHit,
     values: z.array(z.number()),
@@ -385,6 +413,11 @@ export const Outputs = {
   'runs.start': z.object({ jobId: z.number().int() }),
   'runs.list': z.array(RunInfo),
   'layers.srGene': RasterLayer,
+  'layers.srValues': ValueLayer,
+  'samples.spotInfo': z.object({
+    totals: z.array(z.number()),
+    annotations: z.array(z.object({ name: z.string(), labels: z.array(z.string()) })),
+  }),
   'layers.spotSet': z.object({
     x: z.array(z.number()),
     y: z.array(z.number()),

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { JobInfo, ProjectInfo, SampleSummary } from '../../preload/contract';
 import { api } from './api';
 import { ConnectionBanner } from './components/connection-banner';
+import { HelpOverlay } from './components/HelpOverlay';
 import { ToastProvider, useToasts } from './components/toasts';
 import { JobsDrawer } from './features/jobs/JobsDrawer';
 import { ProjectPicker } from './features/project/ProjectPicker';
@@ -16,6 +17,7 @@ function Shell() {
   const [samples, setSamples] = useState<SampleSummary[]>([]);
   const [jobs, setJobs] = useState<JobInfo[]>([]);
   const [jobsOpen, setJobsOpen] = useState(false);
+  const [helpOpen, setHelpOpen] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
 
   const refresh = useCallback(async () => {
@@ -86,7 +88,11 @@ function Shell() {
       const target = e.target as HTMLElement | null;
       if (target && ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)) return;
       if (e.key === 'j' && !e.ctrlKey && !e.metaKey) setJobsOpen((o) => !o);
-      if (e.key === 'Escape') setJobsOpen(false);
+      if (e.key === '?') setHelpOpen((o) => !o);
+      if (e.key === 'Escape') {
+        setJobsOpen(false);
+        setHelpOpen(false);
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -106,6 +112,9 @@ function Shell() {
           {project.name}
         </span>
         <span className="spacer" />
+        <button onClick={() => setHelpOpen((o) => !o)} title="Keyboard shortcuts (?)" aria-label="Help">
+          ?
+        </button>
         <button
           className="jobs-button"
           onClick={() => setJobsOpen((o) => !o)}
@@ -124,16 +133,17 @@ function Shell() {
         />
         <main className="workspace">
           {sample ? (
-            <SampleView key={sample.id} sampleId={sample.id} />
+            <SampleView key={sample.id} sampleId={sample.id} projectDir={project.dir} />
           ) : (
             <div className="empty-state">
               <p>Select a sample, or import one from the left.</p>
-              <p className="muted small">Shortcuts: J jobs · Esc close panels</p>
+              <p className="muted small">Shortcuts: ? help · J jobs · Esc close panels</p>
             </div>
           )}
         </main>
         {jobsOpen && <JobsDrawer jobs={jobs} onClose={() => setJobsOpen(false)} />}
       </div>
+      {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
     </div>
   );
 }

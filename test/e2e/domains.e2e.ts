@@ -8,7 +8,7 @@ test('domains on HER2ST B1: cluster, see ARI, rename, merge and undo, markers ch
   test.setTimeout(240_000);
   await createProjectAndImport(page, served, 'b1', sharedData('her2st', 'B1'), /B1/);
 
-  await page.getByRole('button', { name: 'Domains' }).click();
+  await page.getByRole('button', { name: 'Domains', exact: true }).click();
   const panel = page.getByRole('complementary', { name: 'Domains' });
   await expect(panel.getByLabel('Number of domains')).toHaveValue('4'); // B1 has 4 labelled classes
   await panel.getByRole('button', { name: 'Run' }).click();

@@ -21,7 +21,7 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   await page.screenshot({ path: 'test-results/screenshots/c2-histex-training.png' });
 
   const srTile = page.waitForResponse(
-    (r) => /\/files\/layers\/sr-\d+-\d+\.png$/.test(r.url()) && r.status() === 200,
+    (r) => /\/files\/layers\/srv-\d+-\w+-\d+\.f32$/.test(r.url()) && r.status() === 200,
     {
       timeout: 240_000,
     },
@@ -37,7 +37,7 @@ test('HISTEX on HER2ST C2 from the UI: loss curve, then the ERBB2 SR layer over 
   await panel.getByLabel('side by side').uncheck();
 
   // SR domains: k-means on the run's superpixel latent, drawn as a layer.
-  await page.getByRole('button', { name: 'Domains' }).click();
+  await page.getByRole('button', { name: 'Domains', exact: true }).click();
   const domains = page.getByRole('complementary', { name: 'Domains' });
   await domains.getByLabel('Cluster what').selectOption({ index: 1 });
   const layer = page.waitForResponse(

@@ -30,7 +30,15 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
   ],
   'samples.get': [{}, { sampleId: 'a' }, { sampleId: 0 }],
   'samples.genes': [{ sampleId: 1 }, { sampleId: 1, query: 5 }, { sampleId: 1, query: 'x', limit: 1000 }],
-  'samples.expression': [{ sampleId: 1 }, { sampleId: 1, gene: -1 }, { sampleId: 1, gene: 0, scale: 'log2' }],
+  'layers.srValues': [{ runId: 1 }, { runId: 1, gene: -1 }, { runId: 1, gene: 0, symbol: '' }],
+  'samples.spotInfo': [{}, { sampleId: 'x' }],
+  'samples.geneNames': [{}, { sampleId: 0 }, { sampleId: 1, query: 'x' }],
+  'samples.expression': [
+    { sampleId: 1 },
+    { sampleId: 1, gene: 0, symbol: '' },
+    { sampleId: 1, gene: -1 },
+    { sampleId: 1, gene: 0, scale: 'log2' },
+  ],
   'clusterings.run': [
     { sampleId: 1 },
     { sampleId: 1, k: 1 },

@@ -84,6 +84,22 @@ describe('the import job', () => {
     ).toBe(true);
     const bad = await service.dispatch('samples.expression', { sampleId: 1, gene: 100 });
     expect(!bad.ok && bad.error.message).toMatch(/out of range/);
+    // The viewer's gene list is every gene in column order; a name that disagrees is refused.
+    const names = (await service.dispatch('samples.geneNames', { sampleId: 1 })) as {
+      ok: true;
+      value: { ids: string[]; symbols: string[] };
+    };
+    expect(names.value.symbols).toHaveLength(100);
+    expect(names.value.symbols[g.index]).toBe(g.symbol);
+    const other = names.value.symbols.find((s) => s !== g.symbol)!;
+    const wrong = await service.dispatch('samples.expression', { sampleId: 1, gene: g.index, symbol: other });
+    expect(!wrong.ok && wrong.error.code).toBe('BAD_INPUT');
+    const right = await service.dispatch('samples.expression', {
+      sampleId: 1,
+      gene: g.index,
+      symbol: g.symbol,
+    });
+    expect(right.ok).toBe(true);
   });
 
   it('a failed import names the file and leaves the project unchanged', async () => {

@@ -5,7 +5,14 @@ import { ZodError, type z } from 'zod';
 import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
-import { featuresPcaPng, gridPng, maskedQuantile, scalarColour, type GridPlacement } from '../layers';
+import {
+  cropValues,
+  featuresPcaPng,
+  gridPng,
+  maskedQuantile,
+  scalarColour,
+  type GridPlacement,
+} from '../layers';
 import type { MethodEntry, SuperpixelReader } from '../methods/entry';
 import {
   checkOptions,
@@ -350,9 +357,22 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       this.sampleRow(i.sampleId);
       return searchGenes(this.cachedSample(i.sampleId).sample.genes, i.query, i.limit ?? 20);
     },
+    'samples.geneNames': (i) => {
+      this.sampleRow(i.sampleId);
+      const { genes } = this.cachedSample(i.sampleId).sample;
+      return { ids: genes.map((g) => g.id), symbols: genes.map((g) => g.symbol) };
+    },
     'samples.expression': (i) => {
       this.sampleRow(i.sampleId);
       const { sample, lib } = this.cachedSample(i.sampleId);
+      const named = sample.genes[i.gene];
+      // A gene index means nothing without its sample: the name guards against an index from another sample.
+      if (i.symbol !== undefined && named && named.symbol !== i.symbol)
+        throw new EngineError(
+          'BAD_INPUT',
+          `Gene ${i.gene} of sample ${i.sampleId} is ${named.symbol}, not ${i.symbol}.`,
+          { hint: 'Type the gene again.' },
+        );
       const values = geneColumn(sample.counts, i.gene, i.scale ?? 'log1p-cp10k', lib);
       let min = Infinity;
       let max = -Infinity;
@@ -554,6 +574,76 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         height: map.grid.height * k,
         label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.label} SR, counts per 8 µm)`,
         range,
+      };
+    },
+    'layers.srValues': (i) => {
+      const { project } = this.requireProject();
+      const run = this.superpixelRun(i.runId);
+      const { sample } = this.cachedSample(run.sampleId);
+      const g = sample.genes[i.gene];
+      if (!g || (i.symbol !== undefined && g.symbol !== i.symbol))
+        throw new EngineError('BAD_INPUT', `Gene ${i.gene} of this sample is not ${i.symbol ?? 'a gene'}.`);
+      const reader = this.superpixelReader(run);
+      if (!reader.genes.includes(i.gene))
+        throw new EngineError('NOT_FOUND', `${g.symbol} was not modelled in run ${run.id}.`, {
+          hint: `Run ${run.id} modelled ${reader.genes.length} genes; choose one of them.`,
+        });
+      // A stored run never changes, so each gene's map is computed once and kept (values + a
+      // small JSON of its placement and range); the id and creation time name the run.
+      const stamp = createHash('sha1').update(`${run.id}:${run.createdAt}`).digest('hex').slice(0, 8);
+      const rel = `${LAYERS_DIR}/srv-${run.id}-${stamp}-${i.gene}.f32`;
+      const file = join(project.dir, rel);
+      const metaFile = file.replace(/\.f32$/, '.json');
+      type Meta = {
+        rows: number;
+        cols: number;
+        x: number;
+        y: number;
+        cellPx: number;
+        range: [number, number];
+      };
+      let meta: Meta | null = null;
+      if (existsSync(file) && existsSync(metaFile)) {
+        try {
+          meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta;
+        } catch {
+          meta = null;
+        }
+      }
+      if (!meta) {
+        const map = reader.geneMap(i.gene);
+        const { originX, originY, sizePx, width, height } = map.grid;
+        const cut = cropValues(map.values, map.present, {
+          rows: height,
+          cols: width,
+          superpixelPx: sizePx,
+          originPx: { x: originX, y: originY },
+        });
+        mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
+        writeFileAtomic(file, Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength));
+        const { rows, cols, x, y, range } = cut;
+        meta = { rows, cols, x, y, cellPx: sizePx, range };
+        writeFileAtomic(metaFile, Buffer.from(JSON.stringify(meta)));
+      }
+      const cut = meta;
+      return {
+        path: rel,
+        rows: cut.rows,
+        cols: cut.cols,
+        x: cut.x,
+        y: cut.y,
+        cellPx: cut.cellPx,
+        gene: { index: i.gene, id: g.id, symbol: g.symbol },
+        label: `${g.symbol} (${run.label} SR, counts per 8 µm)`,
+        range: cut.range,
+      };
+    },
+    'samples.spotInfo': (i) => {
+      this.sampleRow(i.sampleId);
+      const { sample, lib } = this.cachedSample(i.sampleId);
+      return {
+        totals: Array.from(lib),
+        annotations: Object.entries(sample.annotations ?? {}).map(([name, labels]) => ({ name, labels })),
       };
     },
     'layers.spotSet': (i) => {

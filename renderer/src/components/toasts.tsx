@@ -18,7 +18,7 @@ const ToastContext = createContext<ToastApi | null>(null);
 
 let nextId = 1;
 
-/** Errors say what went wrong and what to do (the hint); they stay until dismissed, infos fade. */
+/** Errors say what went wrong and what to do (the hint); errors fade after 12 s, infos after 4 s; × dismisses. */
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const dismiss = useCallback((id: number) => setToasts((t) => t.filter((x) => x.id !== id)), []);
@@ -29,6 +29,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         const toast: Toast = { id: nextId++, kind: 'error', title: body.message };
         if (body.hint) toast.hint = body.hint;
         setToasts((t) => [...t.slice(-4), toast]);
+        // Errors stay long enough to read (and can be dismissed at once), then go.
+        setTimeout(() => dismiss(toast.id), 12_000);
       },
       info(title) {
         const id = nextId++;

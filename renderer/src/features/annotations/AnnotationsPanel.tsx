@@ -7,11 +7,7 @@ import { categoricalColor } from '../../lib/colormaps';
 import { RegionOverlay, type Tool } from './region-overlay';
 import type { Pt } from './shapes';
 import { useRegionHistory } from './useRegionHistory';
-
-export interface ViewerHandle {
-  viewer: OpenSeadragon.Viewer;
-  worldWidthPx: number;
-}
+import type { ViewerHandle } from '../viewer/viewer-handle';
 
 const TOOLS: { tool: Tool; label: string; title: string }[] = [
   { tool: 'pan', label: 'Select', title: 'Pan, zoom and pick a region' },

@@ -21,6 +21,7 @@ export function SrPanel({
   onSpotSet,
   split,
   onSplit,
+  onRun,
 }: {
   sampleId: number;
   gene: GeneHit | null;
@@ -29,6 +30,8 @@ export function SrPanel({
   onSpotSet: (set: SpotSet | null) => void;
   split: boolean;
   onSplit: (on: boolean) => void;
+  /** the selected run; when given, the viewer draws the SR map itself (no PNG is requested) */
+  onRun?: (run: RunInfo | null) => void;
 }) {
   const toasts = useToasts();
   const [runs, setRuns] = useState<RunInfo[]>([]);
@@ -90,6 +93,9 @@ export function SrPanel({
     void reload(false);
     return api.onEvent((e) => {
       if (e.type === 'runs-changed' && e.sampleId === sampleId) void reload(true);
+      // A cancelled or failed training leaves no "waiting for the first epochs" behind.
+      if (e.type === 'job' && ['cancelled', 'failed', 'interrupted'].includes(e.job.state))
+        setLive((l) => (l && l.jobId === e.job.id ? null : l));
       if (e.type === 'job' && e.job.kind.startsWith('sr')) {
         const loss = e.job.metrics['loss'] ?? e.job.metrics['trainLoss'];
         setLive((l) =>
@@ -114,15 +120,17 @@ export function SrPanel({
     };
   }, [run, gene, showSr, modelled, toasts, onSpotSet]);
 
+  useEffect(() => onRun?.(showSr ? run : null), [run, showSr, onRun]);
+
   useEffect(() => {
-    if (!run || !gene || !showSr || !modelled || run.output !== 'superpixels') return;
+    if (onRun || !run || !gene || !showSr || !modelled || run.output !== 'superpixels') return;
     let on = true;
     api['layers.srGene']({ runId: run.id, gene: gene.index }).then((l) => on && setSrLayer(l), toasts.error);
     return () => {
       on = false;
       setSrLayer(null);
     };
-  }, [run, gene, showSr, modelled, toasts]);
+  }, [run, gene, showSr, modelled, toasts, onRun]);
 
   useEffect(() => {
     if (!showFeatures) return;

@@ -1,72 +1,79 @@
 import OpenSeadragon from 'openseadragon';
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { RasterLayer, SampleDetail } from '../../../../preload/contract';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { SampleDetail } from '../../../../preload/contract';
 import { projectFileUrl } from '../../api';
-import type { ColormapName } from '../../lib/colormaps';
-import { SpotIndex } from '../../lib/spot-index';
-import { SpotsOverlay } from './spots-overlay';
+import { LayerCanvas, type DrawLayer, type SpotGeometry } from '../layers/layer-canvas';
+import type { ViewerHandle } from './viewer-handle';
 import type { ViewLink } from './view-link';
 
 const BLANK_PNG =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mP8/x8AAwMCAO+ip1sAAAAASUVORK5CYII=';
 
-export interface SpotColouring {
-  label: string;
-  values: number[];
-  range: [number, number];
-  colormap: ColormapName;
-}
-
-/** Categorical colouring: one colour and one label per spot. */
-export interface SpotCategories {
-  colors: string[];
-  labels: string[];
+/** What is under the pointer: lines for the tip, and the spot to ring. */
+export interface Inspection {
+  lines: { label: string; value: string }[];
+  spot?: { spots: SpotGeometry; i: number };
 }
 
 /**
- * The one OpenSeadragon wrapper: the slide pyramid as the base layer and the spots drawn at their
- * true diameter on top. Without an image the spots are shown on white at the same scale.
+ * The one OpenSeadragon wrapper: the slide pyramid as the base layer (with a minimap and a home
+ * button) and the overlay layers drawn on one canvas above it. Without an image the layers are
+ * shown on white at the same scale. Hovering asks `inspect` what is under the pointer; a click
+ * pins the tip until the next click.
  */
 export function SlideViewer({
   detail,
-  colouring,
-  categories,
-  opacity,
-  rasters = [],
-  showSpots = true,
+  layers,
+  slideOpacity = 1,
+  inspect,
   link,
   linkId = 'main',
-  onViewer,
+  onReady,
+  onViewport,
+  initialViewport,
+  children,
 }: {
   detail: SampleDetail;
-  colouring: SpotColouring | null;
-  categories: SpotCategories | null;
-  opacity: number;
-  /** superpixel rasters (SR gene maps, feature PCA) drawn over the slide, under the spots */
-  rasters?: RasterLayer[];
-  showSpots?: boolean;
+  layers: DrawLayer[];
+  slideOpacity?: number;
+  inspect?: (x: number, y: number) => Inspection | null;
   /** viewers sharing a link pan and zoom together */
   link?: ViewLink;
   linkId?: string;
-  /** the OpenSeadragon viewer once created (null when destroyed), for overlays such as annotations */
-  onViewer?: (v: { viewer: OpenSeadragon.Viewer; worldWidthPx: number } | null) => void;
+  onReady?: (handle: ViewerHandle | null) => void;
+  /** the visible rectangle in viewport coordinates, after each pan or zoom */
+  onViewport?: (b: { x: number; y: number; width: number; height: number }) => void;
+  initialViewport?: { x: number; y: number; width: number; height: number } | null;
+  children?: ReactNode;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);
-  const overlay = useRef<SpotsOverlay | null>(null);
-  const [hover, setHover] = useState<{ i: number; ex: number; ey: number } | null>(null);
+  const canvas = useRef<LayerCanvas | null>(null);
+  const [tip, setTip] = useState<{ info: Inspection; ex: number; ey: number; pinned: boolean } | null>(null);
+  const pinned = useRef(false);
+  const inspectRef = useRef(inspect);
+  const onViewportRef = useRef(onViewport);
+  const initial = useRef(initialViewport);
+  useEffect(() => {
+    inspectRef.current = inspect;
+    onViewportRef.current = onViewport;
+  });
   const diameterPx = detail.spotDiameterUm / detail.summary.umPerPx;
   const worldWidthPx = useMemo(() => {
     if (detail.summary.image) return detail.summary.image.width;
     return Math.max(...detail.x) + diameterPx;
   }, [detail, diameterPx]);
-  const index = useMemo(() => new SpotIndex(detail.x, detail.y, diameterPx), [detail, diameterPx]);
 
   useEffect(() => {
     const viewer = OpenSeadragon({
       element: host.current!,
       tileSources: detail.slide ? projectFileUrl(detail.slide.dzi) : { type: 'image', url: BLANK_PNG },
       showNavigationControl: false,
+      showNavigator: Boolean(detail.slide),
+      navigatorPosition: 'BOTTOM_RIGHT',
+      navigatorSizeRatio: 0.15,
+      navigatorAutoFade: false,
+      autoHideControls: false,
       gestureSettingsMouse: { clickToZoom: false },
       animationTime: 0.4,
       maxZoomPixelRatio: 4,
@@ -75,56 +82,93 @@ export function SlideViewer({
       preserveImageSizeOnResize: true,
     });
     viewerRef.current = viewer;
-    onViewer?.({ viewer, worldWidthPx });
-    const o = new SpotsOverlay(viewer, {
-      x: detail.x,
-      y: detail.y,
-      diameterPx,
-      worldWidthPx,
-      umPerPx: detail.summary.umPerPx,
+    const lc = new LayerCanvas(viewer, { widthPx: worldWidthPx, umPerPx: detail.summary.umPerPx });
+    canvas.current = lc;
+    const home = (): OpenSeadragon.Rect | null => {
+      if (detail.slide) return null;
+      const xs = detail.x;
+      const ys = detail.y;
+      const pad = diameterPx;
+      const minX = Math.min(...xs) - pad;
+      const minY = Math.min(...ys) - pad;
+      return new OpenSeadragon.Rect(
+        minX / worldWidthPx,
+        minY / worldWidthPx,
+        (Math.max(...xs) + pad - minX) / worldWidthPx,
+        (Math.max(...ys) + pad - minY) / worldWidthPx,
+      );
+    };
+    viewer.addOnceHandler('open', () => {
+      const saved = initial.current;
+      const rect = saved ? new OpenSeadragon.Rect(saved.x, saved.y, saved.width, saved.height) : home();
+      if (rect) viewer.viewport.fitBounds(rect, true);
     });
-    overlay.current = o;
-    if (!detail.slide) {
-      viewer.addOnceHandler('open', () => {
-        const xs = detail.x;
-        const ys = detail.y;
-        const pad = diameterPx;
-        const minX = Math.min(...xs) - pad;
-        const minY = Math.min(...ys) - pad;
-        const rect = new OpenSeadragon.Rect(
-          minX / worldWidthPx,
-          minY / worldWidthPx,
-          (Math.max(...xs) + pad - minX) / worldWidthPx,
-          (Math.max(...ys) + pad - minY) / worldWidthPx,
-        );
-        viewer.viewport.fitBounds(rect, true);
-      });
-    }
+    const goHome = () => {
+      const rect = home();
+      if (rect) viewer.viewport.fitBounds(rect);
+      else viewer.viewport.goHome();
+    };
+    (viewer as unknown as { stsrHome: () => void }).stsrHome = goHome;
+    const publish = () => {
+      const b = viewer.viewport.getBounds(true);
+      onViewportRef.current?.({ x: b.x, y: b.y, width: b.width, height: b.height });
+    };
+    viewer.addHandler('animation-finish', publish);
+    const lookup = (p: OpenSeadragon.Point) => {
+      const img = lc.imageFromElement(p.x, p.y);
+      return inspectRef.current?.(img.x, img.y) ?? null;
+    };
     const track = new OpenSeadragon.MouseTracker({
       element: viewer.canvas,
       moveHandler: (e) => {
+        if (pinned.current) return;
         const p = (e as unknown as { position: OpenSeadragon.Point }).position;
-        const img = o.imageFromElement(p.x, p.y);
-        const i = index.nearest(img.x, img.y, diameterPx / 2);
-        setHover(i >= 0 ? { i, ex: p.x, ey: p.y } : null);
-        o.setStyle({ highlight: i });
+        const info = lookup(p);
+        setTip(info ? { info, ex: p.x, ey: p.y, pinned: false } : null);
+        lc.setHighlight(info?.spot ?? null);
+      },
+      clickHandler: (e) => {
+        const ev = e as unknown as { position: OpenSeadragon.Point; quick: boolean };
+        if (!ev.quick) return; // a drag, not a click
+        if (pinned.current) {
+          pinned.current = false;
+          setTip(null);
+          lc.setHighlight(null);
+          return;
+        }
+        const info = lookup(ev.position);
+        if (!info) return;
+        pinned.current = true;
+        setTip({ info, ex: ev.position.x, ey: ev.position.y, pinned: true });
+        lc.setHighlight(info.spot ?? null);
       },
       leaveHandler: () => {
-        setHover(null);
-        o.setStyle({ highlight: -1 });
+        if (pinned.current) return;
+        setTip(null);
+        lc.setHighlight(null);
+      },
+    });
+    onReady?.({
+      viewer,
+      worldWidthPx,
+      umPerPx: detail.summary.umPerPx,
+      imageFromElement: (ex, ey) => lc.imageFromElement(ex, ey),
+      elementFromImage: (x, y) => {
+        const t = lc.transform();
+        return { x: t.ox + x * t.scale, y: t.oy + y * t.scale };
       },
     });
     return () => {
+      onReady?.(null);
       track.destroy();
-      o.destroy();
-      overlay.current = null;
+      lc.destroy();
+      canvas.current = null;
       viewerRef.current = null;
-      onViewer?.(null);
       viewer.destroy();
     };
-    // onViewer is a callback prop: a new identity must not recreate the viewer
+    // onReady is a setter from the parent; the viewer is rebuilt only for another sample
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [detail, diameterPx, worldWidthPx, index]);
+  }, [detail, diameterPx, worldWidthPx]);
 
   useEffect(() => {
     const viewer = viewerRef.current;
@@ -148,61 +192,49 @@ export function SlideViewer({
   }, [link, linkId, detail]);
 
   useEffect(() => {
-    const viewer = viewerRef.current;
-    if (!viewer) return;
-    const added: OpenSeadragon.TiledImage[] = [];
-    let live = true;
-    for (const r of rasters) {
-      viewer.addTiledImage({
-        tileSource: { type: 'image', url: projectFileUrl(r.path) },
-        x: r.x / worldWidthPx,
-        y: r.y / worldWidthPx,
-        width: r.width / worldWidthPx,
-        opacity: 0.85,
-        success: (e) => {
-          const item = (e as unknown as { item: OpenSeadragon.TiledImage }).item;
-          if (live) added.push(item);
-          else viewer.world.removeItem(item);
-        },
-      });
-    }
-    return () => {
-      live = false;
-      for (const item of added) viewer.world.removeItem(item);
-    };
-  }, [rasters, worldWidthPx]);
+    canvas.current?.setLayers(layers);
+  }, [layers, detail]);
 
   useEffect(() => {
-    overlay.current?.setStyle({
-      colors: categories?.colors ?? null,
-      values: colouring?.values ?? null,
-      range: colouring?.range ?? [0, 1],
-      colormap: colouring?.colormap ?? 'viridis',
-      opacity: showSpots ? opacity : 0,
-    });
-  }, [colouring, categories, opacity, detail, showSpots]);
+    const viewer = viewerRef.current;
+    if (!viewer) return;
+    const apply = () => viewer.world.getItemAt(0)?.setOpacity(slideOpacity);
+    apply();
+    viewer.world.addHandler('add-item', apply);
+    return () => viewer.world.removeHandler('add-item', apply);
+  }, [slideOpacity, detail]);
 
   return (
     <div className="viewer-host">
       <div ref={host} className="viewer" data-testid="slide-viewer" />
-      {hover && (
+      <button
+        className="home-button"
+        title="Fit the section to the view (H or 0)"
+        aria-label="Fit to view"
+        onClick={() => (viewerRef.current as unknown as { stsrHome?: () => void } | null)?.stsrHome?.()}
+      >
+        ⌂
+      </button>
+      {children}
+      {tip && (
         <div
-          className="hover-tip"
-          style={{ left: hover.ex + 14, top: hover.ey + 14 }}
+          className={tip.pinned ? 'hover-tip pinned' : 'hover-tip'}
+          style={{ left: tip.ex + 14, top: tip.ey + 14 }}
           data-testid="hover-tip"
         >
-          <div>{detail.spotIds[hover.i]}</div>
-          {categories ? (
-            <div>{categories.labels[hover.i]}</div>
-          ) : (
-            colouring && (
-              <div>
-                {colouring.label}: {colouring.values[hover.i]!.toFixed(3)}
-              </div>
-            )
-          )}
+          {tip.info.lines.map((l) => (
+            <div key={l.label}>
+              <span className="muted">{l.label}</span> {l.value}
+            </div>
+          ))}
         </div>
       )}
     </div>
   );
+}
+
+/** Categorical colouring: one colour and one label per spot (domains). */
+export interface SpotCategories {
+  colors: string[];
+  labels: string[];
 }
