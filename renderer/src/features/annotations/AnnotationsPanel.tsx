@@ -1,4 +1,3 @@
-import type OpenSeadragon from 'openseadragon';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Annotation, RegionGeometry, RegionStats, RunInfo } from '../../../../preload/contract';
 import { api } from '../../api';
