@@ -4,21 +4,10 @@
  * evaluated spots; the SD divided by the prediction's range for that gene).
  */
 import type { DenseMatrix } from '../../analysis/matrix';
+import { averageRanks } from '../../analysis/regions';
 
-/** Ranks with ties averaged (1-based). */
-export function ranks(v: ArrayLike<number>): Float64Array {
-  const n = v.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => v[a]! - v[b]!);
-  const r = new Float64Array(n);
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && v[idx[j + 1]!] === v[idx[i]!]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) r[idx[k]!] = avg;
-    i = j + 1;
-  }
-  return r;
-}
+/** Ranks with ties averaged (1-based): one implementation, the Wilcoxon test's. */
+export const ranks = averageRanks;
 
 /** Spearman's rank correlation (Pearson of the tie-averaged ranks); NaN when either side is constant. */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
