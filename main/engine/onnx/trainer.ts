@@ -5,7 +5,7 @@
  * same inputs, same thread count give the same floating-point results).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, cancelled, throwIfAborted } from '../errors';
 import type { ProgressFn } from '../jobs/progress';
@@ -282,6 +282,9 @@ async function loop(
   let stoppedEarly = false;
 
   const ckptFile = o.checkpoint ? checkpointPath(o.checkpoint.dir) : null;
+  // The caller names the folder; the trainer owns what is in it (per-model folders of an ensemble
+  // are not made by anyone else).
+  if (o.checkpoint) mkdirSync(o.checkpoint.dir, { recursive: true });
   if (ckptFile && existsSync(ckptFile)) {
     const { meta, tensors } = loadCheckpoint(ckptFile);
     if (meta.configHash !== hash) {
