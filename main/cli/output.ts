@@ -49,7 +49,9 @@ export const EXIT_CODE_HELP = `Exit codes (the --json error's "code" in brackets
 
 /** The failure kind of any thrown value: an EngineError's code, else INTERNAL. */
 export function errorCodeOf(err: unknown): ErrorCode {
-  return err instanceof EngineError ? err.code : 'INTERNAL';
+  // A job's stored error may carry a code from outside the contract (a Node fs code such as
+  // ENOENT, read back from the jobs table): that is an internal failure, never exit code 0.
+  return err instanceof EngineError && Object.hasOwn(EXIT_CODES, err.code) ? err.code : 'INTERNAL';
 }
 
 export function exitCodeFor(err: unknown): number {

@@ -56,6 +56,10 @@ describe('failure reasons and exit codes', () => {
       CANCELLED: 4,
     });
     expect(exitCodeFor(new Error('boom'))).toBe(1);
+    // a failed job's stored error can carry a Node code (ENOENT): still a failure, never 0
+    const fromJob = new EngineError('ENOENT' as EngineError['code'], 'no such file');
+    expect(exitCodeFor(fromJob)).toBe(1);
+    expect(errorJson(fromJob).code).toBe('INTERNAL');
   });
 
   it('gives the code, message, hint, file and exit code as JSON', () => {
