@@ -104,8 +104,10 @@ test('inspection, layers, the help overlay and view state that survives a reload
   await page.getByRole('button', { name: /^C2/ }).click();
   const box = page.getByLabel('Gene', { exact: true });
   const label = page.locator('[data-testid="colorbar"] .colorbar-label', { hasText: 'log1p CP10k' });
-  // The sample remembers the last gene shown on it (IGKC, from the test above).
-  await expect(box).toHaveValue('IGKC', { timeout: 60_000 });
+  // Each test has its own browser context (no view state from the test above): show IGKC here.
+  await box.fill('IGKC');
+  await box.press('Enter');
+  await expect(box).toHaveValue('IGKC');
   await expect(label).toHaveText(/^IGKC /, { timeout: 60_000 });
 
   // Inspection: somewhere over the tissue the tip names a spot, its counts and the gene's value.
@@ -135,6 +137,8 @@ test('inspection, layers, the help overlay and view state that survives a reload
 
   // `?` lists the shortcuts.
   await page.mouse.move(5, 5);
+  // a key typed into a field (the gene box, the layer panel's inputs) is text, not a shortcut
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.keyboard.press('?');
   const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await expect(help).toContainText('Layer panel');
