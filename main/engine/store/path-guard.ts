@@ -38,7 +38,7 @@ export const ROUTES = {
     name: 'project files (tiles, layers, exports)',
     folders: {
       [PYRAMIDS_DIR]: ['.dzi', '.jpeg', '.jpg', '.png', '.webp'],
-      [LAYERS_DIR]: ['.png'],
+      [LAYERS_DIR]: ['.png', '.f32'], // .f32: raw SR values the viewer colours itself
       [EXPORTS_DIR]: EXPORT_KINDS,
     },
   },
