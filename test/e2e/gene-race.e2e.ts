@@ -138,7 +138,7 @@ test('inspection, layers, the help overlay and view state that survives a reload
   // `?` lists the shortcuts.
   await page.mouse.move(5, 5);
   // a key typed into a field (the gene box, the layer panel's inputs) is text, not a shortcut
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.evaluate('document.activeElement && document.activeElement.blur()');
   await page.keyboard.press('?');
   const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await expect(help).toContainText('Layer panel');
