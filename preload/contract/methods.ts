@@ -23,6 +23,7 @@ export const METHOD_NAMES = [
   'exports.run',
   'features.run',
   'features.list',
+  'features.extractors',
   'layers.featuresPca',
   'methods.list',
   'runs.start',

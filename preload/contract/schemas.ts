@@ -305,8 +305,18 @@ export const Inputs = {
       gene: z.string().min(1).max(100).optional(),
     })
     .strict(),
-  'features.run': z.object({ sampleId: id }).strict(),
+  /** extractor: an id from features.extractors (weights-free); ONNX files go through the CLI */
+  'features.run': z
+    .object({
+      sampleId: id,
+      extractor: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,31}$/)
+        .optional(),
+    })
+    .strict(),
   'features.list': z.object({ sampleId: id }).strict(),
+  'features.extractors': z.object({}).strict(),
   'layers.featuresPca': z.object({ sampleId: id }).strict(),
   'methods.list': z.object({}).strict(),
   /**
@@ -408,6 +418,7 @@ export const Outputs = {
   'features.list': z.array(
     z.object({ id: z.number().int(), extractor: z.string(), dim: z.number().int(), createdAt: z.string() }),
   ),
+  'features.extractors': z.array(z.object({ id: z.string(), label: z.string(), description: z.string() })),
   'layers.featuresPca': RasterLayer,
   'methods.list': z.array(MethodInfo),
   'runs.start': z.object({ jobId: z.number().int() }),

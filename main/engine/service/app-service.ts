@@ -5,6 +5,7 @@ import { ZodError, type z } from 'zod';
 import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
+import { isWeightsFreeExtractor, listExtractors } from '../features/extractors';
 import {
   cropValues,
   featuresPcaPng,
@@ -469,9 +470,20 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       return { jobId: job.id, path: rel };
     },
     'features.run': (i) => {
+      const extractor = i.extractor ?? 'builtin';
+      if (!isWeightsFreeExtractor(extractor)) {
+        throw new EngineError(
+          'BAD_INPUT',
+          `Unknown extractor "${extractor}": one of ${listExtractors()
+            .map((e) => e.id)
+            .join(', ')} (a user's ONNX model goes through \`stsr features --extractor FILE.onnx\`).`,
+        );
+      }
       this.sampleRow(i.sampleId);
-      return { jobId: this.requireProject().runner.submit('features.extract', { sampleId: i.sampleId }).id };
+      const params = extractor === 'builtin' ? { sampleId: i.sampleId } : { sampleId: i.sampleId, extractor };
+      return { jobId: this.requireProject().runner.submit('features.extract', params).id };
     },
+    'features.extractors': () => listExtractors(),
     'features.list': (i) => {
       this.sampleRow(i.sampleId);
       return listFeatureSets(this.requireProject().project, i.sampleId).map((r) => ({

@@ -48,6 +48,18 @@ describe('AppService.dispatch', () => {
     expect(recent.ok && (recent.value as { dir: string }[])[0]!.dir).toBe(dir);
   });
 
+  it('offers the weights-free extractors and refuses any other, naming the ones it knows', async () => {
+    const list = await service.dispatch('features.extractors', {});
+    expect(list.ok && (list.value as { id: string }[]).map((e) => e.id)).toEqual([
+      'builtin',
+      'nuclei',
+      'slide-encoder',
+    ]);
+    const r = await service.dispatch('features.run', { sampleId: 1, extractor: 'uni' });
+    expectError(r, 'BAD_INPUT');
+    expect(!r.ok && r.error.message).toMatch(/"uni".*builtin, nuclei, slide-encoder.*--extractor FILE\.onnx/);
+  });
+
   it('refuses bad input to every method with BAD_INPUT and field-level issues', async () => {
     for (const method of ALL_METHODS) {
       for (const input of BAD_INPUTS[method]) {

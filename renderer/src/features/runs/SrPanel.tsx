@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { GeneHit, MethodInfo, MethodOutput, RasterLayer, RunInfo } from '../../../../preload/contract';
 
 type FeatureSet = MethodOutput<'features.list'>[number];
+type ExtractorInfo = MethodOutput<'features.extractors'>[number];
 
 export type SpotSet = MethodOutput<'layers.spotSet'>;
 import { api } from '../../api';
@@ -49,6 +50,8 @@ export function SrPanel({
   const [featureSets, setFeatureSets] = useState<FeatureSet[]>([]);
   /** '' = HISTEX's own weights-free features; else a stored feature set's id */
   const [featureSetId, setFeatureSetId] = useState<number | ''>('');
+  const [extractors, setExtractors] = useState<ExtractorInfo[]>([]);
+  const [extractor, setExtractor] = useState('builtin');
 
   useEffect(() => {
     api['methods.list']({}).then((list) => {
@@ -59,6 +62,9 @@ export function SrPanel({
         setOptions(optionDefaults(stored[0], 'default'));
       }
     }, toasts.error);
+  }, [toasts]);
+  useEffect(() => {
+    api['features.extractors']({}).then(setExtractors, toasts.error);
   }, [toasts]);
   // a method's fields start at its defaults (plus the chosen preset)
   const choose = (id: string, p = 'default') => {
@@ -172,8 +178,11 @@ export function SrPanel({
   };
   const extract = async () => {
     try {
-      await api['features.run']({ sampleId });
-      toasts.info('Extracting histology features; tick "Features" again when the job is done.');
+      await api['features.run']({ sampleId, extractor });
+      const label = extractors.find((e) => e.id === extractor)?.label ?? extractor;
+      toasts.info(
+        `Extracting ${label} features; pick the new set under "Histology features" when the job is done.`,
+      );
     } catch (e) {
       toasts.error(e);
     }
@@ -252,6 +261,18 @@ export function SrPanel({
           <input type="checkbox" checked={showFeatures} onChange={(e) => setShowFeatures(e.target.checked)} />{' '}
           Features (PCA)
         </label>
+        <select
+          aria-label="Feature extractor"
+          title={extractors.find((e) => e.id === extractor)?.description ?? ''}
+          value={extractor}
+          onChange={(e) => setExtractor(e.target.value)}
+        >
+          {extractors.map((e) => (
+            <option key={e.id} value={e.id} title={e.description}>
+              {e.label}
+            </option>
+          ))}
+        </select>
         <button className="link" onClick={() => void extract()}>
           extract features
         </button>
