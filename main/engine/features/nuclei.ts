@@ -220,30 +220,7 @@ export function watershedNuclei(fg: Uint8Array, w: number, h: number, markerRadi
     }
   }
   // join 8-connected maxima (plateaus) into one marker each
-  let next = 0;
-  const stack: number[] = [];
-  for (let i = 0; i < w * h; i++) {
-    if (!isMax[i] || labels[i]) continue;
-    labels[i] = ++next;
-    stack.push(i);
-    while (stack.length) {
-      const p = stack.pop()!;
-      const px = p % w;
-      const py = (p - px) / w;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = px + dx;
-          const yy = py + dy;
-          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
-          const q = yy * w + xx;
-          if (isMax[q] && !labels[q]) {
-            labels[q] = next;
-            stack.push(q);
-          }
-        }
-      }
-    }
-  }
+  const next = labelComponents(isMax, labels, w, h, 0);
   // flood from the markers, deepest pixels first
   const queue = new PixelQueue();
   const queued = new Uint8Array(w * h);
@@ -288,8 +265,24 @@ export function watershedNuclei(fg: Uint8Array, w: number, h: number, markerRadi
     pushNeighbours(p);
   }
   // leftover foreground (components with no marker: thin specks)
+  labelComponents(fg, labels, w, h, next);
+  return labels;
+}
+
+/**
+ * Gives each 8-connected component of unlabelled pixels with `include` set a new label, counting
+ * on from `next`; returns the last label used.
+ */
+function labelComponents(
+  include: Uint8Array,
+  labels: Int32Array,
+  w: number,
+  h: number,
+  next: number,
+): number {
+  const stack: number[] = [];
   for (let i = 0; i < w * h; i++) {
-    if (!fg[i] || labels[i]) continue;
+    if (!include[i] || labels[i]) continue;
     labels[i] = ++next;
     stack.push(i);
     while (stack.length) {
@@ -302,7 +295,7 @@ export function watershedNuclei(fg: Uint8Array, w: number, h: number, markerRadi
           const yy = py + dy;
           if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
           const q = yy * w + xx;
-          if (fg[q] && !labels[q]) {
+          if (include[q] && !labels[q]) {
             labels[q] = next;
             stack.push(q);
           }
@@ -310,7 +303,7 @@ export function watershedNuclei(fg: Uint8Array, w: number, h: number, markerRadi
       }
     }
   }
-  return labels;
+  return next;
 }
 
 /** Area, centroid, eccentricity and mean H of every label. */
