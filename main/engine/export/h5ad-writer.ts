@@ -24,7 +24,7 @@ import { scalefactorsFor, scanpyImages, type ScanpyImage } from './images';
 import { logNormalize } from '../analysis/normalise';
 import { superpixelIds, type RowSource, type SrExportInput } from './sr-input';
 import { DEFAULT_PALETTE } from './colormap';
-import { closeWithBools, discardBools, trackBools } from './h5/bool-enum';
+import { closeWithBools, detachBools, trackBools } from './h5/bool-enum';
 
 export interface H5adOptions {
   /** gzip level for numeric datasets (0 = none); default 4 */
@@ -71,7 +71,7 @@ async function writeAndClose(f: H5File, tmp: string, write: () => Promise<void> 
   try {
     await write();
   } catch (err) {
-    discardBools(f);
+    detachBools(f);
     f.close();
     throw err;
   }

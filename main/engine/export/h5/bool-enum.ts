@@ -73,7 +73,7 @@ if (PLACEHOLDER_BYTES.length !== ENUM_BOOL_BYTES.length)
 
 type Target = { kind: 'attribute'; name: string } | { kind: 'dataset' };
 
-interface Patch {
+export interface BoolPatch {
   /** object header address (the object reference's value) */
   address: bigint;
   target: Target;
@@ -82,7 +82,7 @@ interface Patch {
 }
 
 /** Patches waiting for each open file, keyed by h5wasm's file id. */
-const pending = new Map<bigint, Patch[]>();
+const pending = new Map<bigint, BoolPatch[]>();
 
 /** Starts collecting bool patches for a file opened for writing (finish with closeWithBools). */
 export function trackBools(f: H5File): void {
@@ -129,15 +129,16 @@ export function writeBoolDataset(
 
 /** Closes the file, then turns every placeholder written to it into h5py's bool enum. */
 export function closeWithBools(f: H5File, path: string): void {
-  const patches = pending.get(f.file_id) ?? [];
-  pending.delete(f.file_id);
+  const patches = detachBools(f);
   f.close();
-  if (patches.length > 0) applyBoolPatches(path, patches);
+  applyBoolPatches(path, patches);
 }
 
-/** Forgets the patches of a file being abandoned (the caller removes the file). */
-export function discardBools(f: H5File): void {
+/** Stops tracking a file and returns its pending patches (discarded when the file is abandoned). */
+export function detachBools(f: H5File): readonly BoolPatch[] {
+  const patches = pending.get(f.file_id) ?? [];
   pending.delete(f.file_id);
+  return patches;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,7 +320,8 @@ function datatypeOffset(m: Message, target: Target, h: HeaderFile): number {
   return name === target.name ? m.body + 9 + nameSize : -1;
 }
 
-function applyBoolPatches(path: string, patches: Patch[]): void {
+/** Rewrites each placeholder of a closed file (see the top of this file). */
+export function applyBoolPatches(path: string, patches: readonly BoolPatch[]): void {
   const fd = openSync(path, 'r+');
   try {
     const h = new HeaderFile(fd, path);
