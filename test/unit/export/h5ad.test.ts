@@ -527,6 +527,6 @@ f$close_all()`,
       'low,mid,high',
       'logical',
     ]);
-    expect(codes).toBe(Array.from(domain.codes.slice(0, 5)).join(','));
+    expect(codes).toBe(Array.from(domain.codes).slice(0, 5).join(','));
   });
 });
