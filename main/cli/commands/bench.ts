@@ -1,6 +1,7 @@
 /**
- * `stsr bench --data PATH --protocol coarsen|holdout --methods m1,m2,… [--genes N] [--epochs N]
- * [--seed S] [--gene-selection RULE] [--out DIR] [--plugin FILE] [--json]` (benchmark.md "Commands").
+ * `stsr bench --data PATH --protocol coarsen|holdout --methods m1,m2,…|all [--genes N] [--epochs N]
+ * [--seed S] [--gene-selection RULE] [--pseudo-spot-um F] [--out DIR] [--plugin FILE] [--json]`
+ * (benchmark.md "Commands"). A Visium HD folder as --data is the truth at its bin size (8 µm).
  *
  * Reads the sample straight from PATH (any importer format; nothing is written to a project), runs
  * the harness, writes JSON + Markdown + PNG into --out (default <project>/bench) and prints the
@@ -10,6 +11,7 @@ import { resolve, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSample } from '../../engine/io/index';
 import {
+  DEFAULT_HD_PSEUDO_SPOT_UM,
   GENE_SELECTIONS,
   listMethods,
   runBench,
@@ -23,12 +25,13 @@ import { UsageError, type Output } from '../output';
 
 export const BENCH_HELP = `  bench --data PATH            benchmark SR methods on a sample where the truth is known
       --protocol coarsen|holdout
-      --methods m1,m2,…        methods (${listMethods().join(', ')}); controls noise, <m>:permuted
+      --methods m1,m2,…|all    methods (${listMethods().join(', ')}); all = every one; controls noise, <m>:permuted
       --plugin FILE            load SR methods from a module file first (repeatable)
       --genes N                number of genes (default 100)
       --gene-selection RULE    ${GENE_SELECTIONS.join(' | ')} (default seurat_v3)
       --epochs N               training epochs for methods that train
       --seed S                 seed of splits, controls and training (default 0)
+      --pseudo-spot-um F       Visium HD data: bins grouped into pseudo-spots of about F µm (default ${DEFAULT_HD_PSEUDO_SPOT_UM})
       --out DIR                where the JSON, Markdown and PNG go (default <project>/bench)
 `;
 
@@ -60,6 +63,7 @@ export async function benchCommand(
       'gene-selection': { type: 'string' },
       epochs: { type: 'string' },
       seed: { type: 'string' },
+      'pseudo-spot-um': { type: 'string' },
       out: { type: 'string' },
       plugin: { type: 'string', multiple: true },
       project: { type: 'string' },
@@ -91,6 +95,12 @@ export async function benchCommand(
   if (epochs !== undefined) opts.epochs = epochs;
   const seed = positiveInt('--seed', values.seed, 0);
   if (seed !== undefined) opts.seed = seed;
+  const psu = values['pseudo-spot-um'];
+  if (psu !== undefined) {
+    const v = Number(psu);
+    if (!(v > 0)) throw new UsageError(`--pseudo-spot-um must be a positive number of µm, got "${psu}".`);
+    opts.pseudoSpotUm = v;
+  }
   if (context.signal) opts.signal = context.signal;
   let lastPct = -1;
   opts.progress = (u) => {

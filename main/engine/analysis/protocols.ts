@@ -36,15 +36,17 @@ export interface Coarsening {
 }
 
 /**
- * Groups spots into pseudo-spots (benchmark.md step 2). Square lattices: by (⌊col/2⌋, ⌊row/2⌋).
- * Hexagonal lattices: into 7-spot hexagons (a centre and its six neighbours) that tile the lattice —
- * see hexGroupKey. Groups with fewer than minMembers (2) measured spots are dropped.
+ * Groups spots into pseudo-spots (benchmark.md step 2). Square lattices: by (⌊col/k⌋, ⌊row/k⌋) with
+ * k = `block` (2 for legacy ST; 7 for Visium HD 8 µm bins, i.e. 56 µm pseudo-spots, see
+ * bench/harness.ts). Hexagonal lattices: into 7-spot hexagons (a centre and its six neighbours)
+ * that tile the lattice — see hexGroupKey. Groups with fewer than minMembers (2) measured spots are
+ * dropped.
  */
 export function coarsenSpots(
   spots: readonly SpotPosition[],
   counts: CsrMatrix,
   lattice: LatticeKind,
-  options: { minMembers?: number } = {},
+  options: { minMembers?: number; block?: number } = {},
 ): Coarsening {
   const n = spots.length;
   if (counts.nRows !== n) throw badInput(`counts have ${counts.nRows} rows but there are ${n} spots`);
@@ -59,9 +61,15 @@ export function coarsenSpots(
     rows[i] = s.row;
     cols[i] = s.col;
   }
+  const k = options.block ?? 2;
+  if (!Number.isInteger(k) || k < 2) throw badInput(`A pseudo-spot block must be ≥ 2 spots wide, got ${k}.`);
+  if (lattice === 'hex' && k !== 2)
+    throw badInput(
+      'Hexagonal lattices are coarsened into 7-spot hexagons; a block size applies to square lattices only.',
+    );
   const keys =
     lattice === 'square'
-      ? Array.from({ length: n }, (_, i) => `${Math.floor(cols[i]! / 2)},${Math.floor(rows[i]! / 2)}`)
+      ? Array.from({ length: n }, (_, i) => `${Math.floor(cols[i]! / k)},${Math.floor(rows[i]! / k)}`)
       : hexGroupKeys(spots, rows, cols);
   const byKey = new Map<string, number[]>();
   keys.forEach((k, i) => {

@@ -3,7 +3,8 @@
  * requested method run through the SrMethod interface, scored with analysis/metrics, with the
  * controls that tell information from spread.
  *
- * coarsen: genes → pseudo-spots (analysis.coarsenSpots) → each method sees only the pseudo-spots
+ * coarsen: genes → pseudo-spots (analysis.coarsenSpots; a Visium HD sample's bins are grouped into
+ *   k×k blocks of about `pseudoSpotUm`, see hdBlock) → each method sees only the pseudo-spots
  *   (values = raw count sums, space 'counts') and the image, predicts at the evaluated original
  *   spots → per-gene min-max of truth and prediction over the evaluated spots → RMSE, SSIM (lattice
  *   image), PCC, MAE, MSE. Controls: `<method>:permuted` (20 draws) for every method but `coarse`
@@ -63,13 +64,21 @@ export const GENE_SELECTIONS: readonly GeneSelection[] = [
 
 export interface BenchOptions {
   protocol: Protocol;
-  /** method names; 'noise' and '<method>:permuted' name controls (added automatically anyway) */
+  /**
+   * method names; 'noise' and '<method>:permuted' name controls (added automatically anyway);
+   * 'all' = every method in the registry (see ALL_METHODS)
+   */
   methods: string[];
   /** number of genes (default 100) */
   genes?: number;
   geneSelection?: GeneSelection;
   seed?: number;
   epochs?: number;
+  /**
+   * Visium HD truth (coarsen only): bins are grouped into square pseudo-spots of about this size
+   * (default 55 µm, a Visium spot: 7×7 bins of 8 µm) and the methods are scored at the bins.
+   */
+  pseudoSpotUm?: number;
   /** controls in the coarsen protocol (default true) */
   controls?: boolean;
   /** per-method options, merged over { seed, epochs } */
@@ -103,6 +112,8 @@ export interface BenchResult {
   spots: number;
   inputSpots: number;
   evaluatedSpots: number;
+  /** coarsen on Visium HD bins: the truth's bin size and the pseudo-spot blocks built from it */
+  truth?: HdTruth;
   /** holdout: scores on the hidden spots; coarsen: on the evaluated original spots */
   methods: Record<string, MethodScores>;
   /** holdout only: scores over ALL spots, hidden and training (HisToSGE's published way) */
@@ -117,6 +128,43 @@ export function selectGenes(sample: Sample, n: number, rule: GeneSelection): Uin
   if (rule === 'log1p-cp10k-variance') return topVarianceGenes(sample.counts, n, { targetSum: 1e4 });
   if (rule === 'log1p-cpm-variance') return topVarianceGenes(sample.counts, n, { targetSum: 1e6 });
   throw badInput(`Unknown gene selection "${String(rule)}". Use one of: ${GENE_SELECTIONS.join(', ')}.`);
+}
+
+export interface HdTruth {
+  platform: 'visium-hd';
+  /** bin side in µm (the truth's resolution; 8 for Space Ranger's default square_008um) */
+  binUm: number;
+  /** bins per pseudo-spot side */
+  block: number;
+  /** pseudo-spot side in µm (block × binUm) */
+  pseudoSpotUm: number;
+}
+
+/** Visium-sized pseudo-spots by default: a Visium spot is 55 µm across. */
+export const DEFAULT_HD_PSEUDO_SPOT_UM = 55;
+
+/**
+ * The coarsening of a Visium HD sample: its bins (square lattice, array_row/col = bin indices) are
+ * the truth; k×k blocks with k = round(pseudoSpotUm / bin) are the pseudo-spots. Other samples keep
+ * the spec's 2×2 (square) or 7-spot hexagons, and `pseudoSpotUm` is refused for them.
+ */
+export function hdBlock(sample: Sample, pseudoSpotUm: number | undefined): HdTruth | undefined {
+  if (sample.platform !== 'visium-hd') {
+    if (pseudoSpotUm !== undefined)
+      throw badInput(
+        `--pseudo-spot-um applies to Visium HD bins; ${sample.name} is ${sample.platform} (its pseudo-spots follow benchmark.md step 2).`,
+      );
+    return undefined;
+  }
+  const want = pseudoSpotUm ?? DEFAULT_HD_PSEUDO_SPOT_UM;
+  const binUm = sample.spotDiameterUm;
+  if (!(want > 0) || !(binUm > 0)) throw badInput(`Pseudo-spot size must be > 0 µm, got ${want}.`);
+  const block = Math.round(want / binUm);
+  if (block < 2)
+    throw badInput(
+      `A ${want} µm pseudo-spot is less than 2 bins of ${binUm} µm; pick a larger --pseudo-spot-um.`,
+    );
+  return { platform: 'visium-hd', binUm, block, pseudoSpotUm: block * binUm };
 }
 
 function checkLattice(sample: Sample): SpotLattice {
@@ -134,20 +182,25 @@ function checkLattice(sample: Sample): SpotLattice {
 
 /**
  * Canonical lattice coordinates of the pseudo-spots and of the original spots in the pseudo-spot
- * frame. Square: pseudo (⌊col/2⌋, ⌊row/2⌋), original ((col − ½)/2, (row − ½)/2) (a full 2×2 block's
- * centre is the pseudo node). Hex: the 7-spot centres form the index-7 sub-lattice spanned by axial
+ * frame. Square with k×k blocks: pseudo (⌊col/k⌋, ⌊row/k⌋), original ((col − (k−1)/2)/k,
+ * (row − (k−1)/2)/k) (a full block's centre is the pseudo node; k = 2 gives (col − ½)/2). Hex: the 7-spot centres form the index-7 sub-lattice spanned by axial
  * E1 = (1, 2), E2 = (−2, 3) (both of hexagonal norm √7, 60° apart, E1 − E2 = (3, −1)); coordinates in
  * that basis are M·(q, r) with M = [[3, 2], [−2, 1]] / 7, integers at the centres.
  */
-function coarsenFrames(sample: Sample, c: Coarsening): { pseudo: LatticeCoord[]; original: LatticeCoord[] } {
+function coarsenFrames(
+  sample: Sample,
+  c: Coarsening,
+  k: number,
+): { pseudo: LatticeCoord[]; original: LatticeCoord[] } {
   const spots = sample.spots;
   if (sample.lattice === 'square') {
+    const h = (k - 1) / 2;
     return {
       pseudo: c.pseudoSpots.map((p) => {
         const [a, b] = p.key.split(',').map(Number) as [number, number];
         return { a, b };
       }),
-      original: spots.map((s) => ({ a: (s.col! - 0.5) / 2, b: (s.row! - 0.5) / 2 })),
+      original: spots.map((s) => ({ a: (s.col! - h) / k, b: (s.row! - h) / k })),
     };
   }
   const M = (q: number, r: number): LatticeCoord => ({ a: (3 * q + 2 * r) / 7, b: (-2 * q + r) / 7 });
@@ -178,12 +231,18 @@ interface Prepared {
   geneIdx: Uint32Array;
 }
 
-function prepareCoarsen(sample: Sample, geneIdx: Uint32Array, geneNames: string[]): Prepared {
+function prepareCoarsen(
+  sample: Sample,
+  geneIdx: Uint32Array,
+  geneNames: string[],
+  hd: HdTruth | undefined,
+): Prepared {
   const lattice = checkLattice(sample);
-  const c = coarsenSpots(sample.spots, sample.counts, lattice);
+  const block = hd?.block ?? 2;
+  const c = coarsenSpots(sample.spots, sample.counts, lattice, { block });
   if (c.pseudoSpots.length < 3)
     throw badInput(`${sample.name}: only ${c.pseudoSpots.length} pseudo-spots; too small to benchmark.`);
-  const frames = coarsenFrames(sample, c);
+  const frames = coarsenFrames(sample, c, block);
   const pseudoCounts = csrToDense(c.counts, { columns: geneIdx });
   const totals = rowSums(c.counts);
   const spots: SrSpot[] = c.pseudoSpots.map((p, k) => ({
@@ -309,13 +368,27 @@ export function parseMethodList(names: readonly string[]): { methods: string[]; 
   return { methods, controls };
 }
 
+/** In a method list: every method of the registry (those needing an image only when there is one). */
+export const ALL_METHODS = 'all';
+
+function expandAll(names: readonly string[], sample: Sample, notes: string[]): string[] {
+  if (!names.includes(ALL_METHODS)) return [...names];
+  const all = listMethods().filter((m) => {
+    const keep = !getMethod(m)!.needsImage || sample.image !== undefined;
+    if (!keep)
+      notes.push(`${m} left out of "${ALL_METHODS}": it needs the H&E image and ${sample.name} has none`);
+    return keep;
+  });
+  return [...all, ...names.filter((n) => n !== ALL_METHODS)];
+}
+
 export async function runBench(sample: Sample, options: BenchOptions): Promise<BenchResult> {
   const progress = options.progress ?? noProgress;
   const seed = options.seed ?? 0;
   const nGenes = options.genes ?? 100;
   const rule = options.geneSelection ?? 'seurat_v3';
   const notes: string[] = [];
-  const { methods, controls: askedControls } = parseMethodList(options.methods);
+  const { methods, controls: askedControls } = parseMethodList(expandAll(options.methods, sample, notes));
   if (options.protocol === 'coarsen') {
     // benchmark.md step 5: the reference baselines are always in the table.
     for (const must of referenceMethods())
@@ -329,13 +402,20 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
       throw badInput(`${m} needs the H&E image, and ${sample.name} has none.`, {
         hint: 'Import the sample with --image, or leave this method out.',
       });
+  if (options.protocol === 'holdout' && options.pseudoSpotUm !== undefined)
+    throw badInput('--pseudo-spot-um belongs to the coarsen protocol (holdout hides whole bins).');
+  const hd = options.protocol === 'coarsen' ? hdBlock(sample, options.pseudoSpotUm) : undefined;
+  if (hd)
+    notes.push(
+      `Visium HD truth: ${hd.binUm} µm bins, pseudo-spots of ${hd.block}×${hd.block} bins (${hd.pseudoSpotUm} µm), scored at the bins`,
+    );
   progress({ fraction: 0, message: `selecting ${nGenes} genes (${rule})` });
   const geneIdx = selectGenes(sample, nGenes, rule);
   const geneNames = Array.from(geneIdx, (j) => sample.genes[j]!.symbol);
   throwIfAborted(options.signal);
   const prep =
     options.protocol === 'coarsen'
-      ? prepareCoarsen(sample, geneIdx, geneNames)
+      ? prepareCoarsen(sample, geneIdx, geneNames, hd)
       : prepareHoldout(sample, geneIdx, geneNames, seed);
   if (options.features) prep.input.features = options.features;
   const controlsOn = options.protocol === 'coarsen' && (options.controls ?? true);
@@ -356,6 +436,7 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
     methods: {},
     notes,
   };
+  if (hd) result.truth = hd;
   if (options.protocol === 'holdout') result.allSpots = {};
   const nSteps = methods.length + 1;
   for (let k = 0; k < methods.length; k++) {

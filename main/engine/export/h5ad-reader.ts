@@ -7,7 +7,7 @@ import { h5, loadH5wasm } from '../io/hdf5';
 import type { H5Dataset, H5File, H5Group } from './h5/elements';
 
 export interface TypeInfo {
-  /** HDF5 class: 0 integer, 1 float, 3 string, 7 reference, … */
+  /** HDF5 class: 0 integer, 1 float, 3 string, 7 reference, 8 enum, … */
   h5class: number;
   /** bytes per element (strings: 4 = pointer when vlen) */
   size: number;
@@ -17,6 +17,8 @@ export interface TypeInfo {
   cset?: number;
   /** null = scalar dataspace */
   shape: number[] | null;
+  /** enum members (h5py's bool: { FALSE: 0, TRUE: 1 }) */
+  enumMembers?: Record<string, number>;
 }
 
 export interface DatasetInfo extends TypeInfo {
@@ -47,9 +49,11 @@ function typeInfo(meta: {
   vlen: boolean;
   cset?: number;
   shape?: number[] | null;
+  enum_type?: { members: Record<string, number> };
 }): TypeInfo {
   const shape = meta.shape ?? null;
   return {
+    ...(meta.enum_type ? { enumMembers: meta.enum_type.members } : {}),
     h5class: meta.type,
     size: meta.size,
     signed: meta.signed,
@@ -182,7 +186,7 @@ export class H5adFile {
     };
   }
 
-  /** obs/var in either layout we write (dataframe 0.2.0 with categorical groups, or 0.1.0 legacy). */
+  /** obs/var as we write them (dataframe 0.2.0 with categorical groups). */
   dataframe(path: string): Dataframe {
     const enc = this.encoding(path);
     if (enc?.type !== 'dataframe') throw new Error(`${path} is not a dataframe`);
@@ -203,23 +207,12 @@ export class H5adFile {
         df.categoricals[col] = {
           codes: Int32Array.from(this.numbers(`${p}/codes`)),
           categories: this.strings(`${p}/categories`),
-          ordered: Boolean(Number(this.attr(p, 'ordered'))),
+          ordered: Boolean(this.attr(p, 'ordered')),
         };
-      } else if (this.attrNames(p).includes('categories')) {
-        // legacy 0.1.0: `categories` is an object reference to <df>/__categories/<col>
-        const d = this.ds(p);
-        // h5wasm returns a scalar reference attribute as a one-element array
-        const ref: unknown = d.attrs.categories!.value;
-        const target: unknown = d.dereference(
-          (Array.isArray(ref) ? ref[0] : ref) as Parameters<H5Dataset['dereference']>[0],
-        );
-        if (!(target instanceof h5().Dataset)) throw new Error(`${p}: categories reference is broken`);
-        const catAttrs = target.attrs;
-        df.categoricals[col] = {
-          codes: Int32Array.from(this.numbers(p)),
-          categories: this.strings(target.path),
-          ordered: catAttrs.ordered ? Boolean(Number(catAttrs.ordered.value)) : false,
-        };
+      } else if (e?.type === 'nullable-integer' || e?.type === 'nullable-boolean') {
+        // NaN where the mask says missing
+        const mask = this.numbers(`${p}/mask`);
+        df.columns[col] = this.numbers(`${p}/values`).map((v, i) => (mask[i] ? NaN : v));
       } else if (e?.type === 'string-array') df.columns[col] = this.strings(p);
       else df.columns[col] = this.numbers(p);
     }

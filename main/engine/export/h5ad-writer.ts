@@ -19,21 +19,14 @@ import {
   type H5File,
   type H5Group,
 } from './h5/elements';
-import {
-  categoricalFromLabels,
-  writeDataframe,
-  type CategoricalColumn,
-  type CategoricalLayout,
-  type Column,
-} from './h5/dataframe';
+import { categoricalFromLabels, writeDataframe, type CategoricalColumn, type Column } from './h5/dataframe';
 import { scalefactorsFor, scanpyImages, type ScanpyImage } from './images';
 import { logNormalize } from '../analysis/normalise';
 import { superpixelIds, type RowSource, type SrExportInput } from './sr-input';
 import { DEFAULT_PALETTE } from './colormap';
+import { closeWithBools, detachBools, trackBools } from './h5/bool-enum';
 
 export interface H5adOptions {
-  /** see h5/dataframe.ts: 'legacy' loads in anndata 0.8+, 'modern' needs anndata ≥ 0.9 */
-  categoricals?: CategoricalLayout;
   /** gzip level for numeric datasets (0 = none); default 4 */
   compression?: number;
   /** write uns['spatial'][lib]['images'] from the sample image (default true) */
@@ -68,11 +61,24 @@ interface Uns {
 
 async function openForWrite(tmp: string): Promise<H5File> {
   const f = new (await loadH5wasm()).File(tmp, 'w');
+  trackBools(f);
   setEncoding(f, 'anndata', '0.1.0');
   return f;
 }
 
-function writeVar(f: H5File, genes: Sample['genes'], layout: CategoricalLayout): void {
+/** Runs the writes, then closes the file and turns its bool placeholders into HDF5 bools. */
+async function writeAndClose(f: H5File, tmp: string, write: () => Promise<void> | void): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    detachBools(f);
+    f.close();
+    throw err;
+  }
+  closeWithBools(f, tmp);
+}
+
+function writeVar(f: H5File, genes: Sample['genes']): void {
   writeDataframe(
     f,
     'var',
@@ -81,7 +87,6 @@ function writeVar(f: H5File, genes: Sample['genes'], layout: CategoricalLayout):
       gene_ids: { kind: 'string', values: genes.map((g) => g.id) },
       feature_types: { kind: 'string', values: genes.map(() => 'Gene Expression') },
     },
-    { categoricals: layout },
   );
 }
 
@@ -133,7 +138,6 @@ export async function writeSpotH5ad(
     throw new Error(
       `counts are ${sample.counts.nRows}×${sample.counts.nCols} for ${n} spots × ${sample.genes.length} genes`,
     );
-  const layout = opts.categoricals ?? 'legacy';
   const compression = opts.compression ?? 4;
   const images = opts.images !== false && sample.image ? await scanpyImages(sample.image) : [];
 
@@ -159,7 +163,7 @@ export async function writeSpotH5ad(
 
   return withAtomicPath(out, async (tmp) => {
     const f = await openForWrite(tmp);
-    try {
+    await writeAndClose(f, tmp, async () => {
       const arr = compression ? { compression } : {};
       writeCsr(f, 'X', sample.counts, arr);
       const normalised = hasNormalisedValues(sample);
@@ -172,9 +176,8 @@ export async function writeSpotH5ad(
         'obs',
         sample.spots.map((s) => s.id),
         columns,
-        { categoricals: layout },
       );
-      writeVar(f, sample.genes, layout);
+      writeVar(f, sample.genes);
       const obsm = createDict(f, 'obsm');
       writeArray(
         obsm,
@@ -203,9 +206,7 @@ export async function writeSpotH5ad(
         colors: colorsOf(columns),
       });
       for (const k of ['varm', 'obsp', 'varp']) createDict(f, k);
-    } finally {
-      f.close();
-    }
+    });
     return { path: out, nObs: n, nVars: sample.genes.length };
   });
 }
@@ -291,7 +292,6 @@ export async function writeSrH5ad(
     );
   if (input.latent && input.latent.nRows !== n)
     throw new Error(`latent has ${input.latent.nRows} rows for ${n} superpixels`);
-  const layout = opts.categoricals ?? 'legacy';
   const compression = opts.compression ?? 4;
   const images = opts.images !== false && input.image ? await scanpyImages(input.image) : [];
 
@@ -314,7 +314,7 @@ export async function writeSrH5ad(
 
   return withAtomicPath(out, async (tmp) => {
     const f = await openForWrite(tmp);
-    try {
+    await writeAndClose(f, tmp, async () => {
       await writeRowsDense(
         f,
         'X',
@@ -324,8 +324,8 @@ export async function writeSrH5ad(
         opts.blockRows,
         opts.chunkRows,
       );
-      writeDataframe(f, 'obs', superpixelIds(sp), columns, { categoricals: layout });
-      writeVar(f, input.genes, layout);
+      writeDataframe(f, 'obs', superpixelIds(sp), columns);
+      writeVar(f, input.genes);
       const obsm = createDict(f, 'obsm');
       writeArray(obsm, 'spatial', spatialXY(sp.x, sp.y), [n, 2], compression ? { compression } : {});
       if (input.latent) await writeRowsDense(obsm, 'X_latent', input.latent, compression);
@@ -352,9 +352,7 @@ export async function writeSrH5ad(
         colors: colorsOf(columns),
       });
       for (const k of ['layers', 'varm', 'obsp', 'varp']) createDict(f, k);
-    } finally {
-      f.close();
-    }
+    });
     return { path: out, nObs: n, nVars: g };
   });
 }

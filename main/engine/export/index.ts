@@ -8,7 +8,7 @@ export type { H5adOptions, H5adResult, SpotH5adOptions, SrH5adOptions } from './
 export { H5adFile } from './h5ad-reader';
 export type { CsrRead, Dataframe, DatasetInfo, TypeInfo } from './h5ad-reader';
 export { categoricalFromLabels } from './h5/dataframe';
-export type { CategoricalColumn, CategoricalLayout, Column } from './h5/dataframe';
+export type { CategoricalColumn, Column } from './h5/dataframe';
 export { gridOf, rowSourceFromArray, superpixelIds } from './sr-input';
 export type { LabelGrid, RowSource, Superpixels, SrExportInput } from './sr-input';
 export { scanpyImages, scalefactorsFor, HIRES_LONGEST, LOWRES_LONGEST } from './images';

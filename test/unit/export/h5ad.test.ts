@@ -1,14 +1,16 @@
 /**
  * .h5ad export on real data: HER2ST A1 spot-level with the pathologist labels as a categorical,
- * the Visium anterior section spot-level (with its image) in the modern categorical layout, and a
- * small SR-level file interpolated from the Visium spots. Each file is read back with our reader
- * and its on-disk layout is checked against the anndata spec (formats.md §1); a separate test has
- * Debian's anndata 0.8 read them.
+ * the Visium anterior section spot-level (with its image), and a small SR-level file interpolated
+ * from the Visium spots. Each file is read back with our reader and its on-disk layout is checked
+ * against the anndata spec (formats.md §1): current encodings only (categorical 0.2.0 groups with an
+ * HDF5-bool `ordered`, bool arrays, nullable groups). A separate block has Debian's anndata 0.8 —
+ * the oldest anndata that reads these encodings — read them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadH5wasm } from '../../../main/engine/io/hdf5';
 import { readSample, type Sample } from '../../../main/engine/io';
 import {
   categoricalFromLabels,
@@ -16,7 +18,10 @@ import {
   writeSpotH5ad,
   writeSrH5ad,
   type CategoricalColumn,
+  type Column,
 } from '../../../main/engine/export';
+import { closeWithBools, trackBools } from '../../../main/engine/export/h5/bool-enum';
+import { writeDataframe } from '../../../main/engine/export/h5/dataframe';
 import { sharedData } from '../../helpers/paths';
 import { makeTempDir } from '../../helpers/tmp';
 import { srFixture, type SrFixture } from './sr-fixture';
@@ -28,7 +33,7 @@ let a1: Sample;
 let visium: Sample;
 let sr: SrFixture;
 let domain: CategoricalColumn;
-const files = { a1: '', visium: '', sr: '' };
+const files = { a1: '', visium: '', sr: '', nullable: '' };
 
 beforeAll(async () => {
   a1 = await readSample(sharedData('her2st', 'A1'));
@@ -47,16 +52,28 @@ beforeAll(async () => {
     totals.map((t) => (t < q1 ? 'low' : t < q2 ? 'mid' : 'high')),
     { categories: ['low', 'mid', 'high'], colors: ['#440154', '#21918c', '#fde725'] },
   );
+  // library-size terciles have an order: written as an ordered categorical
+  domain.ordered = true;
   files.a1 = join(tmp.dir, 'a1.h5ad');
-  files.visium = join(tmp.dir, 'visium-modern.h5ad');
+  files.visium = join(tmp.dir, 'visium.h5ad');
   files.sr = join(tmp.dir, 'sr.h5ad');
   await writeSpotH5ad(a1, files.a1, { domains: { domain } });
-  await writeSpotH5ad(visium, files.visium, {
-    categoricals: 'modern',
-    domains: { domain: tercileOf(visium) },
-  });
+  await writeSpotH5ad(visium, files.visium, { domains: { domain: tercileOf(visium) } });
   await writeSrH5ad(sr.input, files.sr, { blockRows: 500, chunkRows: 250 });
+  files.nullable = join(tmp.dir, 'nullable.h5');
+  const f = new (await loadH5wasm()).File(files.nullable, 'w');
+  trackBools(f);
+  writeDataframe(f, 'obs', ['s0', 's1', 's2', 's3'], NULLABLE_COLUMNS);
+  closeWithBools(f, files.nullable);
 });
+
+/** Every column kind that is not a categorical, with missing values where the kind allows them. */
+const NULLABLE_COLUMNS: Record<string, Column> = {
+  n_cells: { kind: 'nullable-integer', values: Int32Array.of(3, 0, 7, -2), missing: [0, 1, 0, 0] },
+  reviewed: { kind: 'nullable-boolean', values: [1, 0, 0, 1], missing: [0, 0, 1, 0] },
+  in_tissue: { kind: 'boolean', values: [1, 0, 1, 1] },
+  note: { kind: 'string', values: ['a', '', 'ß µm', 'd'] },
+};
 
 function tercileOf(s: Sample): CategoricalColumn {
   return categoricalFromLabels(
@@ -88,7 +105,12 @@ function expectStringArray(f: H5adFile, path: string): void {
   expect([d.h5class, d.vlen, d.cset]).toEqual([3, true, 1]);
 }
 
-describe('spot-level .h5ad from HER2ST A1 (labels as categoricals, anndata-0.8 layout)', () => {
+function expectHdf5Bool(info: { h5class: number; size: number; enumMembers?: Record<string, number> }): void {
+  // h5py's bool: an enum over int8 with exactly FALSE = 0, TRUE = 1
+  expect(info).toMatchObject({ h5class: 8, size: 1, enumMembers: { FALSE: 0, TRUE: 1 } });
+}
+
+describe('spot-level .h5ad from HER2ST A1 (labels and domain as categoricals)', () => {
   it('has the anndata root, a CSR X equal to the counts and a log1p(CP10k) layer', async () => {
     const f = await H5adFile.open(files.a1);
     try {
@@ -134,8 +156,7 @@ describe('spot-level .h5ad from HER2ST A1 (labels as categoricals, anndata-0.8 l
   it('writes obs with spot ids, the pathologist labels and the domain as categoricals', async () => {
     const f = await H5adFile.open(files.a1);
     try {
-      // categoricals in the 0.7 layout so anndata 0.8 can read them (see h5/dataframe.ts)
-      expectEncoding(f, 'obs', 'dataframe', '0.1.0');
+      expectEncoding(f, 'obs', 'dataframe', '0.2.0');
       expectScalarUtf8(f, 'obs', '_index', '_index');
       expect(f.attrInfo('obs', 'column-order')).toMatchObject({ h5class: 3, vlen: true, cset: 1 });
       expectStringArray(f, 'obs/_index');
@@ -154,12 +175,18 @@ describe('spot-level .h5ad from HER2ST A1 (labels as categoricals, anndata-0.8 l
       const got = obs.categoricals.label!;
       expect(got.categories).toEqual(want);
       expect(Array.from(got.codes, (c) => (c < 0 ? '' : got.categories[c]))).toEqual(labels);
-      expect(f.datasetInfo('obs/label')).toMatchObject({ h5class: 0, size: 1, signed: true });
-      expectStringArray(f, 'obs/__categories/label');
+      expect(got.ordered).toBe(false);
+      expectEncoding(f, 'obs/label', 'categorical', '0.2.0');
+      expect(f.datasetInfo('obs/label/codes')).toMatchObject({ h5class: 0, size: 1, signed: true });
+      expectStringArray(f, 'obs/label/categories');
+      expect(f.keys('obs')).not.toContain('__categories');
       expect(obs.categoricals.domain!.categories).toEqual(['low', 'mid', 'high']);
+      expect(obs.categoricals.domain!.ordered).toBe(true);
+      expectHdf5Bool(f.attrInfo('obs/domain', 'ordered'));
       expect(Array.from(obs.categoricals.domain!.codes)).toEqual(Array.from(domain.codes));
-      // boolean column as uint8 0/1
-      expect(f.datasetInfo('obs/in_tissue')).toMatchObject({ h5class: 0, size: 1, signed: false });
+      // boolean column as h5py's bool
+      expectEncoding(f, 'obs/in_tissue', 'array', '0.2.0');
+      expectHdf5Bool(f.datasetInfo('obs/in_tissue'));
       expect(f.strings('uns/domain_colors')).toEqual(['#440154', '#21918c', '#fde725']);
       expect(f.strings('uns/label_colors')).toHaveLength(want.length);
 
@@ -195,7 +222,7 @@ describe('spot-level .h5ad from HER2ST A1 (labels as categoricals, anndata-0.8 l
   });
 });
 
-describe('spot-level .h5ad from Visium (image, modern categorical layout)', () => {
+describe('spot-level .h5ad from Visium (image, categorical with missing values)', () => {
   it('writes the lowres image and the scale factor Space Ranger wrote', async () => {
     const f = await H5adFile.open(files.visium);
     try {
@@ -231,13 +258,37 @@ describe('spot-level .h5ad from Visium (image, modern categorical layout)', () =
     try {
       expectEncoding(f, 'obs', 'dataframe', '0.2.0');
       expectEncoding(f, 'obs/domain', 'categorical', '0.2.0');
-      expect(f.attrInfo('obs/domain', 'ordered')).toMatchObject({ h5class: 0, size: 1, shape: null });
+      expectHdf5Bool(f.attrInfo('obs/domain', 'ordered'));
+      expect(f.attrInfo('obs/domain', 'ordered').shape).toBeNull();
+      expect(f.attr('obs/domain', 'ordered')).toBe(0);
       expectEncoding(f, 'obs/domain/codes', 'array', '0.2.0');
       expect(f.datasetInfo('obs/domain/codes')).toMatchObject({ h5class: 0, size: 1, signed: true });
       expectStringArray(f, 'obs/domain/categories');
       const c = f.dataframe('obs').categoricals.domain!;
       expect(c.categories).toEqual(['a', 'b']);
       expect(Array.from(c.codes.slice(0, 4))).toEqual([0, 1, -1, 0]);
+    } finally {
+      f.close();
+    }
+  });
+});
+
+describe('nullable, bool and string columns in their current encodings', () => {
+  it('writes nullable-integer/boolean groups with a bool mask, bool arrays and string arrays', async () => {
+    const f = await H5adFile.open(files.nullable);
+    try {
+      expectEncoding(f, 'obs/n_cells', 'nullable-integer', '0.1.0');
+      expectEncoding(f, 'obs/n_cells/values', 'array', '0.2.0');
+      expectEncoding(f, 'obs/n_cells/mask', 'array', '0.2.0');
+      expectHdf5Bool(f.datasetInfo('obs/n_cells/mask'));
+      expectEncoding(f, 'obs/reviewed', 'nullable-boolean', '0.1.0');
+      expectHdf5Bool(f.datasetInfo('obs/reviewed/values'));
+      expectHdf5Bool(f.datasetInfo('obs/in_tissue'));
+      expectStringArray(f, 'obs/note');
+      const df = f.dataframe('obs');
+      expect(Array.from(df.columns.n_cells as Float64Array)).toEqual([3, NaN, 7, -2]);
+      expect(Array.from(df.columns.reviewed as Float64Array)).toEqual([1, 0, NaN, 1]);
+      expect(df.columns.note).toEqual(['a', '', 'ß µm', 'd']);
     } finally {
       f.close();
     }
@@ -342,7 +393,7 @@ print(json.dumps({
   'sf': {k: float(v) for k, v in lib['scalefactors'].items()},
   'labelDtype': str(a.obs['label'].dtype), 'labelCats': list(a.obs['label'].cat.categories),
   'labels': [None if isinstance(v, float) else v for v in a.obs['label'].tolist()],
-  'domainCats': list(a.obs['domain'].cat.categories),
+  'domainCats': list(a.obs['domain'].cat.categories), 'domainOrdered': bool(a.obs['domain'].cat.ordered),
   'inTissue': str(a.obs['in_tissue'].dtype), 'inTissueBool': bool(a.obs['in_tissue'].astype(bool).all()),
   'xSum': float(a.X.sum()), 'varNames': list(a.var_names[:3]), 'geneIds': list(a.var['gene_ids'][:3]),
   'colors': list(a.uns['domain_colors']), 'layer': str(a.layers['log1p_cp10k'].dtype),
@@ -355,7 +406,8 @@ print(json.dumps({
       expect(out.labelCats).toEqual([...new Set(a1.annotations!.label!.filter((l) => l))].sort());
       expect(out.labels).toEqual(a1.annotations!.label!.map((l) => l || null));
       expect(out.domainCats).toEqual(['low', 'mid', 'high']);
-      expect(out.inTissue).toBe('uint8');
+      expect(out.domainOrdered).toBe(true);
+      expect(out.inTissue).toBe('bool');
       expect(out.inTissueBool).toBe(true);
       expect(out.xSum).toBe(a1.counts.data.reduce((s, v) => s + v, 0));
       expect(out.varNames).toEqual(a1.genes.slice(0, 3).map((g) => g.symbol));
@@ -392,17 +444,47 @@ print(json.dumps({
       expect(out.domain0).toBe(sr.input.domains!.domain!.categories[sr.input.domains!.domain!.codes[0]!]);
     });
 
-    it('documents why the legacy layout is the default: anndata 0.8 rejects an int8 `ordered`', () => {
-      const r = spawnSync(
-        PY,
-        ['-W', 'ignore', '-c', `import anndata; anndata.read_h5ad(${JSON.stringify(files.visium)})`],
-        {
-          encoding: 'utf8',
-        },
-      );
-      if (anndataVersion!.startsWith('0.8.'))
-        expect(r.stderr).toMatch(/'ordered' must either be 'True' or 'False'/);
-      else expect(r.status).toBe(0); // anndata ≥ 0.9 casts with bool()
+    it('reads the categorical 0.2.0 groups: ordered flag, categories and missing codes', () => {
+      const out = py(`
+import json, anndata
+a = anndata.read_h5ad(${JSON.stringify(files.visium)})
+d = a.obs['domain']
+print(json.dumps({
+  'dtype': str(d.dtype), 'ordered': bool(d.cat.ordered), 'orderedType': type(d.cat.ordered).__name__,
+  'cats': list(d.cat.categories), 'first': [None if isinstance(v, float) else v for v in d.iloc[:4]],
+  'inTissue': str(a.obs['in_tissue'].dtype),
+}))`);
+      expect(out).toEqual({
+        dtype: 'category',
+        ordered: false,
+        // numpy.bool_, as h5py returns for the bools anndata writes itself
+        orderedType: 'bool_',
+        cats: ['a', 'b'],
+        first: ['a', 'b', null, 'a'],
+        inTissue: 'bool',
+      });
+    });
+
+    it('reads nullable-integer, nullable-boolean, bool and string columns as pandas types', () => {
+      const out = py(`
+import json, h5py
+from anndata._io.specs import read_elem
+with h5py.File(${JSON.stringify(files.nullable)}, 'r') as f:
+    df = read_elem(f['obs'])
+print(json.dumps({
+  'dtypes': {k: str(v) for k, v in df.dtypes.items()},
+  'n_cells': [None if v is None or v != v else int(v) for v in df['n_cells'].astype(object).where(df['n_cells'].notna(), None)],
+  'reviewed': [None if v is None or v != v else bool(v) for v in df['reviewed'].astype(object).where(df['reviewed'].notna(), None)],
+  'in_tissue': df['in_tissue'].tolist(), 'note': df['note'].tolist(), 'index': list(df.index),
+}))`);
+      expect(out).toEqual({
+        dtypes: { n_cells: 'Int32', reviewed: 'boolean', in_tissue: 'bool', note: 'object' },
+        n_cells: [3, null, 7, -2],
+        reviewed: [true, false, null, true],
+        in_tissue: [true, false, true, true],
+        note: ['a', '', 'ß µm', 'd'],
+        index: ['s0', 's1', 's2', 's3'],
+      });
     });
 
     it('reports whether scanpy is importable (not required)', () => {
@@ -412,3 +494,39 @@ print(json.dumps({
     });
   },
 );
+
+const RSCRIPT = '/usr/bin/Rscript';
+const hdf5r =
+  existsSync(RSCRIPT) &&
+  spawnSync(RSCRIPT, ['-e', 'library(hdf5r)'], { encoding: 'utf8', timeout: 60_000 }).status === 0;
+if (!hdf5r) console.warn('[export] skipping the R read-back: apt install r-cran-hdf5r');
+
+describe.skipIf(!hdf5r)("a non-Python reader (R's hdf5r, Debian) reads the categorical group", () => {
+  it('ordered is an R logical, codes and categories as written', () => {
+    const r = spawnSync(
+      RSCRIPT,
+      [
+        '-e',
+        `suppressMessages(library(hdf5r))
+f <- H5File$new(${JSON.stringify(files.a1)}, mode = "r")
+g <- f[["obs/domain"]]
+o <- h5attr(g, "ordered")
+codes <- g[["codes"]]$read()
+cat(class(o), o, h5attr(g, "encoding-type"), paste(g[["categories"]]$read(), collapse = ","),
+    paste(head(codes, 5), collapse = ","), class(f[["obs/in_tissue"]]$read()), sep = "|")
+f$close_all()`,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const [cls, ordered, enc, cats, codes, inTissue] = r.stdout.trim().split('|');
+    expect([cls, ordered, enc, cats, inTissue]).toEqual([
+      'logical',
+      'TRUE',
+      'categorical',
+      'low,mid,high',
+      'logical',
+    ]);
+    expect(codes).toBe(Array.from(domain.codes).slice(0, 5).join(','));
+  });
+});

@@ -1,29 +1,14 @@
 /**
- * obs/var dataframes, categoricals and booleans, written so that anndata 0.8 (Debian's) and every
- * later version read them.
- *
- * The snag (formats.md §1.10): anndata's `categorical` 0.2.0 group needs an `ordered` attribute
- * that h5py reads as a numpy bool, i.e. an HDF5 ENUM {FALSE, TRUE}; h5wasm cannot create ENUM
- * types. An int8 `ordered` is accepted by anndata ≥ 0.9 (it casts with bool()) but anndata 0.8
- * hands it to pandas, which raises "'ordered' must either be 'True' or 'False'" (verified).
- *
- * So two layouts, chosen by `CategoricalLayout`:
- *  - 'legacy' (default): the dataframe is written in the anndata 0.7 layout, `dataframe` 0.1.0,
- *    where a categorical column is an int codes dataset whose attribute `categories` is an object
- *    reference to a string array in `<df>/__categories/<column>`. Its reader (`read_series`) takes
- *    `ordered` from an optional attribute with bool(...), default False, so no bool is needed. anndata
- *    0.8 … 0.13 keep this reader for backwards compatibility and return a pandas Categorical with
- *    the categories in our order. Only the dataframe holding categoricals uses it.
- *  - 'modern': `dataframe` 0.2.0 with `categorical` 0.2.0 groups and an int8 `ordered`; for
- *    anndata ≥ 0.9 only.
- *
- * Booleans are written as uint8 0/1 `array` columns: every anndata version reads them as integers
- * (bool(x) in Python recovers them). h5wasm has no way to write the ENUM h5py uses for bool.
+ * obs/var dataframes in the current anndata encodings (dataframe 0.2.0), which anndata 0.8
+ * (Debian's) to 0.12 and the non-Python readers (anndataR, Muon.jl, zellkonverter) read:
+ *  - categorical 0.2.0 groups: `codes`, `categories` (string-array) and an `ordered` attribute that
+ *    is an HDF5 bool (h5py's enum; h5/bool-enum.ts writes it, since h5wasm alone cannot),
+ *  - bool columns as bool arrays, nullable-integer / nullable-boolean 0.1.0 groups (values + bool
+ *    mask, True = missing), strings as string-array 0.2.0.
  */
 import type { H5Group } from './elements';
 import { setEncoding, writeArray, writeStringArray, type NumericArray } from './elements';
-
-export type CategoricalLayout = 'legacy' | 'modern';
+import { writeBoolAttribute, writeBoolDataset } from './bool-enum';
 
 export interface CategoricalColumn {
   kind: 'categorical';
@@ -39,7 +24,10 @@ export type Column =
   | CategoricalColumn
   | { kind: 'numeric'; values: NumericArray }
   | { kind: 'string'; values: string[] }
-  | { kind: 'boolean'; values: ArrayLike<boolean | number> };
+  | { kind: 'boolean'; values: ArrayLike<boolean | number> }
+  /** pandas Int64 / boolean arrays: `missing[i]` true = NA */
+  | { kind: 'nullable-integer'; values: Int32Array | BigInt64Array; missing: ArrayLike<boolean | number> }
+  | { kind: 'nullable-boolean'; values: ArrayLike<boolean | number>; missing: ArrayLike<boolean | number> };
 
 /** Labels as strings ('' = missing) → categorical with categories in first-seen or given order. */
 export function categoricalFromLabels(
@@ -88,7 +76,6 @@ function checkName(name: string): void {
 }
 
 export interface DataframeOptions {
-  categoricals?: CategoricalLayout;
   /** gzip level for numeric columns */
   compression?: number;
 }
@@ -106,10 +93,8 @@ export function writeDataframe(
 ): H5Group {
   const names = Object.keys(columns);
   names.forEach(checkName);
-  const hasCategorical = names.some((n) => columns[n]!.kind === 'categorical');
-  const legacy = hasCategorical && (opts.categoricals ?? 'legacy') === 'legacy';
   const g = parent.create_group(name);
-  setEncoding(g, 'dataframe', legacy ? '0.1.0' : '0.2.0');
+  setEncoding(g, 'dataframe', '0.2.0');
   g.create_attribute('_index', '_index');
   if (names.length > 0) g.create_attribute('column-order', names);
   // anndata 0.8 writes an empty float64 array for zero columns (formats.md §1.4); same here
@@ -122,27 +107,31 @@ export function writeDataframe(
     if (n !== index.length) throw new Error(`column "${col}" has ${n} values for ${index.length} rows`);
     if (c.kind === 'numeric') writeArray(g, col, c.values, [c.values.length], arrayOpts);
     else if (c.kind === 'string') writeStringArray(g, col, c.values);
-    else if (c.kind === 'boolean')
-      writeArray(g, col, Uint8Array.from(Array.from(c.values, (v) => (v ? 1 : 0))));
-    else if (legacy) writeLegacyCategorical(g, col, c);
-    else writeModernCategorical(g, col, c);
+    else if (c.kind === 'boolean') setEncoding(writeBoolDataset(g, col, c.values), 'array', '0.2.0');
+    else if (c.kind === 'nullable-integer' || c.kind === 'nullable-boolean') writeNullable(g, col, c);
+    else writeCategorical(g, col, c);
   }
   return g;
 }
 
-function writeModernCategorical(g: H5Group, col: string, c: CategoricalColumn): void {
-  const cg = g.create_group(col);
-  setEncoding(cg, 'categorical', '0.2.0');
-  cg.create_attribute('ordered', new Int8Array([c.ordered ? 1 : 0]), [], '<b');
-  writeArray(cg, 'codes', codesArray(c));
-  writeStringArray(cg, 'categories', c.categories);
+function writeNullable(
+  g: H5Group,
+  col: string,
+  c: Extract<Column, { kind: 'nullable-integer' | 'nullable-boolean' }>,
+): void {
+  if (c.missing.length !== c.values.length)
+    throw new Error(`column "${col}": ${c.missing.length} mask values for ${c.values.length} rows`);
+  const ng = g.create_group(col);
+  setEncoding(ng, c.kind, '0.1.0');
+  if (c.kind === 'nullable-integer') writeArray(ng, 'values', c.values);
+  else setEncoding(writeBoolDataset(ng, 'values', c.values), 'array', '0.2.0');
+  setEncoding(writeBoolDataset(ng, 'mask', c.missing), 'array', '0.2.0');
 }
 
-function writeLegacyCategorical(g: H5Group, col: string, c: CategoricalColumn): void {
-  const cats = (g.get('__categories') as H5Group | null) ?? g.create_group('__categories');
-  const catDs = writeStringArray(cats, col, c.categories);
-  // read_series casts this with bool(); int8 is fine here, and only present when ordered
-  if (c.ordered) catDs.create_attribute('ordered', new Int8Array([1]), [], '<b');
-  const codes = writeArray(g, col, codesArray(c));
-  codes.create_attribute('categories', catDs.create_reference());
+function writeCategorical(g: H5Group, col: string, c: CategoricalColumn): void {
+  const cg = g.create_group(col);
+  setEncoding(cg, 'categorical', '0.2.0');
+  writeBoolAttribute(cg, 'ordered', c.ordered === true);
+  writeArray(cg, 'codes', codesArray(c));
+  writeStringArray(cg, 'categories', c.categories);
 }

@@ -1,7 +1,7 @@
 /**
  * AnnData element writers on top of h5wasm (formats.md §1). Only the subset every anndata ≥ 0.8
- * reads is emitted: anndata/0.1.0, dict/0.1.0, dataframe/0.2.0 (or 0.1.0, see categoricals),
- * array/0.2.0, csr_matrix/0.1.0, categorical/0.2.0, string-array/0.2.0, numeric-scalar/string 0.2.0.
+ * reads is emitted: anndata/0.1.0, dict/0.1.0, dataframe/0.2.0, array/0.2.0, csr_matrix/0.1.0,
+ * categorical/0.2.0, nullable-integer/boolean 0.1.0, string-array/0.2.0, numeric-scalar/string 0.2.0.
  *
  * Every string h5wasm writes from a JS string (attribute or dataset) is variable-length UTF-8 with
  * a scalar dataspace when given a single string — the same type h5py gives anndata's attributes
