@@ -86,7 +86,7 @@ test('browser mode: a cohort opens read-only and opens a sample project', async 
   const figure = view.getByRole('img', { name: 'MOB1: tissue domains' });
   await expect(figure).toBeVisible();
   // a string expression: the node typecheck has no DOM types
-  expect(await figure.evaluate('(img) => img.naturalWidth')).toBe(300);
+  expect(await page.evaluate('document.querySelector(".cohort-figure").naturalWidth')).toBe(300);
   await page.screenshot({ path: 'test-results/screenshots/cohort-view.png' });
 
   await view.getByRole('row', { name: /MOB2/ }).click();
