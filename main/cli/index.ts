@@ -11,6 +11,7 @@ import { projectInfo } from './commands/project-info';
 import { projectPluginsCommand } from './commands/project-plugins';
 import { BENCH_HELP, benchCommand } from './commands/bench';
 import { featuresCommand } from './commands/features';
+import { METHODS_HELP, methodsCommand } from './commands/methods';
 import { srCommand, srHelp } from './commands/sr';
 import { applyComputeFlags } from './compute-flags';
 import { errorJson, exitCodeFor, EXIT_CODE_HELP, makeOutput, UsageError, type Output } from './output';
@@ -39,7 +40,7 @@ Commands:
   features SAMPLE              histology features for every 8 µm superpixel
       --extractor builtin|nuclei|slide-encoder|FILE.onnx   built-in (no weights), nuclei counts/shapes,
                                a CNN trained on this slide, or a foundation model such as UNI
-${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
+${METHODS_HELP}${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/squidpy layout), CSV or GeoJSON (QuPath)
       --format F               h5ad|csv|geojson|spaceranger (default: the file's ending;
                                spaceranger writes a Visium outs folder at --out DIR for
                                Seurat's Load10X_Spatial and scanpy's read_visium)
@@ -83,8 +84,9 @@ async function main(cliArgs: string[]): Promise<number> {
       return reportError(err, out, argv.includes('--json'));
     }
   }
-  // bench and sr have their own flags (sr's come from the method registry): they parse their own.
-  const own = { bench: benchCommand, sr: srCommand }[argv[0] ?? ''];
+  // bench, methods and sr have their own flags (sr's come from the method registry): they parse
+  // their own.
+  const own = { bench: benchCommand, methods: methodsCommand, sr: srCommand }[argv[0] ?? ''];
   if (own && !argv.includes('--help') && !argv.includes('-h')) {
     const out = makeOutput(argv.includes('--json'));
     try {

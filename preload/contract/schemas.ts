@@ -176,6 +176,70 @@ export type MethodInfo = z.infer<typeof MethodInfo>;
 export const RecentProject = z.object({ dir: z.string(), name: z.string(), openedAt: z.string() });
 export type RecentProject = z.infer<typeof RecentProject>;
 
+/**
+ * A cohort opened read-only (docs/cohort.md): the index the cohort workflow writes
+ * (<out>/cohort/index.json), with every path resolved. Each sample's project opens as usual.
+ */
+export const CohortSample = z.object({
+  name: z.string(),
+  status: z.enum(['ok', 'failed', 'not run']),
+  /** absolute folder of the sample's own project, and whether it is there */
+  projectDir: z.string(),
+  projectExists: z.boolean(),
+  spots: z.number().int().nullable(),
+  genes: z.number().int().nullable(),
+  sr: z
+    .object({
+      method: z.string(),
+      /** the registry's label (the id for a method not registered here) */
+      label: z.string(),
+      runId: z.number().int().nullable(),
+      genes: z.number().int().nullable(),
+      /** superpixels of a superpixel run, spots of a generated spot set */
+      size: z.number().int().nullable(),
+      sizeUnit: z.enum(['superpixels', 'spots']),
+      finalLoss: z.number().nullable(),
+    })
+    .nullable(),
+  domains: z
+    .object({
+      k: z.number().int(),
+      sizes: z.array(z.number().int()),
+      /** ARI against each annotation column of the sample */
+      ari: z.record(z.string(), z.number()),
+    })
+    .nullable(),
+  /** wall seconds and peak resident MB of each workflow step, in order */
+  steps: z.array(
+    z.object({ step: z.string(), seconds: z.number().nullable(), peakMb: z.number().nullable() }),
+  ),
+  hasFigure: z.boolean(),
+  failures: z.array(
+    z.object({
+      step: z.string(),
+      code: z.string(),
+      message: z.string(),
+      exitCode: z.number().int().nullable(),
+    }),
+  ),
+});
+export type CohortSample = z.infer<typeof CohortSample>;
+
+export const CohortInfo = z.object({
+  /** the index file read */
+  file: z.string(),
+  name: z.string(),
+  created: z.string(),
+  /** false: the run stopped with failures (index.incomplete.json) */
+  complete: z.boolean(),
+  counts: z.object({ samples: z.number().int(), ok: z.number().int(), failed: z.number().int() }),
+  samples: z.array(CohortSample),
+});
+export type CohortInfo = z.infer<typeof CohortInfo>;
+
+export const RecentCohort = z.object({ file: z.string(), name: z.string(), openedAt: z.string() });
+export type RecentCohort = z.infer<typeof RecentCohort>;
+
 export const AppInfo = z.object({
   version: z.string(),
   transport: z.enum(['electron', 'http']),
@@ -354,6 +418,11 @@ export const Inputs = {
   'jobs.resume': z.object({ jobId: id }).strict(),
   /** Reads a small project file (JSON/text) by project-relative path; anything outside is refused. */
   'project.readText': z.object({ path: nonEmptyPath }).strict(),
+  /** a cohort index (file, or the cohort or results folder holding it), read-only */
+  'cohort.open': z.object({ path: nonEmptyPath }).strict(),
+  'cohort.recent': z.object({}).strict(),
+  /** a sample's domain figure from the cohort's results (PNG, as base64) */
+  'cohort.figure': z.object({ file: nonEmptyPath, sample: z.string().min(1).max(200) }).strict(),
   'annotations.list': z.object({ sampleId: id }).strict(),
   /** creates (no id) or replaces (id) one drawn region */
   'annotations.save': z
@@ -441,6 +510,9 @@ export const Outputs = {
   'jobs.cancel': JobInfo,
   'jobs.resume': JobInfo,
   'project.readText': z.object({ text: z.string() }),
+  'cohort.open': CohortInfo,
+  'cohort.recent': z.array(RecentCohort),
+  'cohort.figure': z.object({ mime: z.literal('image/png'), base64: z.string() }),
   'annotations.list': z.array(Annotation),
   'annotations.save': Annotation,
   'annotations.delete': z.object({ id: z.number().int() }),

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { JobInfo, ProjectInfo, SampleSummary } from '../../preload/contract';
+import type { CohortInfo, JobInfo, ProjectInfo, SampleSummary } from '../../preload/contract';
 import { api } from './api';
 import { ConnectionBanner } from './components/connection-banner';
 import { HelpOverlay } from './components/HelpOverlay';
 import { ToastProvider, useToasts } from './components/toasts';
+import { CohortView } from './features/cohort/CohortView';
 import { JobsDrawer } from './features/jobs/JobsDrawer';
 import { ProjectPicker } from './features/project/ProjectPicker';
 import { SampleList } from './features/samples/SampleList';
@@ -19,6 +20,9 @@ function Shell() {
   const [jobsOpen, setJobsOpen] = useState(false);
   const [helpOpen, setHelpOpen] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
+  // A cohort opened read-only (docs/cohort.md); shown instead of the project until one is opened.
+  const [cohort, setCohort] = useState<CohortInfo | null>(null);
+  const [cohortShown, setCohortShown] = useState(false);
 
   const refresh = useCallback(async () => {
     try {
@@ -99,7 +103,28 @@ function Shell() {
   }, []);
 
   if (!loaded) return <div className="loading">Loading…</div>;
-  if (!project) return <ProjectPicker onOpened={setProject} />;
+  if (cohort && cohortShown)
+    return (
+      <CohortView
+        cohort={cohort}
+        onOpenProject={(p) => {
+          setSelected(null);
+          setProject(p);
+          setCohortShown(false);
+        }}
+        onClose={() => setCohort(null)}
+      />
+    );
+  if (!project)
+    return (
+      <ProjectPicker
+        onOpened={setProject}
+        onCohortOpened={(c) => {
+          setCohort(c);
+          setCohortShown(true);
+        }}
+      />
+    );
 
   const active = jobs.filter((j) => j.state === 'running' || j.state === 'queued').length;
   const sample = samples.find((s) => s.id === selected) ?? null;
@@ -112,6 +137,11 @@ function Shell() {
           {project.name}
         </span>
         <span className="spacer" />
+        {cohort && (
+          <button onClick={() => setCohortShown(true)} title={cohort.file}>
+            Cohort {cohort.name}
+          </button>
+        )}
         <button onClick={() => setHelpOpen((o) => !o)} title="Keyboard shortcuts (?)" aria-label="Help">
           ?
         </button>

@@ -82,6 +82,9 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
   'jobs.cancel': [{}, { jobId: 'x' }, { jobId: -1 }, { jobId: 1.5 }],
   'jobs.resume': [{}, { jobId: null }, { jobId: 0 }],
   'project.readText': [{}, { path: 1 }, { path: '' }],
+  'cohort.open': [{}, { path: 3 }, { path: '  ' }, { dir: '/tmp' }],
+  'cohort.recent': [{ limit: 1 }, 'x'],
+  'cohort.figure': [{ file: '/tmp/i.json' }, { file: '', sample: 'a' }, { file: '/tmp/i.json', sample: '' }],
   'annotations.list': [{}, { sampleId: 0 }],
   'annotations.save': [
     {

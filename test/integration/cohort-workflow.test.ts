@@ -1,6 +1,8 @@
 /**
  * The cohort workflow (workflow/Snakefile, docs/cohort.md) run by Debian's Snakemake on three
- * shared samples with `--cores 2` and a tiny SR preset (HISTEX, 20 genes, 1 epoch):
+ * shared samples with `--cores 2` and tiny SR settings: HISTEX (20 genes, 1 epoch) on the two MOB
+ * sections, and the sheet's own method for C2 — interpolation, a spot-set method that reads no
+ * feature set, so the workflow's sr step is shown to take what the method registry says:
  *  1. one sample's counts are corrupt: the other two run to the end, the corrupt one fails at
  *     import with the CLI's reason (code, message naming the file and line, exit code) in its
  *     failure record, and the cohort report lists it;
@@ -13,6 +15,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, readFileSync, statSync, wr
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cohortFigure, readCohortIndex } from '../../main/engine/cohort/cohort-index';
 import { repoRoot, sharedData } from '../helpers/paths';
 import { makeTempDir } from '../helpers/tmp';
 
@@ -22,7 +25,7 @@ afterAll(tmp.cleanup);
 const SAMPLES = [
   { name: 'MOB1', src: sharedData('mob', 'MOB1'), k: 4 },
   { name: 'MOB2', src: sharedData('mob', 'MOB2'), k: 4 },
-  { name: 'C2', src: sharedData('her2st', 'C2'), k: 5 },
+  { name: 'C2', src: sharedData('her2st', 'C2'), k: 5, method: 'interp' },
 ];
 /** MOB2's counts get a non-number in line 4: the importer must refuse it, naming file and line. */
 const CORRUPT = { sample: 'MOB2', file: 'MOB2.tsv' };
@@ -98,10 +101,12 @@ describe('the cohort workflow on three shared samples', () => {
       writeFileSync(corruptPath, lines.join('\n'));
       writeFileSync(
         join(tmp.dir, 'samples.csv'),
-        ['name,path,image,method,k', ...SAMPLES.map((s) => `${s.name},data/${s.name},,,${s.k}`)].join('\n') +
-          '\n',
+        [
+          'name,path,image,method,k',
+          ...SAMPLES.map((s) => `${s.name},data/${s.name},,${s.method ?? ''},${s.k}`),
+        ].join('\n') + '\n',
       );
-      // Tiny preset: HISTEX on 20 genes for 1 epoch; one thread per step so the two cores run
+      // Tiny settings: 20 genes, HISTEX for 1 epoch; one thread per step so the two cores run
       // two samples at once.
       const one = '{ threads: 1, mem_mb: 2000, runtime: 30 }';
       writeFileSync(
@@ -110,7 +115,7 @@ describe('the cohort workflow on three shared samples', () => {
           'samples: samples.csv',
           `out: ${out}`,
           'provider: cpu',
-          'sr: { method: histex, preset: default, genes: 20, epochs: 1 }',
+          'sr: { method: histex, preset: default, options: { histex: { genes: 20, epochs: 1 }, interp: { genes: 20 } } }',
           'resources:',
           ...['import_sample', 'features', 'sr', 'cluster', 'export'].map((r) => `  ${r}: ${one}`),
         ].join('\n') + '\n',
@@ -136,6 +141,13 @@ describe('the cohort workflow on three shared samples', () => {
       expect(failedEntry).toMatchObject({
         status: 'failed',
         failures: [{ step: 'import', code: 'BAD_INPUT' }],
+      });
+      // The app opens the partial cohort too, with the failure's reason.
+      const partialView = readCohortIndex(out);
+      expect(partialView.complete).toBe(false);
+      expect(partialView.samples.find((x) => x.name === CORRUPT.sample)).toMatchObject({
+        status: 'failed',
+        failures: [{ step: 'import', code: 'BAD_INPUT', exitCode: 2 }],
       });
       const partialMd = readFileSync(join(out, 'cohort', 'report.incomplete.md'), 'utf8');
       expect(partialMd).toMatch(/2 of 3 samples finished — INCOMPLETE/);
@@ -172,16 +184,25 @@ describe('the cohort workflow on three shared samples', () => {
         const sr = readJson(join(d, 'sr.json')).result;
         const cl = readJson(join(d, 'cluster.json')).result;
         expect(feat.tissueSuperpixels).toBeGreaterThan(0);
-        expect(sr).toMatchObject({ method: 'histex', genes: 20, featureSetId: feat.featureSetId });
-        expect(sr.superpixels).toBe(feat.tissueSuperpixels);
+        const srA = anndata(join(d, 'sr.h5ad'));
+        expect(srA.nVars).toBe(20);
+        if (s.method === 'interp') {
+          // A spot set: the measured spots and the generated ones; no feature set was passed.
+          expect(sr).toMatchObject({ method: 'interp', genes: 20, measured: imp.spots });
+          expect(sr.featureSetId).toBeUndefined();
+          expect(sr.generated).toBeGreaterThan(imp.spots);
+          expect(srA.nObs).toBe(sr.measured + sr.generated);
+          expect(srA.obs).toContain('generated');
+        } else {
+          expect(sr).toMatchObject({ method: 'histex', genes: 20, featureSetId: feat.featureSetId });
+          expect(sr.superpixels).toBe(feat.tissueSuperpixels);
+          expect(srA.nObs).toBe(sr.superpixels);
+        }
         expect(cl.k).toBe(s.k);
         expect((cl.sizes as number[]).reduce((a, b) => a + b, 0)).toBe(imp.spots);
         const spots = anndata(join(d, 'spots.h5ad'));
         expect(spots).toMatchObject({ nObs: imp.spots, nVars: imp.genes, domains: s.k });
         expect(spots.obsm).toContain('spatial');
-        const srA = anndata(join(d, 'sr.h5ad'));
-        expect(srA.nVars).toBe(20);
-        expect(srA.nObs).toBe(sr.superpixels);
         const png = await sharp(join(d, 'domains.png')).metadata();
         expect(png.format).toBe('png');
         expect(png.width).toBeGreaterThan(100);
@@ -214,6 +235,29 @@ describe('the cohort workflow on three shared samples', () => {
         });
         for (const step of ['import', 'features', 'sr', 'cluster', 'export'])
           expect(e.steps[step].seconds, `${e.name} ${step}`).toBeGreaterThan(0);
+      }
+      // The app reads the same index (the read-only cohort view): every sample, its project, its
+      // SR method by the registry's label, its figure through the path guard.
+      const view = readCohortIndex(out);
+      expect(view).toMatchObject({ complete: true, counts: { samples: 3, ok: 3, failed: 0 } });
+      for (const s of SAMPLES) {
+        const v = view.samples.find((x) => x.name === s.name)!;
+        expect(v).toMatchObject({
+          status: 'ok',
+          projectDir: join(sampleDir(s.name), 'project'),
+          projectExists: true,
+          spots: readJson(join(sampleDir(s.name), 'import.json')).result.spots,
+          sr: { method: s.method ?? 'histex', sizeUnit: s.method === 'interp' ? 'spots' : 'superpixels' },
+          domains: { k: s.k },
+          hasFigure: true,
+          failures: [],
+        });
+        expect(
+          v.steps.every((x) => (x.seconds ?? 0) > 0),
+          s.name,
+        ).toBe(true);
+        const fig = await sharp(Buffer.from(cohortFigure(view.file, s.name).base64, 'base64')).metadata();
+        expect(fig.format).toBe('png');
       }
       const md = readFileSync(join(out, 'cohort', 'report.md'), 'utf8');
       expect(md).toMatch(/3 of 3 samples finished\./);

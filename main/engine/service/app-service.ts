@@ -60,6 +60,8 @@ import { loadSample } from '../store/sample-store';
 import type { Sample } from '../io/sample';
 import { geneColumn, rowSums, searchGenes } from './sample-queries';
 import { readRecentProjects, rememberProject } from '../settings/recent-projects';
+import { readRecentCohorts, rememberCohort } from '../settings/recent-cohorts';
+import { cohortFigure, readCohortIndex } from '../cohort/cohort-index';
 import { TASKS } from '../tasks';
 import type { SrJobParams } from '../tasks/sr';
 import { toApiError, validationError } from './errors';
@@ -333,6 +335,14 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
     'project.open': (i) => this.openProjectDir(i.dir),
     'project.info': () => this.projectInfo(),
     'project.recent': () => readRecentProjects(),
+    // Read-only: opening a cohort reads its index; each sample's project opens with project.open.
+    'cohort.open': (i) => {
+      const cohort = readCohortIndex(i.path);
+      rememberCohort(cohort.file, cohort.name);
+      return cohort;
+    },
+    'cohort.recent': () => readRecentCohorts(),
+    'cohort.figure': (i) => cohortFigure(i.file, i.sample),
     'samples.list': () => listSamples(this.requireProject().project.db).map(sampleSummary),
     'samples.get': (i) => {
       const row = this.sampleRow(i.sampleId);

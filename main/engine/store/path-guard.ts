@@ -51,6 +51,11 @@ export const ROUTES = {
       bench: ['.json', '.md', '.txt', '.csv'],
     },
   },
+  /** cohort.figure: a sample's domain figure under a cohort's results folder (the root here). */
+  cohortFigures: {
+    name: 'cohort figures',
+    folders: { samples: ['.png'] },
+  },
   /** Where a CLI --out may land when it is inside the project at all (outside: anywhere). */
   output: {
     name: 'outputs inside the project (exports/ or bench/)',

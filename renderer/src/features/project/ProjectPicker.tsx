@@ -1,10 +1,17 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { ProjectInfo, RecentProject } from '../../../../preload/contract';
+import type { CohortInfo, ProjectInfo, RecentProject } from '../../../../preload/contract';
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
+import { CohortOpener } from '../cohort/CohortOpener';
 
-/** First screen: create a project folder or open one (recent ones one click away). */
-export function ProjectPicker({ onOpened }: { onOpened: (p: ProjectInfo) => void }) {
+/** First screen: create a project folder or open one (recent ones one click away), or a cohort. */
+export function ProjectPicker({
+  onOpened,
+  onCohortOpened,
+}: {
+  onOpened: (p: ProjectInfo) => void;
+  onCohortOpened: (c: CohortInfo) => void;
+}) {
   const toasts = useToasts();
   const [recent, setRecent] = useState<RecentProject[]>([]);
   const [createDir, setCreateDir] = useState('');
@@ -89,6 +96,7 @@ export function ProjectPicker({ onOpened }: { onOpened: (p: ProjectInfo) => void
             </>
           )}
         </form>
+        <CohortOpener onOpened={onCohortOpened} />
       </div>
     </main>
   );
