@@ -156,27 +156,21 @@ export default async function srDomainsBench(args: string[]) {
       if (!run) throw new Error(`Sample ${s} has no HISTEX run in ${projectDir}.`);
       const sample = loadSample(project, row.id);
       const inp = srDomainInputOfRun(project.arraysDir, run, openSuperpixels(run, project.arraysDir, sample));
-      const grid = {
-        superpixelPx: run.grid.sizePx,
-        originPx: { x: run.grid.originX, y: run.grid.originY },
-      };
+      const grid = run.grid;
       const pitchPx = medianPitch(sample.spots);
-      const pitch = pitchPx / grid.superpixelPx;
+      const pitch = pitchPx / grid.sizePx;
       const cells = latticeCells(
         inp.rows,
         inp.cols,
         sample.spots.map((p) => ({
-          row: (p.y - grid.originPx.y) / grid.superpixelPx,
-          col: (p.x - grid.originPx.x) / grid.superpixelPx,
+          row: (p.y - grid.originY) / grid.sizePx,
+          col: (p.x - grid.originX) / grid.sizePx,
         })),
         pitch,
       );
       // HISTEX's inference block: √(median spot footprint in superpixels), as pipeline.ts computes it
-      const f = { rows: inp.rows, cols: inp.cols, superpixelPx: grid.superpixelPx, originPx: grid.originPx };
       const radiusPx = sample.spotDiameterUm / 2 / sample.umPerPx;
-      const bagSizes = sample.spots
-        .map((p) => footprint(f as Parameters<typeof footprint>[0], [p], radiusPx).length)
-        .sort((a, b) => a - b);
+      const bagSizes = sample.spots.map((p) => footprint(grid, [p], radiusPx).length).sort((a, b) => a - b);
       const side = Math.max(1, Math.round(Math.sqrt(bagSizes[Math.floor(bagSizes.length / 2)]!)));
       const blocks = blockCells(inp.rows, inp.cols, side);
       const fsId = run.params.featureSetId as number | undefined;

@@ -78,7 +78,12 @@ export interface FigureLayout {
 function dataBounds(layer: SpotsLayer | RasterLayer): { x0: number; y0: number; x1: number; y1: number } {
   if (layer.kind === 'raster') {
     const g = layer.grid;
-    return { x0: g.x0, y0: g.y0, x1: g.x0 + g.cols * g.cellPx, y1: g.y0 + g.rows * g.cellPx };
+    return {
+      x0: g.originX,
+      y0: g.originY,
+      x1: g.originX + g.width * g.sizePx,
+      y1: g.originY + g.height * g.sizePx,
+    };
   }
   let x0 = Infinity;
   let y0 = Infinity;
@@ -238,20 +243,20 @@ async function rasterPng(spec: FigureSpec, L: FigureLayout, layer: RasterLayer):
   const colour = colourFn(spec, L);
   const alpha = Math.round(255 * (spec.opacity ?? 0.9));
   const buf = Buffer.alloc(plot.w * plot.h * 4);
-  const cellRgb: (Rgb | undefined)[] = new Array(g.rows * g.cols);
+  const cellRgb: (Rgb | undefined)[] = new Array(g.height * g.width);
   for (let k = 0; k < g.cellToIndex.length; k++) {
     const i = g.cellToIndex[k]!;
     cellRgb[k] = i >= 0 ? colour(layer.values[i]!) : undefined;
   }
   for (let py = 0; py < plot.h; py++) {
     const fy = region.y + (py + 0.5) / scale;
-    const r = Math.floor((fy - g.y0) / g.cellPx);
-    if (r < 0 || r >= g.rows) continue;
+    const r = Math.floor((fy - g.originY) / g.sizePx);
+    if (r < 0 || r >= g.height) continue;
     for (let px = 0; px < plot.w; px++) {
       const fx = region.x + (px + 0.5) / scale;
-      const c = Math.floor((fx - g.x0) / g.cellPx);
-      if (c < 0 || c >= g.cols) continue;
-      const rgb = cellRgb[r * g.cols + c];
+      const c = Math.floor((fx - g.originX) / g.sizePx);
+      if (c < 0 || c >= g.width) continue;
+      const rgb = cellRgb[r * g.width + c];
       if (!rgb) continue;
       const o = (py * plot.w + px) * 4;
       buf[o] = rgb[0];

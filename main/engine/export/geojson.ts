@@ -117,13 +117,16 @@ export function domainsGeoJson(
   umPerPx: number,
   extra: Record<string, unknown> = {},
 ): FeatureCollection {
-  const labels = new Int32Array(grid.rows * grid.cols).fill(-1);
+  const labels = new Int32Array(grid.height * grid.width).fill(-1);
   for (let k = 0; k < labels.length; k++) {
     const i = grid.cellToIndex[k]!;
     if (i >= 0) labels[k] = domain.codes[i]!;
   }
-  const traced = traceLabelGrid({ rows: grid.rows, cols: grid.cols, labels });
-  const toPx = ([c, r]: [number, number]): Position => [grid.x0 + c * grid.cellPx, grid.y0 + r * grid.cellPx];
+  const traced = traceLabelGrid({ rows: grid.height, cols: grid.width, labels });
+  const toPx = ([c, r]: [number, number]): Position => [
+    grid.originX + c * grid.sizePx,
+    grid.originY + r * grid.sizePx,
+  ];
   const features: Feature[] = [];
   for (let code = 0; code < domain.categories.length; code++) {
     const polys = traced.get(code);
@@ -142,14 +145,14 @@ export function domainsGeoJson(
         classification: classification(name, color),
         code,
         n_superpixels: Math.round(cells),
-        area_px2: cells * grid.cellPx * grid.cellPx,
-        area_um2: cells * grid.cellPx * grid.cellPx * umPerPx * umPerPx,
+        area_px2: cells * grid.sizePx * grid.sizePx,
+        area_um2: cells * grid.sizePx * grid.sizePx * umPerPx * umPerPx,
       },
     });
   }
   return {
     type: 'FeatureCollection',
-    properties: coordinateProps(umPerPx, { superpixelSizePx: grid.cellPx, ...extra }),
+    properties: coordinateProps(umPerPx, { superpixelSizePx: grid.sizePx, ...extra }),
     features,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Gene, ImageRef } from '../io/sample';
 import type { CategoricalColumn, Column } from './h5/dataframe';
+import type { SuperpixelGrid } from '../methods/types';
 
 /** A matrix read in row blocks: readRows(a, b) returns rows a..b-1, row-major, (b − a) × nCols. */
 export interface RowSource {
@@ -68,15 +69,8 @@ export function superpixelIds(sp: Superpixels): string[] {
   return out;
 }
 
-export interface LabelGrid {
-  rows: number;
-  cols: number;
-  /** full-res px of the grid's top-left corner (corner of cell 0,0) */
-  x0: number;
-  y0: number;
-  /** cell side in full-res px */
-  cellPx: number;
-  /** superpixel index per cell (row-major), −1 = no superpixel */
+/** The engine's superpixel grid with, per cell (row-major), the superpixel index there (−1 = none). */
+export interface LabelGrid extends SuperpixelGrid {
   cellToIndex: Int32Array;
 }
 
@@ -87,7 +81,8 @@ export interface LabelGrid {
 export function gridOf(sp: Superpixels, umPerPx: number): LabelGrid {
   const n = sp.x.length;
   const cellPx = sp.sizeUm / umPerPx;
-  if (n === 0) return { rows: 0, cols: 0, x0: 0, y0: 0, cellPx, cellToIndex: new Int32Array(0) };
+  if (n === 0)
+    return { originX: 0, originY: 0, sizePx: cellPx, width: 0, height: 0, cellToIndex: new Int32Array(0) };
   let row = sp.row;
   let col = sp.col;
   if (!row || !col) {
@@ -130,5 +125,5 @@ export function gridOf(sp: Superpixels, umPerPx: number): LabelGrid {
     ox += sp.x[i]! - (c + 0.5) * cellPx;
     oy += sp.y[i]! - (r + 0.5) * cellPx;
   }
-  return { rows, cols, x0: ox / n, y0: oy / n, cellPx, cellToIndex };
+  return { originX: ox / n, originY: oy / n, sizePx: cellPx, width: cols, height: rows, cellToIndex };
 }

@@ -5,6 +5,7 @@ import { ImportError, importError } from './problems';
 import { expectDelimiter, parseNumber, readText, splitFields, textLines, type TextLine } from './text';
 import { buildGenes, checkSpotsInImage, checkUmPerPx, CsrBuilder, imageRef } from './common';
 import { userImage, userImageNote } from './images';
+import { leastSquares } from '../analysis/lattice';
 
 /**
  * Legacy Spatial Transcriptomics (ST pipeline / STUtility layout, e.g. HER2ST and the MOB data):
@@ -532,25 +533,13 @@ export interface LatticeFit {
   basis: string;
 }
 
-/** Least-squares slope and intercept of v on u. */
+/** Least-squares v ≈ intercept + slope·u, by the lattice module's solver. */
 function linfit(u: number[], v: number[]): { slope: number; intercept: number } {
-  const n = u.length;
-  let su = 0;
-  let sv = 0;
-  for (let i = 0; i < n; i++) {
-    su += u[i]!;
-    sv += v[i]!;
-  }
-  const mu = su / n;
-  const mv = sv / n;
-  let suu = 0;
-  let suv = 0;
-  for (let i = 0; i < n; i++) {
-    suu += (u[i]! - mu) ** 2;
-    suv += (u[i]! - mu) * (v[i]! - mv);
-  }
-  const slope = suu > 0 ? suv / suu : Number.NaN;
-  return { slope, intercept: mv - slope * mu };
+  const b = leastSquares(
+    u.map((x) => [1, x]),
+    v,
+  );
+  return b ? { slope: b[1]!, intercept: b[0]! } : { slope: Number.NaN, intercept: Number.NaN };
 }
 
 /**

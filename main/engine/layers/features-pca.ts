@@ -1,6 +1,6 @@
 import { pca, Rng } from '../analysis';
 import type { FeatureMap } from '../features';
-import { gridPng, maskedQuantile, type GridPlacement } from './raster';
+import { gridPlacement, gridPng, maskedQuantile, type GridPlacement } from './raster';
 
 /** At most this many tissue superpixels fit the PCA; all of them are projected. */
 const FIT_SAMPLE = 20_000;
@@ -56,6 +56,12 @@ export async function featuresPcaPng(
     }) as [number, number, number];
   });
   const o = map.superpixelToFullRes(0, 0);
-  const s = map.fullResPerSuperpixel;
-  return { png, placement: { x: o.x, y: o.y, width: map.cols * s, height: map.rows * s } };
+  const grid = {
+    originX: o.x,
+    originY: o.y,
+    sizePx: map.fullResPerSuperpixel,
+    width: map.cols,
+    height: map.rows,
+  };
+  return { png, placement: gridPlacement(grid) };
 }

@@ -1,12 +1,25 @@
 import sharp from 'sharp';
 import { colorAt, type ColormapName } from '../../../preload/contract/colormaps';
+import type { SuperpixelGrid } from '../methods/types';
 
-/** A raster over the superpixel grid, placed on the slide in full-resolution pixels. */
+/**
+ * The rectangle a one-pixel-per-superpixel raster covers on the slide, in full-resolution pixels:
+ * not a grid of its own, always derived from the grid by gridPlacement().
+ */
 export interface GridPlacement {
   x: number;
   y: number;
   width: number;
   height: number;
+}
+
+export function gridPlacement(grid: SuperpixelGrid): GridPlacement {
+  return {
+    x: grid.originX,
+    y: grid.originY,
+    width: grid.width * grid.sizePx,
+    height: grid.height * grid.sizePx,
+  };
 }
 
 /**

@@ -1,12 +1,5 @@
+import type { SuperpixelGrid } from '../methods/types';
 import { maskedQuantile } from './raster';
-
-/** The placement of a superpixel grid on the slide (full-resolution pixels). */
-export interface ValueGrid {
-  rows: number;
-  cols: number;
-  superpixelPx: number;
-  originPx: { x: number; y: number };
-}
 
 /**
  * One gene's SR map cut to the bounding box of the superpixels that have a value, as raw
@@ -16,7 +9,7 @@ export interface ValueGrid {
 export function cropValues(
   values: ArrayLike<number>,
   present: ArrayLike<number>,
-  grid: ValueGrid,
+  grid: SuperpixelGrid,
 ): {
   data: Float32Array;
   rows: number;
@@ -25,13 +18,13 @@ export function cropValues(
   y: number;
   range: [number, number];
 } {
-  let r0 = grid.rows;
+  let r0 = grid.height;
   let r1 = -1;
-  let c0 = grid.cols;
+  let c0 = grid.width;
   let c1 = -1;
-  for (let r = 0; r < grid.rows; r++)
-    for (let c = 0; c < grid.cols; c++) {
-      if (!present[r * grid.cols + c]) continue;
+  for (let r = 0; r < grid.height; r++)
+    for (let c = 0; c < grid.width; c++) {
+      if (!present[r * grid.width + c]) continue;
       if (r < r0) r0 = r;
       if (r > r1) r1 = r;
       if (c < c0) c0 = c;
@@ -43,16 +36,16 @@ export function cropValues(
   const data = new Float32Array(rows * cols).fill(NaN);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {
-      const k = (r + r0) * grid.cols + c + c0;
+      const k = (r + r0) * grid.width + c + c0;
       if (present[k]) data[r * cols + c] = values[k]!;
     }
-  const k = grid.superpixelPx;
+  const k = grid.sizePx;
   return {
     data,
     rows,
     cols,
-    x: grid.originPx.x + c0 * k,
-    y: grid.originPx.y + r0 * k,
+    x: grid.originX + c0 * k,
+    y: grid.originY + r0 * k,
     range: [0, maskedQuantile(values, present, 0.99) || 1],
   };
 }

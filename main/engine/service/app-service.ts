@@ -9,6 +9,7 @@ import { isWeightsFreeExtractor, listExtractors } from '../features/extractors';
 import {
   cropValues,
   featuresPcaPng,
+  gridPlacement,
   gridPng,
   maskedQuantile,
   scalarColour,
@@ -431,13 +432,9 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         join(project.dir, rel),
         await gridPng(grid.height, grid.width, (sp) => (at[sp]! >= 0 ? (colour.get(at[sp]!) ?? null) : null)),
       );
-      const s = grid.sizePx;
       return {
         path: rel,
-        x: grid.originX,
-        y: grid.originY,
-        width: grid.width * s,
-        height: grid.height * s,
+        ...gridPlacement(grid),
         label: `SR domains (k = ${c.k})`,
         range: null,
       };
@@ -587,13 +584,9 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         join(project.dir, rel),
         await gridPng(map.grid.height, map.grid.width, scalarColour(map.values, map.present, range)),
       );
-      const k = map.grid.sizePx;
       return {
         path: rel,
-        x: map.grid.originX,
-        y: map.grid.originY,
-        width: map.grid.width * k,
-        height: map.grid.height * k,
+        ...gridPlacement(map.grid),
         label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.label} SR, counts per 8 µm)`,
         range,
       };
@@ -634,17 +627,11 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       }
       if (!meta) {
         const map = reader.geneMap(i.gene);
-        const { originX, originY, sizePx, width, height } = map.grid;
-        const cut = cropValues(map.values, map.present, {
-          rows: height,
-          cols: width,
-          superpixelPx: sizePx,
-          originPx: { x: originX, y: originY },
-        });
+        const cut = cropValues(map.values, map.present, map.grid);
         mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
         writeFileAtomic(file, Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength));
         const { rows, cols, x, y, range } = cut;
-        meta = { rows, cols, x, y, cellPx: sizePx, range };
+        meta = { rows, cols, x, y, cellPx: map.grid.sizePx, range };
         writeFileAtomic(metaFile, Buffer.from(JSON.stringify(meta)));
       }
       const cut = meta;

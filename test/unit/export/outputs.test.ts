@@ -167,7 +167,7 @@ describe('GeoJSON', () => {
       let area = 0;
       if (f.geometry.type !== 'MultiPolygon') throw new Error('expected MultiPolygon');
       for (const poly of f.geometry.coordinates) for (const ring of poly) area += ringArea(ring);
-      expect(area).toBeCloseTo(count * grid.cellPx * grid.cellPx, 3);
+      expect(area).toBeCloseTo(count * grid.sizePx * grid.sizePx, 3);
       expect(f.properties.n_superpixels).toBe(count);
       expect(f.properties.classification).toMatchObject({ name: f.properties.name });
     }

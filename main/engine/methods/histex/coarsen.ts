@@ -4,7 +4,7 @@
  */
 import { csrToDense, seuratV3Hvg, type Coarsening } from '../../analysis';
 import type { Sample } from '../../io/sample';
-import type { SuperpixelFeatures } from './features';
+import type { HistexFeatures } from './features';
 import type { HistexInput } from './pipeline';
 
 /** seurat_v3 HVGs on the raw counts of the sample's spots, most variable first. */
@@ -17,7 +17,7 @@ export function pseudoSpotInput(
   sample: Sample,
   c: Coarsening,
   genes: readonly number[],
-  features: SuperpixelFeatures,
+  features: HistexFeatures,
 ): HistexInput {
   const G = genes.length;
   const dense = csrToDense(c.counts, { columns: genes });

@@ -9,25 +9,17 @@ import type { Sample } from '../../io/sample';
 import type { FeatureMap } from '../../features';
 import { openSlide, otsu, readRegion } from '../../slide';
 import { pca } from '../../analysis/pca';
+import type { SuperpixelFeatures } from '../types';
 
-export interface SuperpixelFeatures {
-  rows: number;
-  cols: number;
-  dim: number;
-  /** rows·cols·dim, row-major, channel last */
-  data: Float32Array;
+/**
+ * The engine's superpixel features (grid, dim, data: height·width·dim, row-major, channel last) with
+ * what HISTEX also reads: the tissue mask and the channel names.
+ */
+export interface HistexFeatures extends SuperpixelFeatures {
   /** 1 = tissue superpixel */
   mask: Uint8Array;
-  /** full-res px per superpixel side: superpixel (r, c) covers originPx + [c·k, (c+1)·k) × [r·k, (r+1)·k) */
-  superpixelPx: number;
-  originPx: { x: number; y: number };
   /** channel names (his…, rgb_r, rgb_g, rgb_b, pos_row, pos_col) */
   channels: string[];
-}
-
-/** Centre of superpixel (r, c) in full-res px. */
-export function superpixelCentre(f: SuperpixelFeatures, r: number, c: number): { x: number; y: number } {
-  return { x: f.originPx.x + (c + 0.5) * f.superpixelPx, y: f.originPx.y + (r + 0.5) * f.superpixelPx };
 }
 
 /** 4×4 uniform filter (cv2.filter2D, BORDER_REFLECT_101-free "reflect": edge pixel repeated). */
@@ -56,7 +48,7 @@ function otsu01(values: Float32Array): number {
  * his channels: optical density R/G/B (mean), intensity std, gradient magnitude, OD in 3×3 and
  * 7×7 superpixel context (6) → 11 channels; then rgb (3) and pos (2): 16 in all.
  */
-export async function builtinFeatures(sample: Sample, signal?: AbortSignal): Promise<SuperpixelFeatures> {
+export async function builtinFeatures(sample: Sample, signal?: AbortSignal): Promise<HistexFeatures> {
   const img = sample.image;
   if (!img) throw new Error(`Sample ${sample.name} has no image.`);
   const slide = await openSlide(img.path, { umPerPx: sample.umPerPx * img.scaleToFullRes });
@@ -155,13 +147,10 @@ export async function builtinFeatures(sample: Sample, signal?: AbortSignal): Pro
     const mask = new Uint8Array(n);
     for (let s = 0; s < n; s++) mask[s] = sat[s]! > thr && bright[s]! < 0.92 ? 1 : 0;
     return {
-      rows,
-      cols,
+      grid: { originX: 0, originY: 0, sizePx: spPx, width: cols, height: rows },
       dim,
       data,
       mask,
-      superpixelPx: spPx,
-      originPx: { x: 0, y: 0 },
       channels: [
         'od_r',
         'od_g',
@@ -187,8 +176,8 @@ export async function builtinFeatures(sample: Sample, signal?: AbortSignal): Pro
 }
 
 /** Keep only some channels (ablation "without histology features" keeps pos only). */
-export function selectChannels(f: SuperpixelFeatures, keep: readonly number[]): SuperpixelFeatures {
-  const n = f.rows * f.cols;
+export function selectChannels(f: HistexFeatures, keep: readonly number[]): HistexFeatures {
+  const n = f.grid.height * f.grid.width;
   const data = new Float32Array(n * keep.length);
   for (let s = 0; s < n; s++)
     for (let j = 0; j < keep.length; j++) data[s * keep.length + j] = f.data[s * f.dim + keep[j]!]!;
@@ -209,18 +198,18 @@ export const BUILTIN_FOR_HISTEX = { components: 16, scale: 0.3 } as const;
 export function histexFeatures(
   map: FeatureMap,
   builtin: { components: number; scale: number } = BUILTIN_FOR_HISTEX,
-): SuperpixelFeatures {
+): HistexFeatures {
   const f = fromFeatureMap(map);
   return map.manifest.id === 'builtin' ? principalHistology(f, map.dim, builtin) : f;
 }
 
 /** The first `his` channels replaced by their top principal components over tissue, at SD `scale`. */
 export function principalHistology(
-  f: SuperpixelFeatures,
+  f: HistexFeatures,
   his: number,
   o: { components: number; scale: number },
-): SuperpixelFeatures {
-  const n = f.rows * f.cols;
+): HistexFeatures {
+  const n = f.grid.height * f.grid.width;
   const k = o.components;
   let nt = 0;
   for (let s = 0; s < n; s++) if (f.mask[s]) nt++;
@@ -254,7 +243,7 @@ export function principalHistology(
  * HISTEX's input from a stored feature map (main/engine/features): his channels, then rgb (3) and
  * pos (2), as Step4 concatenates them (F = 1024 + 3 + 2 with UNI).
  */
-export function fromFeatureMap(map: FeatureMap): SuperpixelFeatures {
+export function fromFeatureMap(map: FeatureMap): HistexFeatures {
   const his = map.readAll();
   const rgb = map.rgb();
   const pos = map.position();
@@ -267,13 +256,10 @@ export function fromFeatureMap(map: FeatureMap): SuperpixelFeatures {
     data.set(pos.subarray(s * 2, s * 2 + 2), s * dim + map.dim + 3);
   }
   return {
-    rows: map.rows,
-    cols: map.cols,
+    grid: { originX: 0, originY: 0, sizePx: map.fullResPerSuperpixel, width: map.cols, height: map.rows },
     dim,
     data,
     mask: map.mask(),
-    superpixelPx: map.fullResPerSuperpixel,
-    originPx: { x: 0, y: 0 },
     channels: [
       ...Array.from({ length: map.dim }, (_, i) => `his_${i}`),
       'rgb_r',

@@ -2,7 +2,7 @@
  * Spot geometry for HISTEX on any platform: footprints as bags of superpixels, the expression
  * enhancement (paper eq. 1–3 as methods.md §12 rows 5–6 recommend) and the k-nearest gene tokens.
  */
-import type { SuperpixelFeatures } from './features';
+import type { SuperpixelGrid } from '../types';
 
 export interface TrainingSpot {
   /** centre (full-res px): the mean of the members' positions for a pseudo-spot */
@@ -20,23 +20,23 @@ export interface TrainingSpot {
  * spot's disks, union for pseudo-spots. Returned as flat indices r·cols + c, ascending, unique.
  */
 export function footprint(
-  f: SuperpixelFeatures,
+  grid: SuperpixelGrid,
   disks: readonly { x: number; y: number }[],
   radiusPx: number,
 ): number[] {
   const set = new Set<number>();
-  const k = f.superpixelPx;
+  const k = grid.sizePx;
   const r2 = radiusPx * radiusPx;
   for (const d of disks) {
-    const c0 = Math.max(0, Math.floor((d.x - radiusPx - f.originPx.x) / k - 0.5));
-    const c1 = Math.min(f.cols - 1, Math.ceil((d.x + radiusPx - f.originPx.x) / k - 0.5));
-    const r0 = Math.max(0, Math.floor((d.y - radiusPx - f.originPx.y) / k - 0.5));
-    const r1 = Math.min(f.rows - 1, Math.ceil((d.y + radiusPx - f.originPx.y) / k - 0.5));
+    const c0 = Math.max(0, Math.floor((d.x - radiusPx - grid.originX) / k - 0.5));
+    const c1 = Math.min(grid.width - 1, Math.ceil((d.x + radiusPx - grid.originX) / k - 0.5));
+    const r0 = Math.max(0, Math.floor((d.y - radiusPx - grid.originY) / k - 0.5));
+    const r1 = Math.min(grid.height - 1, Math.ceil((d.y + radiusPx - grid.originY) / k - 0.5));
     for (let r = r0; r <= r1; r++)
       for (let c = c0; c <= c1; c++) {
-        const dx = f.originPx.x + (c + 0.5) * k - d.x;
-        const dy = f.originPx.y + (r + 0.5) * k - d.y;
-        if (dx * dx + dy * dy <= r2) set.add(r * f.cols + c);
+        const dx = grid.originX + (c + 0.5) * k - d.x;
+        const dy = grid.originY + (r + 0.5) * k - d.y;
+        if (dx * dx + dy * dy <= r2) set.add(r * grid.width + c);
       }
   }
   return [...set].sort((a, b) => a - b);

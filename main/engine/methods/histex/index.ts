@@ -13,8 +13,7 @@ export {
   histexFeatures,
   principalHistology,
   selectChannels,
-  superpixelCentre,
-  type SuperpixelFeatures,
+  type HistexFeatures,
 } from './features';
 export {
   enhance,

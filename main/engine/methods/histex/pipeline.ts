@@ -19,7 +19,7 @@ import {
   resolvedOptions,
   type HistexModelOptions,
 } from '../../../../models/histex';
-import { selectChannels, type SuperpixelFeatures } from './features';
+import { selectChannels, type HistexFeatures } from './features';
 import { enhance, footprint, kNearest, minMaxColumns, padBags, type TrainingSpot } from './geometry';
 
 export interface HistexOptions {
@@ -91,7 +91,7 @@ export const PRESETS: Record<'paper' | 'default' | 'istar', HistexOptions> = {
 };
 
 export interface HistexInput {
-  features: SuperpixelFeatures;
+  features: HistexFeatures;
   /** training bags: spots, or pseudo-spots with their member disks */
   spots: TrainingSpot[];
   /** spots × genes raw counts (the sum over each footprint) */
@@ -105,7 +105,7 @@ export interface HistexInput {
 export interface HistexFit {
   options: HistexOptions;
   model: Required<HistexModelOptions>;
-  features: SuperpixelFeatures;
+  features: HistexFeatures;
   /** per model: trained parameter values */
   params: Map<string, Float32Array>[];
   /** per model: epoch losses */
@@ -143,7 +143,7 @@ export function prepare(input: HistexInput, o: HistexOptions) {
       );
   const G = input.genes;
   const radius = input.spotDiameterPx / 2;
-  const members = input.spots.map((s) => footprint(f, s.disks, radius));
+  const members = input.spots.map((s) => footprint(f.grid, s.disks, radius));
   const keep = members.map((m, i) => (m.length > 0 ? i : -1)).filter((i) => i >= 0);
   if (keep.length < 2)
     throw new EngineError(
@@ -354,21 +354,21 @@ export async function inferLatent(
   const k = fit.model.geneTokens;
   const d = fit.model.arch === 'istar' ? (ISTAR_HIDDEN[ISTAR_HIDDEN.length - 1] as number) : fit.model.dim;
   const want = hooks.superpixels ?? tissueIndex(f);
-  const wanted = new Uint8Array(f.rows * f.cols);
+  const wanted = new Uint8Array(f.grid.height * f.grid.width);
   for (const i of want) wanted[i] = 1;
   const index = Int32Array.from(want).sort();
-  const pos = new Int32Array(f.rows * f.cols).fill(-1);
+  const pos = new Int32Array(f.grid.height * f.grid.width).fill(-1);
   index.forEach((sp, i) => (pos[sp] = i));
   // blocks that contain a wanted superpixel
-  const bRows = Math.ceil(f.rows / s);
-  const bCols = Math.ceil(f.cols / s);
+  const bRows = Math.ceil(f.grid.height / s);
+  const bCols = Math.ceil(f.grid.width / s);
   const blocks: number[] = [];
   for (let br = 0; br < bRows; br++)
     for (let bc = 0; bc < bCols; bc++) {
       let any = false;
-      for (let r = br * s; r < Math.min(f.rows, (br + 1) * s) && !any; r++)
-        for (let c = bc * s; c < Math.min(f.cols, (bc + 1) * s); c++)
-          if (wanted[r * f.cols + c]) {
+      for (let r = br * s; r < Math.min(f.grid.height, (br + 1) * s) && !any; r++)
+        for (let c = bc * s; c < Math.min(f.grid.width, (bc + 1) * s); c++)
+          if (wanted[r * f.grid.width + c]) {
             any = true;
             break;
           }
@@ -404,8 +404,8 @@ export async function inferLatent(
           for (let t = 0; t < n; t++) {
             const rr = br * s + Math.floor(t / s);
             const cc = bc * s + (t % s);
-            if (rr >= f.rows || cc >= f.cols) continue;
-            const sp = rr * f.cols + cc;
+            if (rr >= f.grid.height || cc >= f.grid.width) continue;
+            const sp = rr * f.grid.width + cc;
             his.set(f.data.subarray(sp * F, (sp + 1) * F), (r * n + t) * F);
             if (f.mask[sp]) {
               bag[r * n + t] = 1;
@@ -416,10 +416,10 @@ export async function inferLatent(
             for (let t = 0; t < n; t++) {
               const rr = br * s + Math.floor(t / s);
               const cc = bc * s + (t % s);
-              if (rr < f.rows && cc < f.cols) bag[r * n + t] = 1;
+              if (rr < f.grid.height && cc < f.grid.width) bag[r * n + t] = 1;
             }
-          const cx = f.originPx.x + (bc * s + s / 2) * f.superpixelPx;
-          const cy = f.originPx.y + (br * s + s / 2) * f.superpixelPx;
+          const cx = f.grid.originX + (bc * s + s / 2) * f.grid.sizePx;
+          const cy = f.grid.originY + (br * s + s / 2) * f.grid.sizePx;
           kNearest(fit.tokenX, fit.tokenY, cx, cy, k).forEach((node, j) =>
             gene.set(fit.tokenValues.subarray(node * G, (node + 1) * G), (r * k + j) * G),
           );
@@ -437,8 +437,8 @@ export async function inferLatent(
           for (let t = 0; t < n; t++) {
             const rr = br * s + Math.floor(t / s);
             const cc = bc * s + (t % s);
-            if (rr >= f.rows || cc >= f.cols) continue;
-            const i = pos[rr * f.cols + cc]!;
+            if (rr >= f.grid.height || cc >= f.grid.width) continue;
+            const i = pos[rr * f.grid.width + cc]!;
             if (i >= 0) latents[m]!.set(zd.subarray((r * n + t) * d, (r * n + t + 1) * d), i * d);
           }
         });
@@ -454,7 +454,7 @@ export async function inferLatent(
   return { index, latents, dim: d };
 }
 
-export function tissueIndex(f: SuperpixelFeatures): Int32Array {
+export function tissueIndex(f: HistexFeatures): Int32Array {
   const out: number[] = [];
   for (let i = 0; i < f.mask.length; i++) if (f.mask[i]) out.push(i);
   return Int32Array.from(out);

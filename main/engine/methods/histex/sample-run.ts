@@ -127,13 +127,7 @@ export async function runHistex(
   put(file('norm'), 'float64', [2, genes.length], norm as never);
   ctx.progress({ fraction: 1, message: `${label} done` });
   const losses = fit.history.map((h) => h[h.length - 1] ?? NaN);
-  const grid = {
-    originX: fit.features.originPx.x,
-    originY: fit.features.originPx.y,
-    sizePx: fit.features.superpixelPx,
-    width: fit.features.cols,
-    height: fit.features.rows,
-  };
+  const grid = { ...fit.features.grid };
   const arrays = {
     index: file('index'),
     latentMedian: file('latent-median'),

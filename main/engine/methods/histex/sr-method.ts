@@ -13,7 +13,7 @@ import {
   builtinFeatures,
   fromFeatureMap,
   histexFeatures,
-  type SuperpixelFeatures,
+  type HistexFeatures,
 } from './features';
 import { footprint } from './geometry';
 import { PRESETS, fitHistex, geneValues, inferLatent, tissueIndex, type HistexOptions } from './pipeline';
@@ -32,18 +32,13 @@ async function featuresFor(
   choice: FeatureChoice,
   builtinReading: { components: number; scale: number },
   signal?: AbortSignal,
-): Promise<SuperpixelFeatures> {
+): Promise<HistexFeatures> {
   const provided = await input.features?.getSuperpixelFeatures?.(signal);
   if (provided) {
     const n = provided.grid.width * provided.grid.height;
     return {
-      rows: provided.grid.height,
-      cols: provided.grid.width,
-      dim: provided.dim,
-      data: provided.data,
+      ...provided,
       mask: new Uint8Array(n).fill(1),
-      superpixelPx: provided.grid.sizePx,
-      originPx: { x: provided.grid.originX, y: provided.grid.originY },
       channels: Array.from({ length: provided.dim }, (_, i) => `his_${i}`),
     };
   }
@@ -79,9 +74,9 @@ async function featuresFor(
   return builtinFeatures(pseudoSample, signal);
 }
 
-function keepChannels(f: SuperpixelFeatures, names: string[]): SuperpixelFeatures {
+function keepChannels(f: HistexFeatures, names: string[]): HistexFeatures {
   const idx = names.map((n) => f.channels.indexOf(n));
-  const n = f.rows * f.cols;
+  const n = f.grid.height * f.grid.width;
   const data = new Float32Array(n * idx.length);
   for (let s = 0; s < n; s++) idx.forEach((c, j) => (data[s * idx.length + j] = f.data[s * f.dim + c]!));
   return { ...f, dim: idx.length, data, channels: names };
@@ -169,7 +164,9 @@ function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
         options['everySuperpixel'] === true
           ? tissueIndex(fit.features)
           : Int32Array.from(
-              new Set(input.targets.flatMap((t) => footprint(fit.features, [t], input.spotDiameterPx / 2))),
+              new Set(
+                input.targets.flatMap((t) => footprint(fit.features.grid, [t], input.spotDiameterPx / 2)),
+              ),
             ).sort();
       const latent = await inferLatent(fit, { superpixels: wanted, ...(signal ? { signal } : {}) });
       const vals = geneValues(
@@ -177,7 +174,7 @@ function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
         latent,
         Array.from({ length: G }, (_, i) => i),
       );
-      const n = f.rows * f.cols;
+      const n = f.grid.height * f.grid.width;
       const values = new Float32Array(n * G);
       const present = new Uint8Array(n);
       latent.index.forEach((sp, i) => {
@@ -189,20 +186,14 @@ function makeMethod(name: 'histex' | 'istar', description: string): SrMethod {
           values,
           present,
           G,
-          input.spots.map((s) => footprint(fit.features, s.members, input.spotDiameterPx / 2)),
+          input.spots.map((s) => footprint(fit.features.grid, s.members, input.spotDiameterPx / 2)),
           input.counts.data,
         );
       }
       progress({ fraction: 1, message: `${name} done` });
       return {
         kind: 'superpixel',
-        grid: {
-          originX: f.originPx.x,
-          originY: f.originPx.y,
-          sizePx: f.superpixelPx,
-          width: f.cols,
-          height: f.rows,
-        },
+        grid: { ...f.grid },
         nGenes: G,
         values,
         present,

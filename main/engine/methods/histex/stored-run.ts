@@ -5,7 +5,6 @@ import { readArrayFile } from '../../store/array-file';
 import type { SuperpixelReader } from '../entry';
 import { runArray, runArrayList, type SuperpixelRun } from '../runs';
 import type { SuperpixelGrid } from '../types';
-import type { SuperpixelFeatures } from './features';
 import { footprint } from './geometry';
 import { medianOf } from './pipeline';
 
@@ -208,22 +207,12 @@ export class StoredRun implements SuperpixelReader {
     const { grid, sample } = this;
     const k = grid.sizePx;
     const n = this.index.length;
-    const geom: SuperpixelFeatures = {
-      rows: grid.height,
-      cols: grid.width,
-      superpixelPx: grid.sizePx,
-      originPx: { x: grid.originX, y: grid.originY },
-      dim: 0,
-      data: new Float32Array(0),
-      mask: new Uint8Array(0),
-      channels: [],
-    };
     const radius = sample.spotDiameterUm / sample.umPerPx / 2;
     const rowOf = new Int32Array(grid.height * grid.width).fill(-1);
     this.index.forEach((sp, i) => (rowOf[sp] = i));
     const owner = new Int32Array(n).fill(-1);
     this.bagSizes = sample.spots.map((s, si) => {
-      const bag = footprint(geom, [s], radius);
+      const bag = footprint(grid, [s], radius);
       for (const sp of bag) {
         const r = rowOf[sp]!;
         if (r >= 0 && owner[r]! < 0) owner[r] = si;

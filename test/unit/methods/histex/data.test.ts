@@ -17,9 +17,9 @@ import {
   PRESETS,
   pseudoSpotInput,
   selectGenes,
-  superpixelCentre,
-  type SuperpixelFeatures,
+  type HistexFeatures,
 } from '../../../../main/engine/methods/histex';
+import { superpixelCentre } from '../../../../main/engine/methods/types';
 import { Graph } from '../../../../main/engine/onnx/graph';
 import { initParams } from '../../../../main/engine/onnx/init';
 import { createSession, toOrt } from '../../../../main/engine/onnx/session';
@@ -27,7 +27,7 @@ import { histexDefinition } from '../../../../models/histex';
 import { sharedData } from '../../../helpers/paths';
 
 let sample: Sample;
-let f: SuperpixelFeatures;
+let f: HistexFeatures;
 
 beforeAll(async () => {
   sample = await readSample(sharedData('her2st', 'C2'));
@@ -38,17 +38,17 @@ describe('bags on C2', () => {
   it('a spot bag is every superpixel whose centre lies in its 100 µm disk', () => {
     const r = sample.spotDiameterUm / sample.umPerPx / 2;
     for (const s of sample.spots.slice(0, 20)) {
-      const bag = footprint(f, [s], r);
+      const bag = footprint(f.grid, [s], r);
       // π·(50/8)² ≈ 122.7 superpixels of 8 µm
       expect(bag.length).toBeGreaterThan(110);
       expect(bag.length).toBeLessThan(136);
       for (const sp of bag) {
-        const c = superpixelCentre(f, Math.floor(sp / f.cols), sp % f.cols);
+        const c = superpixelCentre(f.grid, Math.floor(sp / f.grid.width), sp % f.grid.width);
         expect(Math.hypot(c.x - s.x, c.y - s.y)).toBeLessThanOrEqual(r);
       }
       // the ring just outside is excluded
-      const c0 = { r: Math.floor(s.y / f.superpixelPx), c: Math.floor(s.x / f.superpixelPx) };
-      const out = (c0.r - 8) * f.cols + c0.c;
+      const c0 = { r: Math.floor(s.y / f.grid.sizePx), c: Math.floor(s.x / f.grid.sizePx) };
+      const out = (c0.r - 8) * f.grid.width + c0.c;
       expect(bag.includes(out)).toBe(false);
     }
   });
@@ -58,13 +58,13 @@ describe('bags on C2', () => {
     const r = sample.spotDiameterUm / sample.umPerPx / 2;
     const members = c.pseudoSpots.map((p) =>
       footprint(
-        f,
+        f.grid,
         p.members.map((m) => sample.spots[m]!),
         r,
       ),
     );
     c.pseudoSpots.forEach((p, i) => {
-      const sizes = p.members.map((m) => footprint(f, [sample.spots[m]!], r).length);
+      const sizes = p.members.map((m) => footprint(f.grid, [sample.spots[m]!], r).length);
       // 200 µm pitch, 100 µm disks: disjoint, so the union is the sum
       expect(members[i]!.length).toBe(sizes.reduce((a, b) => a + b, 0));
     });
@@ -174,7 +174,7 @@ describe('MIL on C2', () => {
       k: 3,
     });
     for (const h of fit.history) expect(h[h.length - 1]!).toBeLessThan(h[0]!);
-    const someSpots = Int32Array.from(footprint(f, [sample.spots[0]!], 20));
+    const someSpots = Int32Array.from(footprint(f.grid, [sample.spots[0]!], 20));
     const latent = await inferLatent(fit, { superpixels: someSpots });
     expect(latent.latents).toHaveLength(2);
     expect(latent.latents[0]!.length).toBe(someSpots.length * 16);

@@ -8,7 +8,13 @@ import { Graph } from '../../../../main/engine/onnx/graph';
 import { initParams } from '../../../../main/engine/onnx/init';
 import { createSession, toOrt } from '../../../../main/engine/onnx/session';
 import { foldHead, medianOf } from '../../../../main/engine/methods/histex/pipeline';
-import { histexForward, resolvedOptions, type HistexModelOptions } from '../../../../models/histex';
+import { TrainSession } from '../../../../main/engine/onnx/train-session';
+import {
+  histexDefinition,
+  histexForward,
+  resolvedOptions,
+  type HistexModelOptions,
+} from '../../../../models/histex';
 import { referenceHistex, referenceIstar } from './reference';
 
 const B = 2;
@@ -68,38 +74,112 @@ const rows = (d: ArrayLike<number>, b: number, len: number, w: number) =>
   Array.from({ length: len }, (_, i) => Array.from({ length: w }, (_, j) => d[(b * len + i) * w + j]!));
 
 describe('HISTEX graph = the equations', () => {
-  for (const scale of ['code', 'paper'] as const)
-    for (const foldHeadInGraph of [false, true])
-      it(`forward (scale ${scale}, head ${foldHeadInGraph ? 'folded' : 'layered'}) matches plain TypeScript, with padding`, async () => {
-        const opts: HistexModelOptions = {
+  // The folded head brackets the chain at its cheapest width: these widths put the split after the
+  // first layer ([2, …]), in the middle ([12, 2, …]) and nowhere (the whole head as one matrix).
+  const cases = [
+    { scale: 'code', fold: false, head: [12, 8, 8, 8] },
+    { scale: 'paper', fold: false, head: [12, 8, 8, 8] },
+    { scale: 'code', fold: true, head: [12, 8, 8, 8] },
+    { scale: 'paper', fold: true, head: [12, 8, 8, 8] },
+    { scale: 'code', fold: true, head: [2, 8, 8, 8] },
+    { scale: 'code', fold: true, head: [12, 2, 8, 8] },
+  ] as const;
+  for (const { scale, fold: foldHeadInGraph, head } of cases)
+    it(`forward (scale ${scale}, head ${head.join('-')} ${foldHeadInGraph ? 'folded' : 'layered'}) matches plain TypeScript, with padding`, async () => {
+      const opts: HistexModelOptions = {
+        features: F,
+        genes: G,
+        tokens: n,
+        geneTokens: k,
+        dim: 16,
+        heads: 4,
+        head,
+        scale,
+        foldHead: foldHeadInGraph,
+      };
+      const r = await runGraph(opts, 3);
+      const sc = scale === 'code' ? 1 / Math.sqrt(4) : 1 / Math.sqrt(16 / 4);
+      for (let b = 0; b < B; b++) {
+        const m = Array.from(r.mask.subarray(b * n, (b + 1) * n));
+        const ref = referenceHistex(r.params, rows(r.hisD, b, n, F), rows(r.geneD, b, k, G), m, {
+          heads: 4,
+          scale: sc,
+          headLayers: 4,
+        });
+        for (let i = 0; i < n; i++) {
+          if (!m[i]) continue; // padded tokens are never read
+          for (let j = 0; j < G; j++) close(r.pred[(b * n + i) * G + j], ref.pred[i]![j]!);
+          for (let j = 0; j < 16; j++) close(r.z[(b * n + i) * 16 + j], ref.z[i]![j]!);
+        }
+      }
+      // outputs are ≥ 0 (ELU₀.₀₁ ≥ −0.01)
+      for (const v of r.pred) expect(v).toBeGreaterThanOrEqual(0);
+    });
+
+  it("the folded head has the layered head's gradients (one SGD step, every bracketing)", async () => {
+    const rows = 3;
+    const r = rand(5);
+    const feeds = {
+      his: toOrt(
+        'float32',
+        Float32Array.from({ length: rows * n * F }, () => r() * 2),
+        [rows, n, F],
+      ),
+      gene: toOrt(
+        'float32',
+        Float32Array.from({ length: rows * k * G }, () => r() + 0.5),
+        [rows, k, G],
+      ),
+      bag: toOrt(
+        'float32',
+        Float32Array.from({ length: rows * n }, (_, i) => (i % n < 4 ? 1 : 0)),
+        [rows, n],
+      ),
+      y: toOrt(
+        'float32',
+        Float32Array.from({ length: rows * G }, () => r() + 0.5),
+        [rows, G],
+      ),
+      mask: toOrt('float32', Float32Array.of(1, 1, 0), [rows, 1]),
+    };
+    for (const head of [
+      [12, 8, 8, 8],
+      [2, 8, 8, 8],
+      [12, 2, 8, 8],
+    ]) {
+      const def = (foldHead: boolean) =>
+        histexDefinition({
           features: F,
           genes: G,
           tokens: n,
           geneTokens: k,
-          dim: 16,
-          heads: 4,
-          head: [12, 8, 8, 8],
-          scale,
-          foldHead: foldHeadInGraph,
-        };
-        const r = await runGraph(opts, 3);
-        const sc = scale === 'code' ? 1 / Math.sqrt(4) : 1 / Math.sqrt(16 / 4);
-        for (let b = 0; b < B; b++) {
-          const m = Array.from(r.mask.subarray(b * n, (b + 1) * n));
-          const ref = referenceHistex(r.params, rows(r.hisD, b, n, F), rows(r.geneD, b, k, G), m, {
-            heads: 4,
-            scale: sc,
-            headLayers: 4,
-          });
-          for (let i = 0; i < n; i++) {
-            if (!m[i]) continue; // padded tokens are never read
-            for (let j = 0; j < G; j++) close(r.pred[(b * n + i) * G + j], ref.pred[i]![j]!);
-            for (let j = 0; j < 16; j++) close(r.z[(b * n + i) * 16 + j], ref.z[i]![j]!);
-          }
-        }
-        // outputs are ≥ 0 (ELU₀.₀₁ ≥ −0.01)
-        for (const v of r.pred) expect(v).toBeGreaterThanOrEqual(0);
-      });
+          dim: 8,
+          heads: 2,
+          head,
+          foldHead,
+        });
+      const cfg = { batchSize: rows, optimizer: { kind: 'sgd' as const } };
+      const layered = await TrainSession.create(def(false), cfg, { seed: 3 });
+      const initial = new Map([...layered.paramValues()].map(([name, v]) => [name, Float32Array.from(v)]));
+      const folded = await TrainSession.create(def(true), cfg, { seed: 3, initial });
+      // lr = 1: p' = p − ∇p, so the difference of the updated parameters is the difference of gradients
+      await layered.step(feeds, 1);
+      await folded.step(feeds, 1);
+      const a = layered.paramValues();
+      let compared = 0;
+      for (const [name, v] of folded.paramValues()) {
+        const want = a.get(name)!;
+        const p0 = initial.get(name)!;
+        const scale = Math.max(1e-3, ...Array.from(want, (x, i) => Math.abs(x - p0[i]!)));
+        for (let i = 0; i < v.length; i++)
+          expect(Math.abs(v[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * scale + 1e-6);
+        compared++;
+      }
+      expect(compared).toBe(a.size);
+      await layered.release();
+      await folded.release();
+    }
+  });
 
   it('padding does not change the real tokens (masked keys)', async () => {
     const opts: HistexModelOptions = {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { principalHistology, type SuperpixelFeatures } from '../../../../main/engine/methods/histex';
+import { principalHistology, type HistexFeatures } from '../../../../main/engine/methods/histex';
 
 /** 3 histology channels (a, 2a + small b, b) + 2 trailing channels, on a 6 × 5 grid with a tissue mask. */
-function map(): SuperpixelFeatures {
+function map(): HistexFeatures {
   const rows = 6;
   const cols = 5;
   const dim = 5;
@@ -16,19 +16,16 @@ function map(): SuperpixelFeatures {
     mask[s] = s % 7 === 3 ? 0 : 1;
   }
   return {
-    rows,
-    cols,
+    grid: { originX: 0, originY: 0, sizePx: 10, width: cols, height: rows },
     dim,
     data,
     mask,
-    superpixelPx: 10,
-    originPx: { x: 0, y: 0 },
     channels: ['h0', 'h1', 'h2', 'rgb_r', 'pos_row'],
   };
 }
 
-const column = (f: SuperpixelFeatures, c: number, tissueOnly: boolean) =>
-  Array.from({ length: f.rows * f.cols }, (_, s) => s)
+const column = (f: HistexFeatures, c: number, tissueOnly: boolean) =>
+  Array.from({ length: f.grid.height * f.grid.width }, (_, s) => s)
     .filter((s) => !tissueOnly || f.mask[s])
     .map((s) => f.data[s * f.dim + c]!);
 
