@@ -11,7 +11,6 @@
  *    S seconds; the server's event-loop delay (p99, max) and the process's RSS.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   cpSync,
@@ -36,6 +35,7 @@ import { startBridgeServer } from '../main/server/bridge-server';
 import { CASES } from '../test/corpus/cases';
 import { runCaseInline, runCaseInWorker, type CaseOutcome } from '../test/corpus/run-case';
 import { repoRoot, sharedData } from '../test/helpers/paths';
+import { differingFiles, outputDigest, withoutTimes, type OutputDigest } from './_outputs';
 import { trackPeakRss } from './_peak-memory';
 
 const STSR = join(repoRoot, 'bin', 'stsr.mjs');
@@ -117,34 +117,6 @@ function runCli(args: string[]): Promise<number | null> {
   });
 }
 
-/**
- * Everything a job kind produces, hashed: arrays, pyramids, exports (temp files excluded). Array
- * files are named with a random UUID per write, so names are compared with the UUID masked and
- * the list is sorted by that masked name and the content's own hash.
- */
-function outputHash(project: string): { hash: string; files: number } {
-  const entries: string[] = [];
-  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.')) continue;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const content = createHash('sha256').update(readFileSync(p)).digest('hex');
-        entries.push(`${relative(project, p).replace(uuid, '<uuid>')}:${content}`);
-      }
-    }
-  };
-  for (const d of ['arrays', 'pyramids', 'exports']) walk(join(project, d));
-  entries.sort();
-  return {
-    hash: createHash('sha256').update(entries.join('\n')).digest('hex').slice(0, 16),
-    files: entries.length,
-  };
-}
-
 function lastJob(project: string): { id: number; state: string; fraction: number } | undefined {
   try {
     const db = new Database(join(project, 'project.sqlite'), { readonly: true, fileMustExist: true });
@@ -161,16 +133,14 @@ function lastJob(project: string): { id: number; state: string; fraction: number
 
 /** The result JSON without what legitimately differs between runs (timings, the project's folder). */
 function stableResult(v: unknown, project: string): string {
-  return JSON.stringify(v, (k, x: unknown) =>
-    /seconds|ms$|time|elapsed|eta/i.test(k) ? undefined : x,
-  ).replaceAll(project, '<project>');
+  return withoutTimes(v).replaceAll(project, '<project>');
 }
 
 interface Stage {
   /** the project before this kind's job (a folder to copy) */
   before: string;
   /** the same project after an uninterrupted job */
-  reference: { hash: string; files: number; result: string; seconds: number };
+  reference: { digest: OutputDigest; result: string; seconds: number };
 }
 
 async function prepareStages(
@@ -196,7 +166,11 @@ async function prepareStages(
     const seconds = (performance.now() - t0) / 1000;
     stages[kind] = {
       before,
-      reference: { ...outputHash(work), result: stableResult(JSON.parse(row.result_json), work), seconds },
+      reference: {
+        digest: await outputDigest(work),
+        result: stableResult(JSON.parse(row.result_json), work),
+        seconds,
+      },
     };
     note(`[reliability]   ${kind}: ${seconds.toFixed(1)} s`);
     if (kind === upTo) break;
@@ -270,11 +244,14 @@ async function drill(kind: Kind, seed: number, stage: Stage, root: string): Prom
       const row = runner.get(job.id);
       await runner.close();
       result.resumedState = row.state;
-      const out = outputHash(project);
-      result.identical =
-        out.hash === stage.reference.hash && stableResult(row.result, project) === stage.reference.result;
+      const out = await outputDigest(project);
+      const differing = differingFiles(out, stage.reference.digest);
+      const sameResult = stableResult(row.result, project) === stage.reference.result;
+      result.identical = differing.length === 0 && sameResult;
       if (!result.identical)
-        result.note = `resumed output ${out.hash} (${out.files} files) vs reference ${stage.reference.hash} (${stage.reference.files} files)`;
+        result.note =
+          `differs from the uninterrupted run: ${differing.slice(0, 5).join(', ')}` +
+          (sameResult ? '' : `${differing.length ? '; ' : ''}the job's result JSON`);
     }
   } finally {
     p.close();
