@@ -9,8 +9,17 @@ import type { ProgressUpdate } from './progress';
 import type { TaskDefinition } from './task';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
-/** How long a cancelled worker may take to notice before it is terminated. */
-const CANCEL_GRACE_MS = 5_000;
+/**
+ * How long a stopped worker (cancel, close) may take to notice its abort signal and end by itself
+ * before it is terminated. Terminating is the last resort, not the way to stop a job: a worker
+ * terminated while an onnxruntime-node `session.run` executes aborts the whole process ("terminate
+ * called after throwing an instance of 'Napi::Error'": the binding's result conversion fails in
+ * the terminating environment and node-addon-api rethrows out of the native callback). Tasks
+ * check their signal between steps, so a healthy job ends well within this.
+ */
+const STOP_GRACE_MS = 60_000;
+/** A worker that has answered ends by itself once its last native call returns; this is the backstop. */
+const EXIT_GRACE_MS = 30_000;
 /** Progress rows are written at most this often; events go out at the same pace. */
 const PROGRESS_WRITE_MS = 200;
 
@@ -78,7 +87,7 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
         r.worker.postMessage({ type: 'cancel' });
         setTimeout(() => {
           if (this.running.get(id) === r) void r.worker.terminate();
-        }, CANCEL_GRACE_MS).unref();
+        }, STOP_GRACE_MS).unref();
       }
     }
     return this.get(id);
@@ -105,12 +114,29 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops workers; their jobs become interrupted so they can be resumed on next open. */
+  /**
+   * Stops workers; their jobs become interrupted so they can be resumed on next open. Each worker
+   * is asked to stop (its abort signal: tasks keep what they saved, as for a cancel) and waited
+   * for; only one that has not ended after STOP_GRACE_MS is terminated (see there why).
+   */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.running.entries()];
+    const all = [...this.running.values()];
     this.running.clear();
-    await Promise.all(all.map(([, r]) => r.worker.terminate()));
+    await Promise.all(
+      all.map(async (r) => {
+        const exited = new Promise<void>((resolve) => {
+          r.worker.once('exit', () => resolve());
+        });
+        r.worker.postMessage({ type: 'cancel' });
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
+        });
+        if ((await Promise.race([exited, late])) === 'late') await r.worker.terminate();
+        clearTimeout(timer);
+      }),
+    );
     jobs.interruptOrphanedJobs(this.project.db, { includeOwnProcess: true });
   }
 
@@ -192,8 +218,9 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
         if (code === 'CANCELLED' || r.cancelRequested) settle('cancelled', {});
         else settle('failed', { error: hint ? { code, message, hint } : { code, message } });
       }
-      // The worker's message listener keeps its thread alive: end it once it has answered.
-      void worker.terminate();
+      // The worker unrefs its port once it has answered and ends by itself when its last native
+      // call has returned; terminating it at once could land inside one (see STOP_GRACE_MS).
+      setTimeout(() => void worker.terminate(), EXIT_GRACE_MS).unref();
     });
     worker.on('error', (err) => settle('failed', { error: { code: 'INTERNAL', message: err.message } }));
     worker.on('exit', () => {

@@ -33,3 +33,6 @@ try {
     },
   });
 }
+// Answered: the port no longer keeps the thread alive, so it ends by itself once the task's last
+// native work has drained (the runner does not terminate it: see STOP_GRACE_MS in runner.ts).
+parentPort.unref();
