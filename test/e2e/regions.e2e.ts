@@ -27,11 +27,7 @@ function inside(ring: number[][], x: number, y: number): boolean {
   return c;
 }
 
-// FIXME(#15): since the viewer's layer canvas and inspection landed (merge of the viewer and
-// regions work), clicks with the Polygon tool no longer reach the region overlay in this test, so no
-// region is drawn; the drawing, statistics and GeoJSON code are unit- and integration-tested
-// (test/unit/renderer/annotation-shapes, test/unit/service/regions). Re-enable once fixed.
-test.fixme('regions on HER2ST C2: draw and label a polygon, statistics equal an independent count, GeoJSON, undo/redo', async ({
+test('regions on HER2ST C2: draw and label a polygon, statistics equal an independent count, GeoJSON, undo/redo', async ({
   page,
   served,
 }) => {
@@ -121,4 +117,23 @@ test.fixme('regions on HER2ST C2: draw and label a polygon, statistics equal an 
   await page.keyboard.press('Control+Shift+z');
   await expect(list.locator('li')).toHaveCount(1);
   await expect(list.getByLabel(/Label of region/)).toHaveValue('Invasive');
+
+  // A rectangle is a drag that draws (the slide must not pan under it).
+  await panel.getByRole('button', { name: 'Rectangle' }).click();
+  await panel.getByLabel('Label for new regions').fill('Stroma');
+  await page.locator('body').click({ position: { x: 5, y: 200 } });
+  const before = await page.getByTestId('region-overlay').locator('path').first().getAttribute('d');
+  await page.mouse.move(cx - d * 1.8, cy - d * 1.8);
+  await page.mouse.down();
+  await page.mouse.move(cx - d * 1.4, cy - d * 1.5, { steps: 5 });
+  await page.mouse.move(cx - d * 1.2, cy - d * 1.2, { steps: 5 });
+  await page.mouse.up();
+  await expect(list.locator('li')).toHaveCount(2);
+  await expect(list.getByLabel(/Label of region/).nth(1)).toHaveValue('Stroma');
+  expect(await page.getByTestId('region-overlay').locator('path').first().getAttribute('d')).toBe(before);
+
+  // Select: a click inside the polygon picks it.
+  await panel.getByRole('toolbar', { name: 'Drawing tools' }).getByRole('button', { name: 'Select' }).click();
+  await page.mouse.click(cx, cy);
+  await expect(list.locator('li').first()).toHaveClass(/selected/);
 });

@@ -14,11 +14,20 @@ export interface DrawnRegion {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
+/** Overlay handlers run before the viewer's own (inspection), so a drawing click is not also a pin. */
+const FIRST = 10;
+
 /**
  * Regions over the slide as an SVG layer that follows the OpenSeadragon viewport, plus the drawing
  * tools. Coordinates in and out are full-resolution image px; OpenSeadragon's world is
- * image px ÷ worldWidthPx (the SlideViewer convention). While a drawing tool is active the
- * viewer's own mouse navigation is off, so a drag draws instead of panning.
+ * image px ÷ worldWidthPx (the SlideViewer convention).
+ *
+ * Pointer input comes from the viewer's own canvas events (canvas-press/drag/release/click), not
+ * from a MouseTracker of our own: OpenSeadragon trackers on one element do not share a press (the
+ * first one cancels the pointerdown and the others ignore a cancelled event), so a second tracker
+ * silently never sees clicks once another one (the viewer's, the inspection's) is listening. While
+ * a shape tool is active its drags draw instead of panning (preventDefaultAction); polygon
+ * vertices are clicks, so a drag still pans and the wheel zooms mid-polygon.
  */
 export class RegionOverlay {
   private readonly svg: SVGSVGElement;
@@ -29,6 +38,29 @@ export class RegionOverlay {
   private cursor: Pt | null = null;
   private brushRadiusPx = 50;
   private readonly redraw = () => this.render();
+  private readonly handlers: {
+    [K in keyof OpenSeadragon.ViewerEventMap]?: (e: OpenSeadragon.ViewerEventMap[K]) => void;
+  } = {
+    'canvas-press': (e) => this.press(this.imageAt(e.position)),
+    'canvas-drag': (e) => {
+      if (this.tool !== 'rectangle' && this.tool !== 'brush') return;
+      e.preventDefaultAction = true;
+      this.drag(this.imageAt(e.position));
+    },
+    'canvas-drag-end': (e) => {
+      if (this.tool === 'rectangle' || this.tool === 'brush') e.preventDefaultAction = true;
+    },
+    'canvas-release': (e) => this.release(this.imageAt(e.position)),
+    'canvas-click': (e) => {
+      if (this.tool !== 'pan') e.preventDefaultAction = true; // drawing, not inspecting
+      if (e.quick) this.click(this.imageAt(e.position));
+    },
+    'canvas-double-click': (e) => {
+      if (this.tool === 'pan') return;
+      e.preventDefaultAction = true;
+      this.finishPolygon();
+    },
+  };
 
   constructor(
     private readonly viewer: OpenSeadragon.Viewer,
@@ -50,28 +82,33 @@ export class RegionOverlay {
     viewer.addHandler('animation', this.redraw);
     viewer.addHandler('viewport-change', this.redraw);
     viewer.addHandler('resize', this.redraw);
+    for (const [name, h] of Object.entries(this.handlers))
+      viewer.addHandler(
+        name as 'canvas-press',
+        h as (e: OpenSeadragon.CanvasPressEvent) => void,
+        undefined,
+        FIRST,
+      );
+    // Pointer moves (no press) reach every tracker on an element: the polygon's rubber band.
     this.tracker = new OpenSeadragon.MouseTracker({
       element: viewer.canvas,
-      pressHandler: (e) => this.press(this.imageAt(e)),
-      dragHandler: (e) => this.drag(this.imageAt(e)),
-      releaseHandler: (e) => this.release(this.imageAt(e)),
       moveHandler: (e) => {
         if (this.tool === 'polygon' && this.draft.length) {
-          this.cursor = this.imageAt(e);
+          this.cursor = this.imageAt((e as unknown as { position: OpenSeadragon.Point }).position);
           this.render();
         }
       },
-      dblClickHandler: () => this.finishPolygon(),
     });
   }
 
   destroy(): void {
     this.tracker.destroy();
+    for (const [name, h] of Object.entries(this.handlers))
+      this.viewer.removeHandler(name as 'canvas-press', h as (e: OpenSeadragon.CanvasPressEvent) => void);
     this.viewer.removeHandler('animation', this.redraw);
     this.viewer.removeHandler('viewport-change', this.redraw);
     this.viewer.removeHandler('resize', this.redraw);
     this.svg.remove();
-    this.viewer.setMouseNavEnabled(true);
   }
 
   setRegions(regions: DrawnRegion[]): void {
@@ -84,7 +121,6 @@ export class RegionOverlay {
     if (brushRadiusPx) this.brushRadiusPx = brushRadiusPx;
     this.draft = [];
     this.cursor = null;
-    this.viewer.setMouseNavEnabled(tool === 'pan');
     this.render();
   }
 
@@ -96,8 +132,7 @@ export class RegionOverlay {
     } else if (key === 'Enter') this.finishPolygon();
   }
 
-  private imageAt(e: unknown): Pt {
-    const pos = (e as unknown as { position: OpenSeadragon.Point }).position;
+  private imageAt(pos: OpenSeadragon.Point): Pt {
     const p = this.viewer.viewport.pointFromPixel(pos, true);
     return [p.x * this.worldWidthPx, p.y * this.worldWidthPx];
   }
@@ -110,24 +145,30 @@ export class RegionOverlay {
     return [s.x, s.y];
   }
 
+  /** Rectangle and brush start on the press (their drag draws). */
   private press(p: Pt): void {
+    if (this.tool !== 'rectangle' && this.tool !== 'brush') return;
+    this.draft = [p];
+    this.render();
+  }
+
+  /** Select picks the region under the click; Polygon adds a vertex (or closes on the first one). */
+  private click(p: Pt): void {
     if (this.tool === 'pan') {
       const hit = [...this.regions].reverse().find((r) => ringsContain(r.rings, p));
       this.onPick(hit ? hit.id : null);
       return;
     }
-    if (this.tool === 'polygon') {
-      // a click near the first vertex closes the polygon
-      if (this.draft.length >= 3) {
-        const [fx, fy] = this.toScreen(this.draft[0]!);
-        const [px, py] = this.toScreen(p);
-        if (Math.hypot(fx - px, fy - py) < 8) {
-          this.finishPolygon();
-          return;
-        }
+    if (this.tool !== 'polygon') return;
+    if (this.draft.length >= 3) {
+      const [fx, fy] = this.toScreen(this.draft[0]!);
+      const [px, py] = this.toScreen(p);
+      if (Math.hypot(fx - px, fy - py) < 8) {
+        this.finishPolygon();
+        return;
       }
-      this.draft.push(p);
-    } else this.draft = [p];
+    }
+    this.draft.push(p);
     this.render();
   }
 

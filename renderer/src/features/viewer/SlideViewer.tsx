@@ -127,27 +127,30 @@ export function SlideViewer({
         setTip(info ? { info, ex: p.x, ey: p.y, pinned: false } : null);
         lc.setHighlight(info?.spot ?? null);
       },
-      clickHandler: (e) => {
-        const ev = e as unknown as { position: OpenSeadragon.Point; quick: boolean };
-        if (!ev.quick) return; // a drag, not a click
-        if (pinned.current) {
-          pinned.current = false;
-          setTip(null);
-          lc.setHighlight(null);
-          return;
-        }
-        const info = lookup(ev.position);
-        if (!info) return;
-        pinned.current = true;
-        setTip({ info, ex: ev.position.x, ey: ev.position.y, pinned: true });
-        lc.setHighlight(info.spot ?? null);
-      },
       leaveHandler: () => {
         if (pinned.current) return;
         setTip(null);
         lc.setHighlight(null);
       },
     });
+    // A click pins the tip. It comes from the viewer's own canvas-click: a second MouseTracker on the
+    // canvas never sees presses (the viewer's tracker cancels them first). An overlay that used
+    // the click (a drawing tool) has set preventDefaultAction, and runs first by priority.
+    const onClick = (ev: OpenSeadragon.CanvasClickEvent) => {
+      if (!ev.quick || ev.preventDefaultAction) return; // a drag, or a click an overlay used
+      if (pinned.current) {
+        pinned.current = false;
+        setTip(null);
+        lc.setHighlight(null);
+        return;
+      }
+      const info = lookup(ev.position);
+      if (!info) return;
+      pinned.current = true;
+      setTip({ info, ex: ev.position.x, ey: ev.position.y, pinned: true });
+      lc.setHighlight(info.spot ?? null);
+    };
+    viewer.addHandler('canvas-click', onClick);
     onReady?.({
       viewer,
       worldWidthPx,
