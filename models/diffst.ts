@@ -44,7 +44,15 @@ export interface DiffstConfig {
   adjacency: Float32Array;
   /** weight of the disentangling ratio in the loss */
   disentangleWeight: number;
+  /**
+   * channels of x_t and ε̂ (the diffused gene directions, gene-basis.ts); default `genes` (the
+   * released model diffuses the genes themselves)
+   */
+  latent?: number;
 }
+
+/** Channels of x_t, ε̂ and v. */
+export const diffusedChannels = (cfg: DiffstConfig): number => cfg.latent ?? cfg.genes;
 
 export const DIFFST_OUTPUTS = ['out', 'comWsi', 'comLr', 'distWsi', 'distLr'] as const;
 
@@ -255,7 +263,7 @@ export function diffstDenoiser(g: Graph, cfg: DiffstConfig, x: Record<string, Te
     if (lv > 0) h = resBlock(g, P, `dec/${lv}/up`, h, emb, ch, gr, 'up');
   }
   if (skips.length !== 0) throw new RangeError(`diffst: ${skips.length} skips unused`);
-  const out = conv(g, P, 'out', g.silu(norm(g, P, 'out_norm', h, gr)), 2 * cfg.genes, 3, true);
+  const out = conv(g, P, 'out', g.silu(norm(g, P, 'out_norm', h, gr)), 2 * diffusedChannels(cfg), 3, true);
   return { out, comWsi, comLr, distWsi, distLr };
 }
 
@@ -312,8 +320,8 @@ export function diffstLoss(
     (() => {
       throw new RangeError(`diffst loss: ${k} missing`);
     })();
-  const G = cfg.genes;
-  const [epsHat, v] = g.split(need(o, 'out'), [G, G], 1) as [Tensor, Tensor];
+  const K = diffusedChannels(cfg);
+  const [epsHat, v] = g.split(need(o, 'out'), [K, K], 1) as [Tensor, Tensor];
   const col = (k: string) => g.reshape(need(t, k), [-1, 1, 1, 1]);
   const m = g.mul(need(t, 'hrMask'), g.reshape(mask, [-1, 1, 1, 1])); // [B,1,H,H]
   const eps = need(t, 'noise');
@@ -366,9 +374,10 @@ export function diffstModel(cfg: DiffstConfig, name = 'diffst'): ModelDefinition
     throw new RangeError(`diffst: region ${cfg.region} must divide the bottleneck ${S}`);
   if (cfg.adjacency.length !== cfg.genes * cfg.genes) throw new RangeError('diffst: adjacency must be G×G');
   const G = cfg.genes;
+  const K = diffusedChannels(cfg);
   const targets: Record<string, { shape: number[] }> = {
-    noise: { shape: [G, H, H] },
-    x0: { shape: [G, H, H] },
+    noise: { shape: [K, H, H] },
+    x0: { shape: [K, H, H] },
     hrMask: { shape: [1, H, H] },
   };
   for (const k of COEFFICIENTS) targets[k] = { shape: [1] };
@@ -376,7 +385,7 @@ export function diffstModel(cfg: DiffstConfig, name = 'diffst'): ModelDefinition
     name,
     dtype: 'float32',
     inputs: {
-      x_t: { shape: [G, H, H] },
+      x_t: { shape: [K, H, H] },
       temb: { shape: [cfg.channels] },
       lowres: { shape: [G, L, L] },
       wsi: { shape: [3, H * cfg.imageScale, H * cfg.imageScale] },

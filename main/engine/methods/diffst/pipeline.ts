@@ -19,6 +19,7 @@ import type { FloatArray } from '../../onnx/train-session';
 import { openSlide } from '../../slide/open';
 import { diffstModel, type DiffstConfig } from '../../../../models/diffst';
 import type { DiffstPreset } from './presets';
+import { decodeGenes, encodeGenes, geneBasis, type GeneBasis } from './gene-basis';
 import {
   childAffine,
   pixelCentre,
@@ -32,14 +33,7 @@ import {
   windowMinMax,
   type SpotRaster,
 } from './raster';
-import {
-  diffstSchedule,
-  learnedRangeLogVariance,
-  posteriorMean,
-  predictX0,
-  respace,
-  timestepEmbedding,
-} from './schedule';
+import { ancestralStep, diffstSchedule, respace, timestepEmbedding } from './schedule';
 
 /** An RGB raster of the whole slide at `pxSize` full-res px per pixel. */
 export interface SlideRaster {
@@ -235,6 +229,8 @@ export function diffusionDataset(
   seed: number,
   /** at most this many rows (a seeded subset), so one epoch is not longer than the update budget */
   maxRows = Infinity,
+  /** channels of the items' x0 (the diffused gene directions; G when diffusing the genes) */
+  K = G,
 ): Dataset {
   const all = items.length * 8;
   const rows =
@@ -259,9 +255,9 @@ export function diffusionDataset(
         const k = row % 8;
         const rng = new Rng(hashString(`diffst:${update}:${r}`, seed));
         const t = rng.int(s.T);
-        const n = G * H * H;
+        const n = K * H * H;
         const x0 = get('x0');
-        transformInto(it.x0, 0, x0, r * n, G, H, k);
+        transformInto(it.x0, 0, x0, r * n, K, H, k);
         transformInto(it.hrMask, 0, get('hrMask'), r * H * H, 1, H, k);
         transformInto(it.lr, 0, get('lowres'), r * G * L * L, G, L, k);
         transformInto(it.wsi, 0, get('wsi'), r * 3 * Hi * Hi, 3, Hi, k);
@@ -289,9 +285,15 @@ export function diffusionDataset(
   };
 }
 
-export function modelConfig(p: DiffstPreset, G: number, adjacency: Float32Array): DiffstConfig {
+export function modelConfig(
+  p: DiffstPreset,
+  G: number,
+  adjacency: Float32Array,
+  latent = Math.min(G, p.latent),
+): DiffstConfig {
   return {
     genes: G,
+    latent,
     hr: p.hr,
     channels: p.channels,
     levels: p.levels,
@@ -309,6 +311,8 @@ export function modelConfig(p: DiffstPreset, G: number, adjacency: Float32Array)
 export interface DiffstFit {
   preset: DiffstPreset;
   config: DiffstConfig;
+  /** the gene directions the diffusion runs in */
+  basis: GeneBasis;
   /** EMA weights (what sampling uses) */
   params: Map<string, FloatArray>;
   train: TrainResult;
@@ -343,8 +347,14 @@ export async function fitDiffst(
   const items = trainingItems(R, p, imgs);
   if (items.length === 0)
     throw new EngineError('BAD_INPUT', 'Diff-ST found no training patch with measured spots.');
-  const config = modelConfig(p, G, coexpressionAdjacency(geneTotals(R)));
-  const data = diffusionDataset(items, p, G, seed, p.updates * p.batchSize);
+  const basis = geneBasis(
+    items.map((it) => ({ x: it.x0, mask: it.hrMask })),
+    G,
+    p.latent,
+  );
+  const latentItems = items.map((it) => ({ ...it, x0: encodeGenes(basis, it.x0, p.hr * p.hr) }));
+  const config = modelConfig(p, G, coexpressionAdjacency(geneTotals(R)), basis.k);
+  const data = diffusionDataset(latentItems, p, G, seed, p.updates * p.batchSize, basis.k);
   const perEpoch = Math.ceil(data.size / p.batchSize);
   const result = await train({
     model: diffstModel(config),
@@ -362,6 +372,7 @@ export async function fitDiffst(
   return {
     preset: p,
     config,
+    basis,
     params: result.ema ?? result.params,
     train: result,
     trainingRows: data.size,
@@ -448,7 +459,8 @@ export async function sampleDiffst(
         patches.push({ I0, J0, min: mm.min, max: mm.max, lr, wsi, cells });
       }
     const rows = patches.flatMap((_, pi) => Array.from({ length: K }, (_, k) => ({ pi, k })));
-    const n = G * H * H;
+    const C = fit.basis.k;
+    const n = C * H * H;
     const results = new Float32Array(rows.length * n);
     const feeds: Record<string, Float32Array> = {};
     for (const d of built.dataInputs) feeds[d.name] = new Float32Array(d.dims.reduce((a, b) => a * b, 1));
@@ -478,17 +490,12 @@ export async function sampleDiffst(
         const out = await session.run(ortFeeds);
         const y = out['out']!.data as Float32Array;
         for (let r = 0; r < chunk.length; r++)
-          for (let g = 0; g < G; g++)
+          for (let g = 0; g < C; g++)
             for (let q = 0; q < H * H; q++) {
               const xi = r * n + g * H * H + q;
               const eps = y[r * 2 * n + g * H * H + q]!;
-              const v = Math.max(-1, Math.min(1, y[r * 2 * n + n + g * H * H + q]!));
-              const x0 = Math.max(-1, Math.min(1, predictX0(sched, i, x[xi]!, eps)));
-              const mean = posteriorMean(sched, i, x0, x[xi]!);
-              x[xi] =
-                i > 0
-                  ? mean + Math.exp(0.5 * learnedRangeLogVariance(sched, i, v)) * noiseRng.normal()
-                  : mean;
+              const v = y[r * 2 * n + n + g * H * H + q]!;
+              x[xi] = ancestralStep(sched, i, x[xi]!, eps, v, i > 0 ? noiseRng.normal() : 0);
             }
         runs++;
         const elapsed = (performance.now() - t0) / 1000;
@@ -517,7 +524,7 @@ export async function sampleDiffst(
       acc.fill(0);
       cnt.fill(0);
       patches.forEach((pt, pi) => {
-        const base = (pi * K + k) * n;
+        const z = decodeGenes(fit.basis, results, (pi * K + k) * n, H * H);
         for (let a = 0; a < H; a++)
           for (let b = 0; b < H; b++) {
             const i = 2 * pt.I0 + a;
@@ -529,7 +536,7 @@ export async function sampleDiffst(
               acc[q * G + g] =
                 acc[q * G + g]! +
                 unMinMax(
-                  results[base + g * H * H + a * H + b]! +
+                  z[g * H * H + a * H + b]! +
                     (p.target === 'residual' ? pt.lr[g * L * L + (a >> 1) * L + (b >> 1)]! : 0),
                   pt.min[g]!,
                   pt.max[g]!,

@@ -36,6 +36,11 @@ export interface DiffstPreset {
   target: 'map' | 'residual';
   /** stride of the training windows over the LR map (LR pixels) */
   trainStride: number;
+  /**
+   * at most this many gene directions are diffused (gene-basis.ts): an ε-predicting UNet cannot
+   * pass more independent noise channels than its width
+   */
+  latent: number;
 }
 
 const base = {
@@ -64,6 +69,7 @@ export const DIFFST_PRESETS = {
     samples: 4,
     sampleBatch: 16,
     target: 'residual',
+    latent: 4,
   },
   default: {
     ...base,
@@ -82,6 +88,7 @@ export const DIFFST_PRESETS = {
     samples: 8,
     sampleBatch: 32,
     target: 'residual',
+    latent: 8,
   },
   paper: {
     ...base,
@@ -101,6 +108,7 @@ export const DIFFST_PRESETS = {
     sampleBatch: 8,
     target: 'map',
     trainStride: 2,
+    latent: 128,
   },
 } satisfies Record<string, DiffstPreset>;
 

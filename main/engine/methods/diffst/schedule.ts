@@ -149,6 +149,18 @@ export function posteriorMean(s: Schedule, t: number, x0: number, xt: number): n
   return s.posteriorMeanCoef1[t]! * x0 + s.posteriorMeanCoef2[t]! * xt;
 }
 
+/**
+ * One ancestral step of p(x_{i−1} | x_i) with learned-range variance (guided-diffusion's
+ * `p_sample`, x̂_0 clipped to [−1, 1]): the posterior mean from x̂_0 plus, for i > 0, its standard
+ * deviation times `z` ~ N(0, 1).
+ */
+export function ancestralStep(s: Schedule, i: number, xt: number, eps: number, v: number, z: number): number {
+  const x0 = Math.max(-1, Math.min(1, predictX0(s, i, xt, eps)));
+  const mean = posteriorMean(s, i, x0, xt);
+  if (i === 0) return mean;
+  return mean + Math.exp(0.5 * learnedRangeLogVariance(s, i, Math.max(-1, Math.min(1, v)))) * z;
+}
+
 /** KL(N(m1, e^{lv1}) ‖ N(m2, e^{lv2})) in nats (guided-diffusion's `normal_kl`). */
 export function normalKl(m1: number, lv1: number, m2: number, lv2: number): number {
   return 0.5 * (-1 + lv2 - lv1 + Math.exp(lv1 - lv2) + (m1 - m2) ** 2 * Math.exp(-lv2));

@@ -1,6 +1,7 @@
 /** Diff-ST's diffusion maths against hand-computed values (guided-diffusion's formulas). */
 import { describe, expect, it } from 'vitest';
 import {
+  ancestralStep,
   approxStdNormalCdf,
   diffstSchedule,
   discretizedGaussianLogLikelihood,
@@ -63,6 +64,26 @@ describe('Diff-ST schedule', () => {
     [0.2, -0.5, 1].forEach((x0, i) =>
       expect(predictX0(s, 500, out[i]!, [1.5, -0.3, 0][i]!)).toBeCloseTo(x0, 10),
     );
+  });
+
+  it('respaced ancestral sampling with the true ε reconstructs x_0 from pure noise', () => {
+    // An oracle denoiser: at every step ε = (x_t − √ᾱ x_0)/√(1 − ᾱ) for the known x_0. Its x̂_0 is
+    // exact, so the posterior mean at the last step is x_0 whatever noise the earlier steps added.
+    const s = respace(diffstSchedule(), 20);
+    const x0 = [0.3, -0.7, 0.95, 0];
+    const x = [1.2, -0.4, 0.1, -2];
+    let seed = 1;
+    const z = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 3;
+    for (let i = s.T - 1; i >= 0; i--)
+      for (let q = 0; q < x.length; q++) {
+        const eps = (x[q]! - s.sqrtAlphasCumprod[i]! * x0[q]!) / s.sqrtOneMinusAlphasCumprod[i]!;
+        x[q] = ancestralStep(s, i, x[q]!, eps, 0, z());
+      }
+    x.forEach((v, q) => expect(v).toBeCloseTo(x0[q]!, 9));
+    // And one step's spread is the learned-range SD (v = 1: β_i).
+    const a = ancestralStep(s, 10, 0.5, 0.1, 1, 0);
+    const b = ancestralStep(s, 10, 0.5, 0.1, 1, 1);
+    expect(b - a).toBeCloseTo(Math.sqrt(s.betas[10]!), 12);
   });
 
   it('posterior mean with x_0 = x_t at t = 0 is x_0 (β_0 weight on x_0, no x_t term)', () => {
