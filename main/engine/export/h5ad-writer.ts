@@ -188,6 +188,14 @@ export async function writeSpotH5ad(
         ),
         [n, 2],
       );
+      // embeddings kept from an imported .h5ad (X_pca, X_umap, …) go back where they came from
+      for (const [key, e] of Object.entries(sample.embeddings ?? {})) {
+        if (key === 'spatial' || key.includes('/') || !key)
+          throw new Error(`obsm key "${key}" cannot be written`);
+        if (e.data.length !== n * e.nCols)
+          throw new Error(`embedding "${key}" has ${e.data.length} values for ${n} spots × ${e.nCols}`);
+        writeArray(obsm, key, e.data, [n, e.nCols], compression ? { compression } : {});
+      }
       writeUns(f, {
         libraryId: opts.libraryId ?? sample.name,
         images,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { CsrMatrix, ImageRef, ReadOptions, Sample, Spot } from './sample';
+import type { CsrMatrix, Embedding, ImageRef, ReadOptions, Sample, Spot } from './sample';
 import { ImportError, importError } from './problems';
 import { pickImage, userImage, userImageNote, type ImageCandidate } from './images';
 import { checkAnndataAge, checkEncoding } from './anndata-encoding';
@@ -426,6 +426,55 @@ function stsrMetadata(f: H5File): Record<string, string | number> {
   return out;
 }
 
+/** Wider obsm arrays are not embeddings a user colours or clusters by (and would bloat the project). */
+const MAX_EMBEDDING_COLUMNS = 1024;
+
+/**
+ * obsm members other than `spatial` that are dense numeric spots × d arrays (X_pca, X_umap, a
+ * model's latent) are kept as embeddings; the rest (sparse, dataframes, other shapes) are listed in
+ * notes.obsmNotKept with the reason.
+ */
+function readEmbeddings(
+  f: H5File,
+  nObs: number,
+  file: string,
+  notes: Record<string, string>,
+): Record<string, Embedding> {
+  const out: Record<string, Embedding> = {};
+  const skipped: string[] = [];
+  const g = getGroup(f, 'obsm');
+  for (const key of g?.keys() ?? []) {
+    if (key === 'spatial') continue;
+    const where = `obsm/${key}`;
+    const obj = f.get(where);
+    if (!isDataset(obj)) {
+      const enc = obj instanceof h5().Group ? attrString(obj, 'encoding-type') : undefined;
+      skipped.push(`${key} (${enc ?? 'group'}, not a dense array)`);
+      continue;
+    }
+    const shape = obj.shape ?? [];
+    // HDF5 type classes 0 = integer, 1 = float
+    if (obj.metadata.type !== 0 && obj.metadata.type !== 1) {
+      skipped.push(`${key} (not numeric)`);
+      continue;
+    }
+    if (shape.length !== 2 || shape[0] !== nObs) {
+      skipped.push(`${key} (shape ${JSON.stringify(shape)}, not ${nObs} × d)`);
+      continue;
+    }
+    const d = shape[1]!;
+    if (d < 1 || d > MAX_EMBEDDING_COLUMNS) {
+      skipped.push(`${key} (${d} columns; at most ${MAX_EMBEDDING_COLUMNS} are kept)`);
+      continue;
+    }
+    out[key] = { nCols: d, data: readFloat32(obj, file, where) };
+  }
+  const kept = Object.entries(out).map(([k, e]) => `${k} (${e.nCols})`);
+  if (kept.length > 0) notes.embeddings = `obsm: ${kept.join(', ')}`;
+  if (skipped.length > 0) notes.obsmNotKept = skipped.join(', ');
+  return out;
+}
+
 const PLATFORMS: readonly Sample['platform'][] = ['visium', 'visium-hd', 'xenium', 'legacy-st', 'h5ad'];
 
 export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<Sample> {
@@ -523,10 +572,7 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
       warnings,
       notes,
     );
-    const obsm = getGroup(f, 'obsm')
-      ?.keys()
-      .filter((k) => k !== 'spatial');
-    if (obsm && obsm.length > 0) notes.obsmNotKept = obsm.join(', ');
+    const embeddings = readEmbeddings(f, nObs, file, notes);
 
     // uns/spatial/<library>: scale factors and images
     const lib = getGroup(f, 'uns/spatial');
@@ -645,6 +691,7 @@ export async function readH5ad(input: string, opts: ReadOptions = {}): Promise<S
       umPerPx,
       ...(image ? { image } : {}),
       ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      ...(Object.keys(embeddings).length > 0 ? { embeddings } : {}),
       provenance: {
         reader: 'h5ad',
         files: [file, ...(image && opts.imagePath ? [image.path] : [])],

@@ -43,6 +43,12 @@ export interface ImageRef {
   scaleToFullRes: number;
 }
 
+/** A per-spot embedding (an .h5ad's obsm['X_pca'], ['X_umap'], …): spots × nCols, row-major. */
+export interface Embedding {
+  nCols: number;
+  data: Float32Array;
+}
+
 /** Where a value came from, for the sample's info panel and for reproducibility. */
 export interface Provenance {
   reader: string;
@@ -67,6 +73,8 @@ export interface Sample {
   image?: ImageRef;
   /** optional per-spot categorical annotations, e.g. pathologist labels; '' = unlabelled */
   annotations?: Record<string, string[]>;
+  /** per-spot embeddings kept from an .h5ad's obsm (X_pca, X_umap, …); exports write them back */
+  embeddings?: Record<string, Embedding>;
   provenance: Provenance;
 }
 

@@ -90,6 +90,16 @@ export function saveSample(project: Project, sample: Sample, sourcePath: string)
   });
   writeArrayFile(at(arrays.xy), { dtype: 'float64', shape: [n, 2], data: xy });
   writeArrayFile(at(arrays.rowCol), { dtype: 'int32', shape: [n, 2], data: rc });
+  const embeddings = Object.entries(sample.embeddings ?? {});
+  if (embeddings.length > 0) {
+    // files are numbered, not named after the key: obsm keys may hold any character
+    arrays.embeddings = {};
+    embeddings.forEach(([key, e], k) => {
+      const file = name(`obsm-${k}`);
+      writeArrayFile(at(file), { dtype: 'float32', shape: [n, e.nCols], data: e.data });
+      arrays.embeddings![key] = file;
+    });
+  }
   const labels: SampleLabels = {
     spotIds: sample.spots.map((s) => s.id),
     genes: sample.genes,
@@ -147,5 +157,13 @@ export function loadSample(project: Project, id: number): Sample {
   };
   if (row.image) sample.image = row.image;
   if (Object.keys(labels.annotations).length > 0) sample.annotations = labels.annotations;
+  const emb = Object.entries(row.arrays.embeddings ?? {});
+  if (emb.length > 0)
+    sample.embeddings = Object.fromEntries(
+      emb.map(([key, file]) => {
+        const a = readArrayFile(at(file));
+        return [key, { nCols: a.shape[1]!, data: a.data as Float32Array }];
+      }),
+    );
   return sample;
 }

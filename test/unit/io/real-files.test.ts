@@ -1,8 +1,9 @@
 /**
  * Files other tools wrote (../shared/data/formats: scanpy's and squidpy's test data, anndata's
  * archives) and files the real anndata writes here (Debian's python3-anndata): annotations kept,
- * counts from layers['counts'] / raw.X / X, normalised-only data read-only, image fallback and
- * --image-scale.
+ * counts from layers['counts'] / raw.X / X, obsm embeddings, normalised-only data read-only, image
+ * fallback and --image-scale; annotations and embeddings through import → project → export, read
+ * back by the real anndata.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasNormalisedValues, ImportError, readSample } from '../../../main/engine/io';
 import { loadH5wasm } from '../../../main/engine/io/hdf5';
 import { H5adFile, writeSpotH5ad } from '../../../main/engine/export';
+import { createProject } from '../../../main/engine/store/project';
+import { loadSample, saveSample } from '../../../main/engine/store/sample-store';
 import { sharedData } from '../../helpers/paths';
 import { makeTempDir } from '../../helpers/tmp';
 
@@ -42,7 +45,10 @@ describe('squidpy test_data.h5ad (log-normalised X, leiden, a hires that misses 
     expect(hasNormalisedValues(s)).toBe(true);
     expect(s.provenance.warnings.join('\n')).toMatch(/imported read-only as normalised values/);
     expect(Object.keys(s.annotations!)).toEqual(['leiden']);
-    expect(s.provenance.notes.obsmNotKept).toBe('X_pca, X_umap');
+    // the embeddings are kept (spots × d float32), nothing is left out
+    expect(s.provenance.notes.embeddings).toBe('obsm: X_pca (50), X_umap (2)');
+    expect(s.provenance.notes.obsmNotKept).toBeUndefined();
+    expect(s.embeddings!.X_umap!.data.length).toBe(49 * 2);
     if (hasAnndata) {
       const leiden = py(
         `import json, anndata; a = anndata.read_h5ad(${JSON.stringify(file)}); print(json.dumps([str(v) for v in a.obs['leiden']]))`,
@@ -139,11 +145,16 @@ obs['note'] = [f'n{i % 4}' for i in range(n)]
 obs['score'] = rng.normal(size=n)
 a = anndata.AnnData(X=X, obs=obs, var=pd.DataFrame(index=[f'G{j}' for j in range(g)]))
 a.obsm['spatial'] = np.stack([np.arange(n) * 10.0 + 50, np.arange(n) * 5.0 + 50], 1)
+a.obsm['X_pca'] = rng.normal(size=(n, 5)).astype('float32')
+a.obsm['X_umap'] = rng.normal(size=(n, 2))
+a.obsm['X_sparse'] = sparse.random(n, 3, density=0.5, format='csr', random_state=1)
+a.obsm['X_table'] = pd.DataFrame({'u': np.arange(n)}, index=obs.index)
 a.uns['spatial'] = {'lib': {'scalefactors': {'spot_diameter_fullres': 89.5}}}
 a.write_h5ad(${JSON.stringify(path)})
 print(json.dumps({'sum': float(X.sum()), 'grade': ['' if pd.isna(v) else str(v) for v in obs['grade']],
-  'flag': ['' if pd.isna(v) else str(bool(v)) for v in obs['flag']], 'cell_type': list(map(str, obs['cell_type']))}))
-`) as { sum: number; grade: string[]; flag: string[]; cell_type: string[] };
+  'flag': ['' if pd.isna(v) else str(bool(v)) for v in obs['flag']], 'cell_type': list(map(str, obs['cell_type'])),
+  'pca': a.obsm['X_pca'].ravel().tolist(), 'umap': a.obsm['X_umap'].ravel().tolist()}))
+`) as { sum: number; grade: string[]; flag: string[]; cell_type: string[]; pca: number[]; umap: number[] };
     const s = await readSample(path, { scratchDir });
     expect(s.counts.data.reduce((x, y) => x + y, 0)).toBe(expected.sum);
     expect(s.annotations!.cell_type).toEqual(expected.cell_type);
@@ -152,6 +163,46 @@ print(json.dumps({'sum': float(X.sum()), 'grade': ['' if pd.isna(v) else str(v) 
     expect(s.annotations!.note).toEqual(Array.from({ length: 24 }, (_, i) => `n${i % 4}`));
     expect(s.annotations!.score).toBeUndefined();
     expect(s.provenance.notes.annotationsNotKept).toBe('score (continuous)');
+    // dense obsm arrays are kept as embeddings; sparse and dataframe members are listed with why
+    expect(s.embeddings!.X_pca).toEqual({ nCols: 5, data: Float32Array.from(expected.pca) });
+    expect(s.embeddings!.X_umap).toEqual({ nCols: 2, data: Float32Array.from(expected.umap) });
+    expect(s.provenance.notes.obsmNotKept).toBe(
+      'X_sparse (csr_matrix, not a dense array), X_table (dataframe, not a dense array)',
+    );
+
+    // import → project → export: anndata reads back the annotations and the embeddings
+    const project = createProject(join(tmp.dir, 'project-nullable'));
+    let out: string;
+    try {
+      const row = saveSample(project, s, path);
+      const stored = loadSample(project, row.id);
+      expect(stored.embeddings).toEqual(s.embeddings);
+      expect(stored.annotations).toEqual(s.annotations);
+      out = join(tmp.dir, 'nullable-csc-export.h5ad');
+      await writeSpotH5ad(stored, out);
+    } finally {
+      project.close();
+    }
+    const back = py(`
+import json, anndata
+a = anndata.read_h5ad(${JSON.stringify(out)})
+lab = lambda c: ['' if v != v else str(v) for v in a.obs[c].astype(object)]
+print(json.dumps({'cell_type': lab('cell_type'), 'grade': lab('grade'), 'flag': lab('flag'), 'note': lab('note'),
+  'dtypes': sorted({str(a.obs[c].dtype) for c in ['cell_type', 'grade', 'flag', 'note']}),
+  'pca': a.obsm['X_pca'].ravel().tolist(), 'pcaDtype': str(a.obsm['X_pca'].dtype),
+  'umap': a.obsm['X_umap'].ravel().tolist(), 'obsm': sorted(a.obsm.keys())}))
+`) as Record<string, unknown>;
+    expect(back).toEqual({
+      cell_type: expected.cell_type,
+      grade: expected.grade,
+      flag: expected.flag,
+      note: s.annotations!.note,
+      dtypes: ['category'],
+      pca: Array.from(Float32Array.from(expected.pca)),
+      pcaDtype: 'float32',
+      umap: Array.from(Float32Array.from(expected.umap)),
+      obsm: ['X_pca', 'X_umap', 'spatial'],
+    });
   });
 
   it('anndata 0.7.0 archive: LZF raw.X chosen as counts with raw.var, __categories kept', async () => {

@@ -154,7 +154,8 @@ describe('coarsen with Visium HD 8 µm bins as truth', () => {
     expect(input.targets.length).toBe(bins);
     expect(input.space).toBe('counts');
     // targets are 8 µm bins, in the pseudo-spot frame: bin (row, col) at ((col − 3)/7, (row − 3)/7)
-    expect(input.spotDiameterPx).toBeCloseTo(8 / fx.umPerPx, 9);
+    // the disk that covers a whole 8 µm square bin (see footprintDiameterPx)
+    expect(input.spotDiameterPx).toBeCloseTo((8 * Math.SQRT2) / fx.umPerPx, 9);
     const t = input.targets[0]!;
     expect(t.lattice).toEqual({ a: (t.col! - 3) / 7, b: (t.row! - 3) / 7 });
   });

@@ -12,6 +12,8 @@ export interface SampleArrays {
   rowCol: string;
   /** JSON: spot ids, genes, annotations */
   labels: string;
+  /** float32 (nSpots × d) per embedding kept from an .h5ad's obsm, by name (absent: none) */
+  embeddings?: Record<string, string>;
 }
 
 export interface SampleRow {
