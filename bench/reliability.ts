@@ -350,9 +350,13 @@ async function load(
   root: string,
   seconds: number,
   note: (s: string) => void,
+  setupCache?: string,
 ): Promise<Record<string, unknown>> {
   const project = join(root, 'load-project');
-  createProject(project).close();
+  // --load-setup DIR: the prepared project is kept there and reused (the setup takes minutes)
+  const cached = setupCache !== undefined && existsSync(join(setupCache, 'project.sqlite'));
+  if (cached) cpSync(setupCache, project, { recursive: true });
+  else createProject(project).close();
   process.env.STSR_HOME = join(root, 'home');
   const service = new AppService({ transport: 'http', maxHeavyJobs: 2 });
   await service.openProjectDir(project, false);
@@ -369,14 +373,18 @@ async function load(
     const r = await fetch(`${base}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
     return (await r.json()) as { ok: boolean; value?: unknown };
   };
-  note('[reliability] load: setting up MOB1 (import, features, a short HISTEX run)');
-  await api('samples.import', { path: sharedData('mob', 'MOB1') });
-  await whenIdle(api);
+  if (!cached) {
+    note('[reliability] load: setting up MOB1 (import, features, a short HISTEX run)');
+    await api('samples.import', { path: sharedData('mob', 'MOB1') });
+    await whenIdle(api);
+    const id = ((await api('samples.list', {})).value as { id: number }[])[0]!.id;
+    await api('features.run', { sampleId: id });
+    await whenIdle(api);
+    await api('runs.start', { sampleId: id, method: 'histex', epochs: 2, genes: 20, seed: 1 });
+    await whenIdle(api);
+    if (setupCache !== undefined) cpSync(project, setupCache, { recursive: true });
+  }
   const sampleId = ((await api('samples.list', {})).value as { id: number }[])[0]!.id;
-  await api('features.run', { sampleId });
-  await whenIdle(api);
-  await api('runs.start', { sampleId, method: 'histex', epochs: 2, genes: 20, seed: 1 });
-  await whenIdle(api);
   const runs = (await api('runs.list', { sampleId })).value as { id: number; genes: { index: number }[] }[];
   const run = runs[0];
   if (!run) throw new Error('the load setup made no HISTEX run');
@@ -518,7 +526,7 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
     );
     const needLoad = !args.includes('--skip-load');
     if (needLoad) {
-      out.load = await load(root, loadSeconds, note);
+      out.load = await load(root, loadSeconds, note, argValue(args, '--load-setup'));
       progress({ load: out.load });
     }
     const last = KINDS.filter((k) => kinds.includes(k)).pop();
