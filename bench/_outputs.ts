@@ -20,9 +20,10 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /**
  * Keys whose values are clock readings or say how a result was reached rather than what it is
  * (also used for the jobs' result JSON): `seconds`, `etaSeconds`, `completedAt`, and HISTEX's
- * `resumedFromStep` (-1 for a run from scratch, the checkpoint's step for a resumed one).
+ * `resumedFromStep` (-1 for a run from scratch, the checkpoint's step for a resumed one), and an
+ * SR run's `summary`, a sentence that quotes the seconds (its numbers are compared in their own keys).
  */
-export const TIME_KEY = /^(seconds|ms|eta|elapsed)$|Seconds$|Ms$|[a-z]At$|^resumedFrom/;
+export const TIME_KEY = /^(seconds|ms|eta|elapsed|summary)$|Seconds$|Ms$|[a-z]At$|^resumedFrom/;
 
 export interface OutputDigest {
   hash: string;

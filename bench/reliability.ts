@@ -136,11 +136,19 @@ function stableResult(v: unknown, project: string): string {
   return withoutTimes(v).replaceAll(project, '<project>');
 }
 
+function resultKeysDiffering(a: string, b: string): string[] {
+  const x = JSON.parse(a) as Record<string, unknown>;
+  const y = JSON.parse(b) as Record<string, unknown>;
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    .filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]))
+    .map((k) => `${k} (${JSON.stringify(x[k])} vs ${JSON.stringify(y[k])})`);
+}
+
 interface Stage {
   /** the project before this kind's job (a folder to copy) */
   before: string;
   /** the same project after an uninterrupted job */
-  reference: { digest: OutputDigest; result: string; seconds: number };
+  reference: { digest: OutputDigest; result: string; seconds: number; jobSeconds: number };
 }
 
 async function prepareStages(
@@ -159,9 +167,12 @@ async function prepareStages(
     const code = await runCli(cliArgs(kind, work));
     if (code !== 0) throw new Error(`the uninterrupted ${kind} run failed (exit ${String(code)})`);
     const p = openProject(work);
-    const row = p.db.prepare('SELECT result_json FROM jobs ORDER BY id DESC LIMIT 1').get() as {
-      result_json: string;
-    };
+    const row = p.db
+      .prepare(
+        `SELECT result_json, (julianday(finished_at) - julianday(started_at)) * 86400 AS job_seconds
+         FROM jobs ORDER BY id DESC LIMIT 1`,
+      )
+      .get() as { result_json: string; job_seconds: number };
     p.close();
     const seconds = (performance.now() - t0) / 1000;
     stages[kind] = {
@@ -170,6 +181,7 @@ async function prepareStages(
         digest: await outputDigest(work),
         result: stableResult(JSON.parse(row.result_json), work),
         seconds,
+        jobSeconds: row.job_seconds,
       },
     };
     note(`[reliability]   ${kind}: ${seconds.toFixed(1)} s`);
@@ -201,14 +213,15 @@ async function drill(kind: Kind, seed: number, stage: Stage, root: string): Prom
   let exitedEarly = false;
   void exited.then(() => (exitedEarly = true));
   let killedAt: number | null = null;
-  // the kill point: the seeded fraction of progress, or of the uninterrupted run's time for jobs
-  // whose progress moves in big steps (an export reports 20 % and then 100 %)
+  // the kill point: the seeded fraction of progress, or of the uninterrupted job's running time
+  // for jobs whose progress moves in big steps (an export reports 20 % and then 100 %; features
+  // stay at 0 while they find the tissue)
   let runningSince: number | null = null;
   for (let i = 0; i < 200_000 && !exitedEarly; i++) {
     const j = lastJob(project);
     if (j && j.id > before && j.state === 'running') runningSince ??= performance.now();
     const late =
-      runningSince !== null && performance.now() - runningSince >= target * stage.reference.seconds * 700;
+      runningSince !== null && performance.now() - runningSince >= target * stage.reference.jobSeconds * 1000;
     if (j && j.id > before && j.state === 'running' && (j.fraction >= target || late)) {
       child.kill('SIGKILL');
       killedAt = j.fraction;
@@ -246,12 +259,15 @@ async function drill(kind: Kind, seed: number, stage: Stage, root: string): Prom
       result.resumedState = row.state;
       const out = await outputDigest(project);
       const differing = differingFiles(out, stage.reference.digest);
-      const sameResult = stableResult(row.result, project) === stage.reference.result;
+      const resumedResult = stableResult(row.result, project);
+      const sameResult = resumedResult === stage.reference.result;
       result.identical = differing.length === 0 && sameResult;
       if (!result.identical)
         result.note =
           `differs from the uninterrupted run: ${differing.slice(0, 5).join(', ')}` +
-          (sameResult ? '' : `${differing.length ? '; ' : ''}the job's result JSON`);
+          (sameResult
+            ? ''
+            : `${differing.length ? '; ' : ''}the job's result JSON in ${resultKeysDiffering(resumedResult, stage.reference.result).join(', ')}`);
     }
   } finally {
     p.close();
@@ -306,96 +322,182 @@ async function corpus(
   };
 }
 
-async function load(stage: Stage, root: string, seconds: number): Promise<Record<string, unknown>> {
+type Api = (method: string, body: unknown) => Promise<{ ok: boolean; value?: unknown; error?: unknown }>;
+
+/** Waits until no job is queued or running (the service's runner is private to it). */
+async function whenIdle(api: Api): Promise<void> {
+  for (;;) {
+    const jobs = (await api('jobs.list', {})).value as { state: string; error?: unknown }[];
+    if (!jobs.some((j) => j.state === 'running' || j.state === 'queued')) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0;
+}
+
+/**
+ * Browser mode under load: the full MOB1 (1905² slide) imported, with features and a short HISTEX
+ * run made first (not measured); then for `seconds` two heavy jobs at all times (a features
+ * extraction and a HISTEX training, each started again when it ends) while 4 clients send tile
+ * and API requests back to back, the kinds the viewer sends: tiles, a gene's spot values, an SR
+ * gene's raw values and its rendered PNG, the run and job lists. The event-loop delay is the
+ * server's own thread (the server runs in this process; jobs run in worker threads of it); RSS is
+ * the whole process, workers included.
+ */
+async function load(
+  root: string,
+  seconds: number,
+  note: (s: string) => void,
+  setupCache?: string,
+): Promise<Record<string, unknown>> {
   const project = join(root, 'load-project');
-  cpSync(stage.before, project, { recursive: true });
+  // --load-setup DIR: the prepared project is kept there and reused (the setup takes minutes)
+  const cached = setupCache !== undefined && existsSync(join(setupCache, 'project.sqlite'));
+  if (cached) cpSync(setupCache, project, { recursive: true });
+  else createProject(project).close();
   process.env.STSR_HOME = join(root, 'home');
   const service = new AppService({ transport: 'http', maxHeavyJobs: 2 });
   await service.openProjectDir(project, false);
-  const staticDir = join(repoRoot, 'renderer', 'dist');
   const fallback = join(root, 'static');
   mkdirSync(fallback, { recursive: true });
+  const staticDir = join(repoRoot, 'renderer', 'dist');
   const server = await startBridgeServer({
     service,
     staticDir: existsSync(join(staticDir, 'index.html')) ? staticDir : fallback,
   });
   const base = `http://127.0.0.1:${server.port}`;
   const headers = { 'x-stsr-token': server.token, 'content-type': 'application/json' };
-  const api = async (method: string, body: unknown) => {
+  const api: Api = async (method, body) => {
     const r = await fetch(`${base}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
     return (await r.json()) as { ok: boolean; value?: unknown };
   };
+  if (!cached) {
+    note('[reliability] load: setting up MOB1 (import, features, a short HISTEX run)');
+    await api('samples.import', { path: sharedData('mob', 'MOB1') });
+    await whenIdle(api);
+    const id = ((await api('samples.list', {})).value as { id: number }[])[0]!.id;
+    await api('features.run', { sampleId: id });
+    await whenIdle(api);
+    await api('runs.start', { sampleId: id, method: 'histex', epochs: 2, genes: 20, seed: 1 });
+    await whenIdle(api);
+    if (setupCache !== undefined) cpSync(project, setupCache, { recursive: true });
+  }
+  const sampleId = ((await api('samples.list', {})).value as { id: number }[])[0]!.id;
+  const runs = (await api('runs.list', { sampleId })).value as { id: number; genes: { index: number }[] }[];
+  const run = runs[0];
+  if (!run) throw new Error('the load setup made no HISTEX run');
+  const srGenes = run.genes.map((g) => g.index);
   const tiles: string[] = [];
-  const pyr = join(project, 'pyramids');
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory() && !e.name.startsWith('.')) walk(p);
-      else if (/\.(jpeg|png|dzi)$/.test(e.name)) tiles.push(relative(project, p));
+      else if (/\.(jpeg|jpg|png|dzi)$/.test(e.name)) tiles.push(relative(project, p));
     }
   };
-  walk(pyr);
-  const samples = (await api('samples.list', {})).value as { id: number }[];
-  const sampleId = samples[0]!.id;
-  const heavy = () => {
-    void api('features.run', { sampleId });
-    void api('runs.start', { sampleId, method: 'histex', epochs: 20, genes: 50, seed: 2 });
-  };
-  heavy();
-  const h = monitorEventLoopDelay({ resolution: 10 });
+  walk(join(project, 'pyramids'));
+
+  note(`[reliability] load: ${seconds} s of two heavy jobs and requests (${tiles.length} tiles)`);
+  const loadBefore = loadavg()[0]!;
+  const kinds = ['tile', 'expression', 'tile', 'srValues', 'tile', 'srGene', 'runs', 'jobs'] as const;
+  const latency = new Map<string, number[]>(kinds.map((k) => [k, []]));
+  let failures = 0;
+  let heavyStarted = 0;
+  let heavyDone = 0;
+  const heavySeen: number[] = [];
+  const counted = new Set<number>();
+  const h = monitorEventLoopDelay({ resolution: 1 });
   const rss = trackPeakRss(100);
   h.enable();
   const end = Date.now() + seconds * 1000;
-  let requests = 0;
-  let failures = 0;
-  let jobsStarted = 2;
+  // two heavy jobs at all times: one features extraction, one HISTEX training
+  const controller = async () => {
+    while (Date.now() < end) {
+      const jobs = (await api('jobs.list', {})).value as { id: number; kind: string; state: string }[];
+      const live = jobs.filter((j) => j.state === 'running' || j.state === 'queued');
+      for (const j of jobs)
+        if (j.state === 'done' && !counted.has(j.id) && heavyStarted > 0 && j.kind !== 'sample.import') {
+          counted.add(j.id);
+          heavyDone++;
+        }
+      heavySeen.push(jobs.filter((j) => j.state === 'running').length);
+      if (!live.some((j) => j.kind === 'features.extract')) {
+        await api('features.run', { sampleId });
+        heavyStarted++;
+      }
+      if (!live.some((j) => j.kind === 'sr' || j.kind.startsWith('sr'))) {
+        await api('runs.start', { sampleId, method: 'histex', epochs: 20, genes: 50, seed: 2 });
+        heavyStarted++;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  // jobs done before the measurement are not counted
+  for (const j of (await api('jobs.list', {})).value as { id: number }[]) counted.add(j.id);
   const client = async (k: number) => {
     let i = k;
     while (Date.now() < end) {
+      const kind = kinds[i % kinds.length]!;
+      const gene = srGenes[i % srGenes.length]!;
+      const t0 = performance.now();
       try {
-        if (i % 3 === 0) {
-          const r = await api('samples.expression', { sampleId, gene: i % 20 });
-          if (!r.ok) failures++;
-        } else if (i % 3 === 1) {
-          const r = await fetch(`${base}/files/${tiles[i % tiles.length]!}`, { headers });
+        let ok: boolean;
+        if (kind === 'tile') {
+          const r = await fetch(`${base}/files/${tiles[(i * 7) % tiles.length]!}`, { headers });
           await r.arrayBuffer();
-          if (r.status !== 200) failures++;
-        } else {
-          const r = await api('jobs.list', {});
-          if (!r.ok) failures++;
-          const running = (r.value as { state: string }[]).filter(
-            (j) => j.state === 'running' || j.state === 'queued',
-          );
-          if (running.length < 2) {
-            heavy();
-            jobsStarted += 2;
-          }
-        }
+          ok = r.status === 200;
+        } else if (kind === 'expression')
+          ok = (await api('samples.expression', { sampleId, gene: i % 1000 })).ok;
+        else if (kind === 'srValues') ok = (await api('layers.srValues', { runId: run.id, gene })).ok;
+        else if (kind === 'srGene') ok = (await api('layers.srGene', { runId: run.id, gene })).ok;
+        else if (kind === 'runs') ok = (await api('runs.list', { sampleId })).ok;
+        else ok = (await api('jobs.list', {})).ok;
+        if (!ok) failures++;
       } catch {
         failures++;
       }
-      requests++;
-      i += 4;
+      latency.get(kind)!.push(performance.now() - t0);
+      i += 1;
     }
   };
-  await Promise.all([0, 1, 2, 3].map(client));
+  await Promise.all([controller(), ...[0, 1, 2, 3].map((k) => client(k * 2))]);
   h.disable();
   const peak = rss.stop();
+  const loadAfter = loadavg()[0]!;
   await server.close();
   await service.closeProject();
+  const all = [...latency.values()].flat().sort((a, b) => a - b);
+  const requests = all.length;
   return {
     seconds,
-    heavyJobsAtOnce: 2,
-    heavyJobsStarted: jobsStarted,
+    sample: 'mob/MOB1 (1905² px, 379 spots)',
+    heavyJobs: 'features extraction + HISTEX training (20 epochs, 50 genes), each restarted when it ends',
+    heavyJobsRunningMean: Number(
+      (heavySeen.reduce((a, b) => a + b, 0) / Math.max(1, heavySeen.length)).toFixed(2),
+    ),
+    heavyJobsStarted: heavyStarted,
+    heavyJobsFinished: heavyDone,
     requests,
     requestsPerSecond: Number((requests / seconds).toFixed(1)),
     failedRequests: failures,
+    requestMs: Object.fromEntries(
+      [...latency].map(([k, v]) => {
+        const s = [...v].sort((a, b) => a - b);
+        return [
+          k,
+          { n: s.length, p50: Math.round(percentile(s, 0.5)), p99: Math.round(percentile(s, 0.99)) },
+        ];
+      }),
+    ),
     eventLoopDelayMs: {
       p50: Number((h.percentile(50) / 1e6).toFixed(1)),
       p99: Number((h.percentile(99) / 1e6).toFixed(1)),
       max: Number((h.max / 1e6).toFixed(1)),
     },
     peakRssMiB: Math.round(peak / 2 ** 20),
+    loadAverage1m: { before: Number(loadBefore.toFixed(1)), after: Number(loadAfter.toFixed(1)) },
   };
 }
 
@@ -423,13 +525,12 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
       KINDS.includes(k as Kind),
     );
     const needLoad = !args.includes('--skip-load');
-    const last = KINDS.filter((k) => kinds.includes(k) || (needLoad && k === 'features')).pop() ?? 'import';
-    const stages = await prepareStages(root, note, last);
-    if (!args.includes('--skip-load')) {
-      note(`[reliability] load for ${loadSeconds} s`);
-      out.load = await load(stages.features, root, loadSeconds);
+    if (needLoad) {
+      out.load = await load(root, loadSeconds, note, argValue(args, '--load-setup'));
       progress({ load: out.load });
     }
+    const last = KINDS.filter((k) => kinds.includes(k)).pop();
+    const stages = last ? await prepareStages(root, note, last) : ({} as Record<Kind, Stage>);
     const drills: DrillResult[] = [];
     const scale = drillsTotal / 20;
     for (let seed = 1; seed <= Math.max(...Object.values(DRILLS)); seed++) {
