@@ -1,4 +1,4 @@
 /** Raster layers drawn over the slide: feature PCA and SR gene maps, one pixel per superpixel. */
 export { gridPng, maskedQuantile, scalarColour, type GridPlacement } from './raster';
 export { featuresPcaPng } from './features-pca';
-export { cropValues, type ValueGrid } from './sr-values';
+export { cropValues, srValueLabel, type ValueGrid } from './sr-values';
