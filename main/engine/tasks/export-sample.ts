@@ -59,6 +59,18 @@ export interface ExportSampleResult {
   nObs: number;
   nVars: number;
   format: ExportFormat;
+  /** figures: each key as drawn (top layer first), so a caller can check it against the screen */
+  figure?: { keys: FigureKeyInfo[] };
+}
+
+export interface FigureKeyInfo {
+  label: string;
+  /** colour bars: the range drawn, and where (output px) */
+  range?: [number, number];
+  colormap?: string;
+  box?: { x: number; y: number; w: number; h: number };
+  /** legends: the categories in order */
+  categories?: string[];
 }
 
 function domainColumn(project: Project, c: ClusteringRow): CategoricalColumn {
@@ -252,9 +264,20 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
         };
         if (req.layers.length === 0 && !req.region)
           throw badInput('A figure needs --gene G or a clustering (--clustering ID).');
-        await writeFigure(figureSpec(project, p.sampleId, sample, req), p.out);
-        nVars = req.layers.length;
-        break;
+        const spec = figureSpec(project, p.sampleId, sample, req);
+        const { layout } = await writeFigure(spec, p.out);
+        ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });
+        return {
+          ...resultFor(project, p, nObs, req.layers.length),
+          figure: {
+            keys: layout.keys.map((k): FigureKeyInfo => {
+              if (k.kind === 'colorbar')
+                return { label: k.label, range: [k.vmin, k.vmax], colormap: k.colormap, box: k.box };
+              const c = spec.layers[k.layer]!.color;
+              return { label: k.label ?? '', categories: c.kind === 'categorical' ? c.categories : [] };
+            }),
+          },
+        };
       }
     }
     ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });

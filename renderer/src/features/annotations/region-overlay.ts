@@ -226,6 +226,15 @@ export class RegionOverlay {
         `<path d="${d}" fill="${r.color}" fill-opacity="${r.selected ? 0.3 : 0.15}" fill-rule="evenodd" ` +
           `stroke="${r.color}" stroke-width="${r.selected ? 3 : 2}" data-region="${r.id}"/>`,
       );
+      // the label above the region's top edge, haloed so it reads over the slide and the layers
+      const pts = (r.rings[0] ?? []).map((p) => this.toScreen(p));
+      if (pts.length && r.name) {
+        const top = pts.reduce((a, b) => (b[1] < a[1] ? b : a));
+        parts.push(
+          `<text x="${top[0].toFixed(1)}" y="${(top[1] - 6).toFixed(1)}" text-anchor="middle" font-size="14" font-weight="bold" ` +
+            `fill="${r.color}" stroke="#fff" stroke-width="3" paint-order="stroke" data-region-label="${r.id}">${escapeXml(r.name)}</text>`,
+        );
+      }
     }
     if (this.draft.length) {
       const pts =
@@ -267,4 +276,8 @@ export function ringsContain(rings: Pt[][], p: Pt): boolean {
   let n = 0;
   for (const r of rings) if (inRing(r, p[0], p[1])) n++;
   return n % 2 === 1;
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
