@@ -48,7 +48,7 @@ ${METHODS_HELP}${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/
       --clustering ID          add that clustering's domains as a categorical column
       --run ID                 export SR run ID (h5ad or csv): superpixels (X = SR counts, obsm X_latent)
                                or a generated spot set (X = log1p CP10k, obs.generated)
-  figure SAMPLE --out F.png|svg  publication figure: spots over the slide with colour bar or
+  figure SAMPLE --out F.png|svg|pdf  publication figure: spots over the slide with colour bar or
                                legend, scale bar and title
       --gene G | --clustering ID   what colours the spots
       --width W --height H --title T

@@ -28,7 +28,6 @@ export const METHOD_NAMES = [
   'methods.list',
   'runs.start',
   'runs.list',
-  'layers.srGene',
   'layers.spotSet',
   'layers.srValues',
   'samples.spotInfo',

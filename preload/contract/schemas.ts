@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COLORMAP_NAMES, type ColormapName } from './colormaps';
 
 /**
  * Input and output shapes of every method. Inputs are validated by zod in main on every transport;
@@ -81,6 +82,8 @@ export const ClusteringInfo = z.object({
   id: z.number().int(),
   sampleId: z.number().int(),
   k: z.number().int(),
+  /** the SR run whose superpixels it labels; null = the measured spots */
+  runId: z.number().int().nullable(),
   level: z.string(),
   sizes: z.array(z.number().int()),
   domains: z.array(Domain),
@@ -307,6 +310,72 @@ export const RegionStats = z.object({
 });
 export type RegionStats = z.infer<typeof RegionStats>;
 
+const Opacity = z.number().min(0).max(1);
+const Colormap = z.enum(COLORMAP_NAMES as [ColormapName, ...ColormapName[]]);
+/** the colour range as on screen (the figure's colour bar shows exactly this) */
+const ColourRange = z.tuple([z.number().finite(), z.number().finite()]);
+
+/** One layer of an exported figure, as the viewer shows it (bottom to top in `layers`). */
+export const FigureLayerRequest = z.discriminatedUnion('kind', [
+  /** observed spots, coloured by a gene's log1p CP10k (plain without a gene) */
+  z
+    .object({
+      kind: z.literal('spots'),
+      gene: z.string().min(1).max(100).optional(),
+      colormap: Colormap.optional(),
+      range: ColourRange.optional(),
+      opacity: Opacity.optional(),
+    })
+    .strict(),
+  /** one gene's SR map of a superpixel run */
+  z
+    .object({
+      kind: z.literal('sr'),
+      runId: id,
+      gene: z.string().min(1).max(100),
+      colormap: Colormap.optional(),
+      range: ColourRange.optional(),
+      opacity: Opacity.optional(),
+    })
+    .strict(),
+  /** a clustering's domains (spots or superpixels), in the domains' own colours */
+  z.object({ kind: z.literal('domains'), clusteringId: id, opacity: Opacity.optional() }).strict(),
+  /** the pathologist labels imported with the sample */
+  z.object({ kind: z.literal('labels'), opacity: Opacity.optional() }).strict(),
+]);
+export type FigureLayerRequest = z.infer<typeof FigureLayerRequest>;
+
+/** A figure of the current view or of a drawn region, at a chosen size and resolution. */
+export const FigureRequest = z
+  .object({
+    /** output pixels */
+    width: z.number().int().min(100).max(20000),
+    height: z.number().int().min(100).max(20000),
+    /** pixels per inch: PNG pHYs, the SVG's and PDF's physical size */
+    dpi: z.number().int().min(36).max(2400).optional(),
+    title: z.string().max(200).optional(),
+    /** full-res px rectangle (the view on screen), or a drawn region (its box, outline drawn) */
+    region: z
+      .discriminatedUnion('kind', [
+        z
+          .object({
+            kind: z.literal('view'),
+            x: z.number().finite(),
+            y: z.number().finite(),
+            width: z.number().positive().finite(),
+            height: z.number().positive().finite(),
+          })
+          .strict(),
+        z.object({ kind: z.literal('annotation'), annotationId: id }).strict(),
+      ])
+      .optional(),
+    /** 0 hides the slide */
+    slideOpacity: Opacity.optional(),
+    layers: z.array(FigureLayerRequest).max(8),
+  })
+  .strict();
+export type FigureRequest = z.infer<typeof FigureRequest>;
+
 export const Inputs = {
   'app.info': z.object({}).strict(),
   'project.create': z
@@ -362,11 +431,15 @@ export const Inputs = {
   'exports.run': z
     .object({
       sampleId: id,
-      format: z.enum(['h5ad', 'csv', 'geojson', 'png', 'svg']),
+      format: z.enum(['h5ad', 'csv', 'geojson', 'png', 'svg', 'pdf']),
       clusteringId: id.optional(),
+      /** several clusterings as obs columns (spot h5ad/csv/geojson: spot clusterings; with runId: that run's) */
+      clusteringIds: z.array(id).max(20).optional(),
       /** export an SR run's superpixels (h5ad, csv) */
       runId: id.optional(),
       gene: z.string().min(1).max(100).optional(),
+      /** png/svg/pdf: the figure as on screen; without it, spots coloured by `gene` or the clustering */
+      figure: FigureRequest.optional(),
     })
     .strict(),
   /** extractor: an id from features.extractors (weights-free); ONNX files go through the CLI */
@@ -405,7 +478,6 @@ export const Inputs = {
     })
     .strict(),
   'runs.list': z.object({ sampleId: id }).strict(),
-  'layers.srGene': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
   'layers.spotSet': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
   /** one gene's SR map as raw values (the viewer colours it); `symbol` guards the gene index */
   'layers.srValues': z
@@ -492,7 +564,6 @@ export const Outputs = {
   'methods.list': z.array(MethodInfo),
   'runs.start': z.object({ jobId: z.number().int() }),
   'runs.list': z.array(RunInfo),
-  'layers.srGene': RasterLayer,
   'layers.srValues': ValueLayer,
   'samples.spotInfo': z.object({
     totals: z.array(z.number()),

@@ -29,8 +29,16 @@ test('domains on HER2ST B1: cluster, see ARI, rename, merge and undo, markers ch
   await expect(panel.getByLabel('Name of domain 1')).toHaveValue('Stroma');
   await page.screenshot({ path: 'test-results/screenshots/b1-domains.png' });
 
-  await page.getByLabel('Export format').selectOption('h5ad');
-  await page.getByRole('button', { name: 'Export' }).click();
+  // Save as… → AnnData with this clustering's domains as an obs column
+  await page.getByRole('button', { name: 'Save as…' }).click();
+  const dialog = page.getByRole('form', { name: 'Export' });
+  await dialog.getByLabel('Export format').selectOption('h5ad');
+  await dialog
+    .getByLabel(/Include clustering #\d+/)
+    .first()
+    .check();
+  await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+  await expect(dialog).toHaveCount(0);
   await page.keyboard.press('j');
   const link = page.getByRole('link', { name: /Download B1-.*\.h5ad/ });
   await expect(link).toBeVisible({ timeout: 60_000 });

@@ -77,7 +77,6 @@ export const BAD_INPUTS: Record<MethodName, unknown[]> = {
   ],
   'runs.list': [{}],
   'layers.spotSet': [{ runId: 1 }, { runId: 'a', gene: 1 }],
-  'layers.srGene': [{ runId: 1 }, { runId: 1, gene: 'ERBB2' }],
   'jobs.list': [{ all: true }, 0],
   'jobs.cancel': [{}, { jobId: 'x' }, { jobId: -1 }, { jobId: 1.5 }],
   'jobs.resume': [{}, { jobId: null }, { jobId: 0 }],

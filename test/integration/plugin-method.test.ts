@@ -115,8 +115,14 @@ describe('an SR method from a plugin file', () => {
         label: 'Coarse × constant (test plugin)',
         output: 'superpixels',
       });
-      const genes = runs.ok ? (runs.value as { id: number; genes: { index: number }[] }[])[0]!.genes : [];
-      const layer = await service.dispatch('layers.srGene', { runId, gene: genes[0]!.index });
+      const genes = runs.ok
+        ? (runs.value as { id: number; genes: { index: number; symbol: string }[] }[])[0]!.genes
+        : [];
+      const layer = await service.dispatch('layers.srValues', {
+        runId,
+        gene: genes[0]!.index,
+        symbol: genes[0]!.symbol,
+      });
       expect(layer.ok, JSON.stringify(layer)).toBe(true);
       if (layer.ok) expect((layer.value as { label: string }).label).toMatch(/Coarse × constant/);
     } finally {

@@ -36,7 +36,7 @@ export async function exportCommand(
 ): Promise<void> {
   if (!opts.out) throw new UsageError('--out FILE is required.');
   const format = (opts.format ?? extname(opts.out).slice(1).toLowerCase()) as ExportFormat;
-  const allowed = figure ? ['png', 'svg'] : FORMATS;
+  const allowed = figure ? ['png', 'svg', 'pdf'] : FORMATS;
   if (!allowed.includes(format)) {
     throw new UsageError(
       `Unknown format "${format}": use ${allowed.join(', ')} (--format or the --out file's ending).`,

@@ -1,18 +1,22 @@
 /**
- * Publication figures at a chosen output size, independent of any viewport: the slide (cropped to
- * the data), spots or an SR raster coloured by a gene (viridis + colour bar) or by categorical
- * domains (legend), a scale bar in µm and a title.
+ * Publication figures at a chosen output size and resolution, independent of any viewport: the
+ * slide (cropped to the data, a view or a drawn region), any stack of layers over it — spots or
+ * superpixel rasters, coloured by a value (a shared colour map over a given range, with a colour
+ * bar) or by categories (legend) — a drawn region's outline, a scale bar in µm and a title.
  *
- * SVG is built by hand (slide and raster embedded as base64 PNGs at the drawn size); the PNG is the
- * same SVG overlay composited by sharp (librsvg) over the resized slide, so both look alike.
+ * SVG is built by hand (slide and rasters embedded as base64 PNGs at the drawn size); the PNG is
+ * the same SVG overlay composited by sharp (librsvg) over the resized slide, so both look alike;
+ * the PDF is one page holding that PNG at the chosen DPI (raster, not vectors).
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { extname } from 'node:path';
+import { COLORMAP_STOPS, colorAt, type ColormapName } from '../../../preload/contract/colormaps';
 import type { ImageRef, Sample } from '../io/sample';
 import { writeFileAtomic } from '../store/atomic-file';
-import { DEFAULT_PALETTE, VIRIDIS_STOPS, hex, parseHex, viridis } from './colormap';
+import { DEFAULT_PALETTE, hex, parseHex } from './colormap';
 import { geneColumns } from './csv';
 import { logNormalize } from '../analysis/normalise';
+import { pdfOfPng } from './pdf';
 import { gridOf, type LabelGrid, type SrExportInput } from './sr-input';
 
 export interface SpotsLayer {
@@ -33,8 +37,25 @@ export interface RasterLayer {
 }
 
 export type FigureColor =
-  | { kind: 'continuous'; label: string; vmin?: number; vmax?: number }
-  | { kind: 'categorical'; label?: string; categories: string[]; colors?: string[] };
+  | {
+      kind: 'continuous';
+      label: string;
+      /** default viridis */
+      colormap?: ColormapName;
+      /** default: the values' min and max */
+      vmin?: number;
+      vmax?: number;
+    }
+  | { kind: 'categorical'; label?: string; categories: string[]; colors?: string[] }
+  /** one colour, no key (plain spots) */
+  | { kind: 'plain'; color: string };
+
+/** One drawn layer: geometry, how it is coloured, and its opacity (default 0.9). */
+export interface FigureLayer {
+  layer: SpotsLayer | RasterLayer;
+  color: FigureColor;
+  opacity?: number;
+}
 
 export interface FigureSpec {
   width: number;
@@ -42,12 +63,16 @@ export interface FigureSpec {
   title?: string;
   umPerPx: number;
   image?: ImageRef;
+  /** 0 hides the slide (default 1) */
+  slideOpacity?: number;
   /** part of the slide to show, full-res px; default: the data's bounding box plus a margin */
   region?: { x: number; y: number; width: number; height: number };
-  layer: SpotsLayer | RasterLayer;
-  color: FigureColor;
-  /** layer opacity (default 0.9) */
-  opacity?: number;
+  /** bottom to top */
+  layers: FigureLayer[];
+  /** a drawn region's rings (full-res px), stroked in its colour */
+  outline?: { rings: [number, number][][]; color: string };
+  /** pixels per inch (default 300): PNG pHYs, the SVG's and PDF's physical size */
+  dpi?: number;
 }
 
 export interface Box {
@@ -57,46 +82,59 @@ export interface Box {
   h: number;
 }
 
+/** The key of one layer in the panel right of the plot: a colour bar or a legend. */
+export type FigureKey =
+  | {
+      kind: 'colorbar';
+      layer: number;
+      label: string;
+      box: Box;
+      vmin: number;
+      vmax: number;
+      colormap: ColormapName;
+    }
+  | { kind: 'legend'; layer: number; label?: string; titleY: number; swatches: Box[]; fontSize: number };
+
 export interface FigureLayout {
   width: number;
   height: number;
   fontSize: number;
-  title?: Box;
+  title?: Box & { fontSize: number };
   /** where the slide region is drawn */
   plot: Box;
   /** output px per full-res px */
   scale: number;
   region: { x: number; y: number; width: number; height: number };
-  colorbar?: Box;
-  /** one swatch per category */
-  legend?: Box[];
+  /** top layer's key first */
+  keys: FigureKey[];
   scalebar: Box & { um: number };
-  vmin: number;
-  vmax: number;
 }
 
-function dataBounds(layer: SpotsLayer | RasterLayer): { x0: number; y0: number; x1: number; y1: number } {
-  if (layer.kind === 'raster') {
-    const g = layer.grid;
-    return {
-      x0: g.originX,
-      y0: g.originY,
-      x1: g.originX + g.width * g.sizePx,
-      y1: g.originY + g.height * g.sizePx,
-    };
-  }
+function dataBounds(layers: FigureLayer[]): { x0: number; y0: number; x1: number; y1: number } {
   let x0 = Infinity;
   let y0 = Infinity;
   let x1 = -Infinity;
   let y1 = -Infinity;
-  for (let i = 0; i < layer.x.length; i++) {
-    x0 = Math.min(x0, layer.x[i]!);
-    x1 = Math.max(x1, layer.x[i]!);
-    y0 = Math.min(y0, layer.y[i]!);
-    y1 = Math.max(y1, layer.y[i]!);
+  for (const { layer } of layers) {
+    if (layer.kind === 'raster') {
+      const g = layer.grid;
+      if (g.height === 0 || g.width === 0) continue;
+      x0 = Math.min(x0, g.originX);
+      y0 = Math.min(y0, g.originY);
+      x1 = Math.max(x1, g.originX + g.width * g.sizePx);
+      y1 = Math.max(y1, g.originY + g.height * g.sizePx);
+      continue;
+    }
+    const r = layer.diameterPx / 2;
+    for (let i = 0; i < layer.x.length; i++) {
+      x0 = Math.min(x0, layer.x[i]! - r);
+      x1 = Math.max(x1, layer.x[i]! + r);
+      y0 = Math.min(y0, layer.y[i]! - r);
+      y1 = Math.max(y1, layer.y[i]! + r);
+    }
   }
-  const r = layer.diameterPx / 2;
-  return { x0: x0 - r, y0: y0 - r, x1: x1 + r, y1: y1 + r };
+  if (!(x1 > x0 && y1 > y0)) throw new Error('the figure has nothing to draw: no layer has data');
+  return { x0, y0, x1, y1 };
 }
 
 function range(values: ArrayLike<number>): [number, number] {
@@ -118,6 +156,14 @@ export function niceLength(target: number): number {
   return p;
 }
 
+/** Average advance of DejaVu Sans (bold) per em: enough to keep a line inside its box. */
+const EM_PER_CHAR = 0.64;
+
+/** The font size at which `text` fits `width` px, at most `max`. */
+export function fitFont(text: string, width: number, max: number): number {
+  return Math.max(6, Math.min(max, Math.floor(width / Math.max(1, text.length * EM_PER_CHAR))));
+}
+
 export function figureLayout(spec: FigureSpec): FigureLayout {
   const W = Math.round(spec.width);
   const H = Math.round(spec.height);
@@ -125,16 +171,20 @@ export function figureLayout(spec: FigureSpec): FigureLayout {
     throw new Error(`figure size ${W}×${H} is out of range`);
   const fontSize = Math.max(10, Math.round(Math.min(W, H) * 0.025));
   const pad = Math.round(fontSize * 1.2);
-  const titleH = spec.title ? Math.round(fontSize * 2.2) : 0;
+  const titleFont = spec.title ? fitFont(spec.title, W - 2 * pad, Math.round(fontSize * 1.3)) : 0;
+  const titleH = spec.title ? Math.round(Math.max(titleFont, fontSize) * 2.2) : 0;
   const panelW = Math.max(Math.round(W * 0.2), fontSize * 8);
-  const b = dataBounds(spec.layer);
-  const margin = 0.03 * Math.max(b.x1 - b.x0, b.y1 - b.y0);
-  const region = spec.region ?? {
-    x: b.x0 - margin,
-    y: b.y0 - margin,
-    width: b.x1 - b.x0 + 2 * margin,
-    height: b.y1 - b.y0 + 2 * margin,
-  };
+  let region = spec.region;
+  if (!region) {
+    const b = dataBounds(spec.layers);
+    const margin = 0.03 * Math.max(b.x1 - b.x0, b.y1 - b.y0);
+    region = {
+      x: b.x0 - margin,
+      y: b.y0 - margin,
+      width: b.x1 - b.x0 + 2 * margin,
+      height: b.y1 - b.y0 + 2 * margin,
+    };
+  }
   const avail = { x: pad, y: titleH + pad, w: W - panelW - 2 * pad, h: H - titleH - 2 * pad };
   if (avail.w < 20 || avail.h < 20) throw new Error('figure too small for its title and legend');
   const scale = Math.min(avail.w / region.width, avail.h / region.height);
@@ -146,13 +196,19 @@ export function figureLayout(spec: FigureSpec): FigureLayout {
     w: pw,
     h: ph,
   };
-  const panelX = W - panelW;
-  const [vmin0, vmax0] = spec.color.kind === 'continuous' ? range(spec.layer.values) : [0, 1];
-  const vmin = spec.color.kind === 'continuous' ? (spec.color.vmin ?? vmin0) : 0;
-  const vmax = spec.color.kind === 'continuous' ? (spec.color.vmax ?? vmax0) : 1;
   const um = niceLength(((0.25 * pw) / scale) * spec.umPerPx);
   const barW = Math.max(1, Math.round((um / spec.umPerPx) * scale));
   const barH = Math.max(3, Math.round(fontSize * 0.4));
+  const keys = layoutKeys(
+    spec,
+    {
+      x: W - panelW + fontSize,
+      y: avail.y + fontSize * 2,
+      w: panelW - 2 * fontSize,
+      h: H - avail.y - fontSize * 2 - pad,
+    },
+    fontSize,
+  );
   const layout: FigureLayout = {
     width: W,
     height: H,
@@ -160,47 +216,93 @@ export function figureLayout(spec: FigureSpec): FigureLayout {
     plot,
     scale,
     region,
+    keys,
     scalebar: { x: plot.x + pad * 0.5, y: plot.y + plot.h - pad * 0.5 - barH, w: barW, h: barH, um },
-    vmin,
-    vmax,
   };
-  if (spec.title) layout.title = { x: 0, y: 0, w: W, h: titleH };
-  const top = plot.y + fontSize * 2;
-  if (spec.color.kind === 'continuous') {
-    layout.colorbar = {
-      x: panelX + fontSize,
-      y: top,
-      w: Math.round(fontSize * 1.2),
-      h: Math.round(Math.min(plot.h * 0.6, H - top - pad)),
-    };
-  } else {
-    const step = Math.round(fontSize * 1.6);
-    const sw = Math.round(fontSize * 1.1);
-    layout.legend = spec.color.categories.map((_, i) => ({
-      x: panelX + fontSize,
-      y: top + i * step,
-      w: sw,
-      h: sw,
-    }));
-  }
+  if (spec.title) layout.title = { x: 0, y: 0, w: W, h: titleH, fontSize: titleFont };
   return layout;
+}
+
+/**
+ * The keys stacked down the right panel, top layer first. Colour bars are a fixed share of the
+ * panel; legends take one row per category. When they do not fit, rows and bars shrink together
+ * (down to half size) rather than run off the figure.
+ */
+function layoutKeys(spec: FigureSpec, panel: Box, fontSize: number): FigureKey[] {
+  const order = spec.layers
+    .map((l, i) => ({ l, i }))
+    .reverse()
+    .filter(({ l }) => l.color.kind !== 'plain');
+  const barH = Math.min(fontSize * 10, panel.h * 0.45);
+  const gap = fontSize * 2.6;
+  const need = order.reduce(
+    (s, { l }) =>
+      s + gap + (l.color.kind === 'categorical' ? l.color.categories.length * fontSize * 1.6 : barH),
+    0,
+  );
+  const k = Math.max(0.5, Math.min(1, panel.h / Math.max(1, need)));
+  const fs = Math.max(6, Math.round(fontSize * k));
+  const keys: FigureKey[] = [];
+  let y = panel.y;
+  for (const { l, i } of order) {
+    const c = l.color;
+    if (c.kind === 'continuous') {
+      const [lo, hi] = range(l.layer.values);
+      const h = Math.round(barH * k);
+      keys.push({
+        kind: 'colorbar',
+        layer: i,
+        label: c.label,
+        box: { x: panel.x, y: Math.round(y), w: Math.round(fontSize * 1.2), h },
+        vmin: c.vmin ?? lo,
+        vmax: c.vmax ?? hi,
+        colormap: c.colormap ?? 'viridis',
+      });
+      y += h + gap * k;
+    } else if (c.kind === 'categorical') {
+      const step = Math.round(fs * 1.6);
+      const sw = Math.round(fs * 1.1);
+      keys.push({
+        kind: 'legend',
+        layer: i,
+        ...(c.label ? { label: c.label } : {}),
+        titleY: Math.round(y - fs * 0.8),
+        swatches: c.categories.map((_, j) => ({ x: panel.x, y: Math.round(y + j * step), w: sw, h: sw })),
+        fontSize: fs,
+      });
+      y += c.categories.length * step + gap * k;
+    }
+  }
+  return keys;
 }
 
 function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function fmt(v: number): string {
-  return Math.abs(v) >= 100 || v === Math.round(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(3);
+/** Tick labels as the viewer's colour bar writes them (two decimals), so the two can be compared. */
+export function tickLabel(v: number): string {
+  return v.toFixed(2);
 }
 
 type Rgb = [number, number, number];
 
-function colourFn(spec: FigureSpec, layout: FigureLayout): (v: number) => Rgb | undefined {
-  const c = spec.color;
+function colourFn(l: FigureLayer, key: FigureKey | undefined): (v: number) => Rgb | undefined {
+  const c = l.color;
+  if (c.kind === 'plain') {
+    const rgb = parseHex(c.color);
+    return () => rgb;
+  }
   if (c.kind === 'continuous') {
-    const span = layout.vmax - layout.vmin || 1;
-    return (v) => (Number.isFinite(v) ? viridis((v - layout.vmin) / span) : undefined);
+    const k = key?.kind === 'colorbar' ? key : undefined;
+    const [lo, hi] = k ? [k.vmin, k.vmax] : range(l.layer.values);
+    const span = hi - lo || 1;
+    const map = c.colormap ?? 'viridis';
+    return (v) => {
+      if (!Number.isFinite(v)) return undefined;
+      const [r, g, b] = colorAt(map, (v - lo) / span);
+      return [Math.round(r), Math.round(g), Math.round(b)];
+    };
   }
   const rgb = c.categories.map((_, i) =>
     parseHex(c.colors?.[i] ?? DEFAULT_PALETTE[i % DEFAULT_PALETTE.length]!),
@@ -208,10 +310,13 @@ function colourFn(spec: FigureSpec, layout: FigureLayout): (v: number) => Rgb | 
   return (v) => (v >= 0 && Number.isInteger(v) ? rgb[v] : undefined);
 }
 
-/** The slide region resized to the plot box, as PNG (undefined when there is no image). */
+const keyOf = (L: FigureLayout, i: number) => L.keys.find((k) => k.layer === i);
+
+/** The slide region resized to the plot box, over white at the slide's opacity (PNG; none without an image). */
 async function slidePng(spec: FigureSpec, L: FigureLayout): Promise<Buffer | undefined> {
   const im = spec.image;
-  if (!im) return undefined;
+  const opacity = spec.slideOpacity ?? 1;
+  if (!im || opacity <= 0) return undefined;
   const k = im.scaleToFullRes;
   // region in image px, clipped to the image
   const left = Math.max(0, Math.floor(L.region.x / k));
@@ -223,25 +328,25 @@ async function slidePng(spec: FigureSpec, L: FigureLayout): Promise<Buffer | und
   const oy = Math.round((top * k - L.region.y) * L.scale);
   const w = Math.max(1, Math.min(L.plot.w - Math.max(0, ox), Math.round((right - left) * k * L.scale)));
   const h = Math.max(1, Math.min(L.plot.h - Math.max(0, oy), Math.round((bottom - top) * k * L.scale)));
-  const part = await sharp(im.path, { limitInputPixels: false })
+  let part = sharp(im.path, { limitInputPixels: false })
     .extract({ left, top, width: right - left, height: bottom - top })
     .removeAlpha()
-    .resize(w, h, { fit: 'fill' })
-    .png()
-    .toBuffer();
+    .resize(w, h, { fit: 'fill' });
+  if (opacity < 1) part = part.ensureAlpha(opacity);
   // place it on a white plot-sized canvas so both outputs share one image of the plot box
   return sharp({ create: { width: L.plot.w, height: L.plot.h, channels: 3, background: '#ffffff' } })
-    .composite([{ input: part, left: Math.max(0, ox), top: Math.max(0, oy) }])
+    .composite([{ input: await part.png().toBuffer(), left: Math.max(0, ox), top: Math.max(0, oy) }])
     .png()
     .toBuffer();
 }
 
-/** The SR raster drawn at plot resolution (nearest cell per output pixel), as RGBA PNG. */
-async function rasterPng(spec: FigureSpec, L: FigureLayout, layer: RasterLayer): Promise<Buffer> {
+/** A raster layer drawn at plot resolution (nearest cell per output pixel), as RGBA PNG. */
+async function rasterPng(L: FigureLayout, l: FigureLayer, key: FigureKey | undefined): Promise<Buffer> {
   const { plot, region, scale } = L;
+  const layer = l.layer as RasterLayer;
   const g = layer.grid;
-  const colour = colourFn(spec, L);
-  const alpha = Math.round(255 * (spec.opacity ?? 0.9));
+  const colour = colourFn(l, key);
+  const alpha = Math.round(255 * (l.opacity ?? 0.9));
   const buf = Buffer.alloc(plot.w * plot.h * 4);
   const cellRgb: (Rgb | undefined)[] = new Array(g.height * g.width);
   for (let k = 0; k < g.cellToIndex.length; k++) {
@@ -270,96 +375,153 @@ async function rasterPng(spec: FigureSpec, L: FigureLayout, layer: RasterLayer):
     .toBuffer();
 }
 
-/** Everything drawn as vectors: spots, title, colour bar or legend, scale bar. */
-function overlaySvgParts(spec: FigureSpec, L: FigureLayout): { defs: string; body: string } {
+const FONT = `font-family="DejaVu Sans, Arial, Helvetica, sans-serif"`;
+
+function spotsSvg(L: FigureLayout, l: FigureLayer, key: FigureKey | undefined): string {
+  const layer = l.layer as SpotsLayer;
+  const colour = colourFn(l, key);
+  const r = Math.max(0.5, (layer.diameterPx / 2) * L.scale);
+  const parts = [`<g fill-opacity="${l.opacity ?? 0.9}" stroke="none" clip-path="url(#plot)">`];
+  for (let i = 0; i < layer.x.length; i++) {
+    const rgb = colour(layer.values[i]!);
+    if (!rgb) continue;
+    const cx = L.plot.x + (layer.x[i]! - L.region.x) * L.scale;
+    const cy = L.plot.y + (layer.y[i]! - L.region.y) * L.scale;
+    if (
+      cx < L.plot.x - r ||
+      cy < L.plot.y - r ||
+      cx > L.plot.x + L.plot.w + r ||
+      cy > L.plot.y + L.plot.h + r
+    )
+      continue;
+    parts.push(
+      `<circle cx="${cx.toFixed(2)}" cy="${cy.toFixed(2)}" r="${r.toFixed(2)}" fill="${hex(rgb)}"/>`,
+    );
+  }
+  parts.push('</g>');
+  return parts.join('\n');
+}
+
+function keySvg(
+  spec: FigureSpec,
+  L: FigureLayout,
+  key: FigureKey,
+  n: number,
+): { defs: string; body: string } {
+  const fs = L.fontSize;
   const parts: string[] = [];
   let defs = '';
-  const fs = L.fontSize;
-  const font = `font-family="DejaVu Sans, Arial, Helvetica, sans-serif"`;
-  if (spec.layer.kind === 'spots') {
-    const layer = spec.layer;
-    const colour = colourFn(spec, L);
-    const r = Math.max(0.5, (layer.diameterPx / 2) * L.scale);
-    const op = spec.opacity ?? 0.9;
-    parts.push(`<g fill-opacity="${op}" stroke="none">`);
-    for (let i = 0; i < layer.x.length; i++) {
-      const rgb = colour(layer.values[i]!);
-      if (!rgb) continue;
-      const cx = L.plot.x + (layer.x[i]! - L.region.x) * L.scale;
-      const cy = L.plot.y + (layer.y[i]! - L.region.y) * L.scale;
-      if (
-        cx < L.plot.x - r ||
-        cy < L.plot.y - r ||
-        cx > L.plot.x + L.plot.w + r ||
-        cy > L.plot.y + L.plot.h + r
+  if (key.kind === 'colorbar') {
+    const b = key.box;
+    const stops = COLORMAP_STOPS[key.colormap];
+    // top = vmax, bottom = vmin, with the map's own stops
+    const grad = stops
+      .map(
+        (s, i) =>
+          `<stop offset="${(1 - i / (stops.length - 1)).toFixed(4)}" stop-color="${hex([s[0], s[1], s[2]])}"/>`,
       )
-        continue;
+      .reverse();
+    defs += `<linearGradient id="cbar${n}" x1="0" y1="0" x2="0" y2="1">${grad.join('')}</linearGradient>`;
+    const label = xml(key.label);
+    const lf = fitFont(key.label, L.width - b.x - fs * 0.5, fs);
+    parts.push(
+      `<text x="${b.x}" y="${b.y - fs * 0.8}" font-size="${lf}" ${FONT} fill="#000">${label}</text>`,
+    );
+    parts.push(
+      `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="url(#cbar${n})" stroke="#444" stroke-width="1"/>`,
+    );
+    for (const t of [0, 0.5, 1]) {
+      const y = b.y + b.h * (1 - t);
+      const v = key.vmin + (key.vmax - key.vmin) * t;
+      parts.push(`<line x1="${b.x + b.w}" y1="${y}" x2="${b.x + b.w + fs * 0.4}" y2="${y}" stroke="#000"/>`);
       parts.push(
-        `<circle cx="${cx.toFixed(2)}" cy="${cy.toFixed(2)}" r="${r.toFixed(2)}" fill="${hex(rgb)}"/>`,
+        `<text x="${b.x + b.w + fs * 0.6}" y="${y + fs * 0.35}" font-size="${fs}" ${FONT} fill="#000" data-tick="${t}">${tickLabel(v)}</text>`,
       );
     }
-    parts.push('</g>');
+  } else {
+    const c = spec.layers[key.layer]!.color;
+    if (c.kind !== 'categorical') return { defs, body: '' };
+    const f = key.fontSize;
+    if (key.label && key.swatches[0])
+      parts.push(
+        `<text x="${key.swatches[0].x}" y="${key.titleY}" font-size="${f}" font-weight="bold" ${FONT} fill="#000">${xml(key.label)}</text>`,
+      );
+    key.swatches.forEach((b, i) => {
+      const col = c.colors?.[i] ?? DEFAULT_PALETTE[i % DEFAULT_PALETTE.length]!;
+      parts.push(
+        `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="${col}" stroke="#444" stroke-width="0.5"/>`,
+      );
+      parts.push(
+        `<text x="${b.x + b.w + f * 0.5}" y="${b.y + b.h * 0.85}" font-size="${f}" ${FONT} fill="#000">${xml(c.categories[i]!)}</text>`,
+      );
+    });
+  }
+  return { defs, body: parts.join('\n') };
+}
+
+/** Everything drawn as vectors: spot layers, the region outline, title, keys, scale bar. */
+function overlaySvgParts(spec: FigureSpec, L: FigureLayout, withRasters: Map<number, Buffer> | null) {
+  const parts: string[] = [];
+  let defs = `<clipPath id="plot"><rect x="${L.plot.x}" y="${L.plot.y}" width="${L.plot.w}" height="${L.plot.h}"/></clipPath>`;
+  const fs = L.fontSize;
+  spec.layers.forEach((l, i) => {
+    if (l.layer.kind === 'spots') parts.push(spotsSvg(L, l, keyOf(L, i)));
+    else if (withRasters?.has(i)) parts.push(imageTag(withRasters.get(i)!, L.plot, true));
+  });
+  if (spec.outline) {
+    const d = spec.outline.rings
+      .map(
+        (ring) =>
+          ring
+            .map(
+              ([x, y], j) =>
+                `${j ? 'L' : 'M'}${(L.plot.x + (x - L.region.x) * L.scale).toFixed(1)},${(L.plot.y + (y - L.region.y) * L.scale).toFixed(1)}`,
+            )
+            .join('') + 'Z',
+      )
+      .join('');
+    parts.push(
+      `<path d="${d}" fill="none" stroke="${xml(spec.outline.color)}" stroke-width="${Math.max(1.5, fs * 0.2).toFixed(1)}" fill-rule="evenodd" clip-path="url(#plot)"/>`,
+    );
   }
   parts.push(
     `<rect x="${L.plot.x}" y="${L.plot.y}" width="${L.plot.w}" height="${L.plot.h}" fill="none" stroke="#888" stroke-width="1"/>`,
   );
   if (L.title && spec.title)
     parts.push(
-      `<text x="${L.width / 2}" y="${Math.round(L.title.h * 0.68)}" text-anchor="middle" font-size="${Math.round(fs * 1.3)}" font-weight="bold" ${font} fill="#000">${xml(spec.title)}</text>`,
+      `<text x="${L.width / 2}" y="${Math.round(L.title.h * 0.68)}" text-anchor="middle" font-size="${L.title.fontSize}" font-weight="bold" ${FONT} fill="#000">${xml(spec.title)}</text>`,
     );
-  const c = spec.color;
-  if (L.colorbar && c.kind === 'continuous') {
-    const b = L.colorbar;
-    // gradient from vmax (top) to vmin (bottom), with the same stops as the colour map
-    const stops = VIRIDIS_STOPS.map(
-      (s, i) =>
-        `<stop offset="${(1 - i / (VIRIDIS_STOPS.length - 1)).toFixed(4)}" stop-color="${hex([s[0], s[1], s[2]])}"/>`,
-    ).reverse();
-    defs += `<linearGradient id="cbar" x1="0" y1="0" x2="0" y2="1">${stops.join('')}</linearGradient>`;
-    parts.push(
-      `<text x="${b.x}" y="${b.y - fs * 0.8}" font-size="${fs}" ${font} fill="#000">${xml(c.label)}</text>`,
-    );
-    parts.push(
-      `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="url(#cbar)" stroke="#444" stroke-width="1"/>`,
-    );
-    for (const t of [0, 0.5, 1]) {
-      const y = b.y + b.h * (1 - t);
-      const v = L.vmin + (L.vmax - L.vmin) * t;
-      parts.push(`<line x1="${b.x + b.w}" y1="${y}" x2="${b.x + b.w + fs * 0.4}" y2="${y}" stroke="#000"/>`);
-      parts.push(
-        `<text x="${b.x + b.w + fs * 0.6}" y="${y + fs * 0.35}" font-size="${fs}" ${font} fill="#000">${fmt(v)}</text>`,
-      );
-    }
-  }
-  if (L.legend && c.kind === 'categorical') {
-    if (c.label && L.legend[0])
-      parts.push(
-        `<text x="${L.legend[0].x}" y="${L.legend[0].y - fs * 0.8}" font-size="${fs}" font-weight="bold" ${font} fill="#000">${xml(c.label)}</text>`,
-      );
-    L.legend.forEach((b, i) => {
-      const col = c.colors?.[i] ?? DEFAULT_PALETTE[i % DEFAULT_PALETTE.length]!;
-      parts.push(
-        `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="${col}" stroke="#444" stroke-width="0.5"/>`,
-      );
-      parts.push(
-        `<text x="${b.x + b.w + fs * 0.5}" y="${b.y + b.h * 0.85}" font-size="${fs}" ${font} fill="#000">${xml(c.categories[i]!)}</text>`,
-      );
-    });
-  }
+  L.keys.forEach((k, n) => {
+    const p = keySvg(spec, L, k, n);
+    defs += p.defs;
+    parts.push(p.body);
+  });
   const s = L.scalebar;
   const label = s.um >= 1000 ? `${s.um / 1000} mm` : `${s.um} µm`;
   parts.push(`<rect x="${s.x - 1}" y="${s.y - 1}" width="${s.w + 2}" height="${s.h + 2}" fill="#fff"/>`);
   parts.push(`<rect x="${s.x}" y="${s.y}" width="${s.w}" height="${s.h}" fill="#000"/>`);
   parts.push(
-    `<text x="${s.x}" y="${s.y - fs * 0.4}" font-size="${fs}" ${font} fill="#000" stroke="#fff" stroke-width="${(fs / 6).toFixed(1)}" paint-order="stroke">${label}</text>`,
+    `<text x="${s.x}" y="${s.y - fs * 0.4}" font-size="${fs}" ${FONT} fill="#000" stroke="#fff" stroke-width="${(fs / 6).toFixed(1)}" paint-order="stroke">${label}</text>`,
   );
   return { defs, body: parts.join('\n') };
 }
 
-function svgDoc(L: FigureLayout, defs: string, images: string, body: string, background: boolean): string {
+function svgDoc(
+  L: FigureLayout,
+  dpi: number | null,
+  defs: string,
+  images: string,
+  body: string,
+  background: boolean,
+): string {
+  // physical size from the DPI (journals ask for mm at a resolution); the viewBox stays in px
+  const size =
+    dpi === null
+      ? `width="${L.width}" height="${L.height}"`
+      : `width="${((L.width / dpi) * 25.4).toFixed(2)}mm" height="${((L.height / dpi) * 25.4).toFixed(2)}mm"`;
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${L.width}" height="${L.height}" viewBox="0 0 ${L.width} ${L.height}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" ${size} viewBox="0 0 ${L.width} ${L.height}">`,
     defs ? `<defs>${defs}</defs>` : '',
     background ? `<rect width="100%" height="100%" fill="#ffffff"/>` : '',
     images,
@@ -372,43 +534,51 @@ function imageTag(png: Buffer, b: Box, pixelated: boolean): string {
   return `<image x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" preserveAspectRatio="none"${pixelated ? ' style="image-rendering:pixelated"' : ''} href="data:image/png;base64,${png.toString('base64')}"/>`;
 }
 
+async function rasters(spec: FigureSpec, L: FigureLayout): Promise<Map<number, Buffer>> {
+  const out = new Map<number, Buffer>();
+  for (const [i, l] of spec.layers.entries())
+    if (l.layer.kind === 'raster') out.set(i, await rasterPng(L, l, keyOf(L, i)));
+  return out;
+}
+
 export async function renderFigureSvg(spec: FigureSpec): Promise<string> {
   const L = figureLayout(spec);
-  const { defs, body } = overlaySvgParts(spec, L);
+  const { defs, body } = overlaySvgParts(spec, L, await rasters(spec, L));
   const slide = await slidePng(spec, L);
-  const raster = spec.layer.kind === 'raster' ? await rasterPng(spec, L, spec.layer) : undefined;
-  const images = [
-    slide ? imageTag(slide, L.plot, false) : '',
-    raster ? imageTag(raster, L.plot, true) : '',
-  ].join('\n');
-  return svgDoc(L, defs, images, body, true);
+  return svgDoc(L, spec.dpi ?? null, defs, slide ? imageTag(slide, L.plot, false) : '', body, true);
 }
 
 export async function renderFigurePng(spec: FigureSpec): Promise<Buffer> {
   const L = figureLayout(spec);
-  const { defs, body } = overlaySvgParts(spec, L);
   const layers: OverlayOptions[] = [];
   const slide = await slidePng(spec, L);
   if (slide) layers.push({ input: slide, left: L.plot.x, top: L.plot.y });
-  if (spec.layer.kind === 'raster')
-    layers.push({ input: await rasterPng(spec, L, spec.layer), left: L.plot.x, top: L.plot.y });
-  layers.push({ input: Buffer.from(svgDoc(L, defs, '', body, false)), left: 0, top: 0 });
+  // rasters and spots keep their order: the overlay SVG embeds the rasters between the spot layers
+  const { defs, body } = overlaySvgParts(spec, L, await rasters(spec, L));
+  layers.push({ input: Buffer.from(svgDoc(L, null, defs, '', body, false)), left: 0, top: 0 });
   return sharp({ create: { width: L.width, height: L.height, channels: 4, background: '#ffffff' } })
     .composite(layers)
+    .withMetadata({ density: spec.dpi ?? 300 })
     .png()
     .toBuffer();
 }
 
-/** Writes .png or .svg (by extension) atomically. */
+/** Writes .png, .svg or .pdf (by extension) atomically. */
 export async function writeFigure(
   spec: FigureSpec,
   out: string,
-): Promise<{ path: string; width: number; height: number }> {
+): Promise<{ path: string; width: number; height: number; layout: FigureLayout }> {
   const ext = extname(out).toLowerCase();
   if (ext === '.png') writeFileAtomic(out, await renderFigurePng(spec));
   else if (ext === '.svg') writeFileAtomic(out, Buffer.from(await renderFigureSvg(spec), 'utf8'));
-  else throw new Error(`figure format "${ext}" is not supported (use .png or .svg)`);
-  return { path: out, width: Math.round(spec.width), height: Math.round(spec.height) };
+  else if (ext === '.pdf') writeFileAtomic(out, await pdfOfPng(await renderFigurePng(spec), spec.dpi ?? 300));
+  else throw new Error(`figure format "${ext}" is not supported (use .png, .svg or .pdf)`);
+  return {
+    path: out,
+    width: Math.round(spec.width),
+    height: Math.round(spec.height),
+    layout: figureLayout(spec),
+  };
 }
 
 /**
@@ -441,7 +611,10 @@ export function spotFigure(
     const v = new Float64Array(sample.spots.length);
     for (let r = 0; r < m.nRows; r++)
       for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) if (m.indices[k] === col) v[r] = m.data[k]!;
-    return { ...base, layer: layerOf(v), color: { kind: 'continuous', label: `${by.gene} log1p(CP10k)` } };
+    return {
+      ...base,
+      layers: [{ layer: layerOf(v), color: { kind: 'continuous', label: `${by.gene} log1p CP10k` } }],
+    };
   }
   if ('annotation' in by) {
     const labels = sample.annotations?.[by.annotation];
@@ -451,20 +624,23 @@ export function spotFigure(
     const codes = labels.map((l) => idx.get(l) ?? -1);
     return {
       ...base,
-      layer: layerOf(codes),
-      color: { kind: 'categorical', label: by.annotation, categories },
+      layers: [{ layer: layerOf(codes), color: { kind: 'categorical', label: by.annotation, categories } }],
     };
   }
   const d = by.domain;
   return {
     ...base,
-    layer: layerOf(d.codes),
-    color: {
-      kind: 'categorical',
-      label: d.name,
-      categories: d.categories,
-      ...(d.colors ? { colors: d.colors } : {}),
-    },
+    layers: [
+      {
+        layer: layerOf(d.codes),
+        color: {
+          kind: 'categorical',
+          label: d.name,
+          categories: d.categories,
+          ...(d.colors ? { colors: d.colors } : {}),
+        },
+      },
+    ],
   };
 }
 
@@ -494,20 +670,23 @@ export async function srFigure(
     const values = await srGeneValues(input, by.gene);
     return {
       ...base,
-      layer: { kind: 'raster', grid, values },
-      color: { kind: 'continuous', label: by.gene },
+      layers: [{ layer: { kind: 'raster', grid, values }, color: { kind: 'continuous', label: by.gene } }],
     };
   }
   const d = input.domains?.[by.domain];
   if (!d) throw new Error(`no domain column "${by.domain}"`);
   return {
     ...base,
-    layer: { kind: 'raster', grid, values: d.codes },
-    color: {
-      kind: 'categorical',
-      label: by.domain,
-      categories: d.categories,
-      ...(d.colors ? { colors: d.colors } : {}),
-    },
+    layers: [
+      {
+        layer: { kind: 'raster', grid, values: d.codes },
+        color: {
+          kind: 'categorical',
+          label: by.domain,
+          categories: d.categories,
+          ...(d.colors ? { colors: d.colors } : {}),
+        },
+      },
+    ],
   };
 }

@@ -49,3 +49,8 @@ export function cropValues(
     range: [0, maskedQuantile(values, present, 0.99) || 1],
   };
 }
+
+/** How an SR value layer is named on screen and in figures (one wording for both). */
+export function srValueLabel(symbol: string, runLabel: string): string {
+  return `${symbol} (${runLabel} SR, counts per 8 µm)`;
+}

@@ -11,8 +11,7 @@ import {
   featuresPcaPng,
   gridPlacement,
   gridPng,
-  maskedQuantile,
-  scalarColour,
+  srValueLabel,
   type GridPlacement,
 } from '../layers';
 import type { MethodEntry, SuperpixelReader } from '../methods/entry';
@@ -130,6 +129,7 @@ function clusteringInfo(c: ClusteringRow): ClusteringInfo {
     id: c.id,
     sampleId: c.sampleId,
     k: c.k,
+    runId: c.runId,
     level: params.level ?? 'spot',
     sizes: params.sizes ?? [],
     domains: c.domains,
@@ -565,32 +565,6 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         };
       });
     },
-    'layers.srGene': async (i) => {
-      const { project } = this.requireProject();
-      const run = this.superpixelRun(i.runId);
-      const { sample } = this.cachedSample(run.sampleId);
-      const reader = this.superpixelReader(run);
-      if (!reader.genes.includes(i.gene))
-        throw new EngineError(
-          'NOT_FOUND',
-          `${sample.genes[i.gene]?.symbol ?? i.gene} was not modelled in run ${run.id}.`,
-          { hint: `Run ${run.id} modelled ${reader.genes.length} genes; choose one of them.` },
-        );
-      const map = reader.geneMap(i.gene);
-      const range: [number, number] = [0, maskedQuantile(map.values, map.present, 0.99) || 1];
-      const rel = `${LAYERS_DIR}/sr-${run.id}-${i.gene}.png`;
-      mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
-      writeFileAtomic(
-        join(project.dir, rel),
-        await gridPng(map.grid.height, map.grid.width, scalarColour(map.values, map.present, range)),
-      );
-      return {
-        path: rel,
-        ...gridPlacement(map.grid),
-        label: `${sample.genes[i.gene]?.symbol ?? i.gene} (${run.label} SR, counts per 8 µm)`,
-        range,
-      };
-    },
     'layers.srValues': (i) => {
       const { project } = this.requireProject();
       const run = this.superpixelRun(i.runId);
@@ -643,7 +617,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         y: cut.y,
         cellPx: cut.cellPx,
         gene: { index: i.gene, id: g.id, symbol: g.symbol },
-        label: `${g.symbol} (${run.label} SR, counts per 8 µm)`,
+        label: srValueLabel(g.symbol, run.label),
         range: cut.range,
       };
     },

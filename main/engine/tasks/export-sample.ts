@@ -4,7 +4,6 @@ import { effectiveLabels } from '../analysis';
 import { badInput } from '../errors';
 import {
   categoricalFromLabels,
-  spotFigure,
   spotsGeoJson,
   writeFigure,
   writeGeoJson,
@@ -17,7 +16,9 @@ import {
   type CategoricalColumn,
   type SrExportInput,
 } from '../export';
+import type { FigureRequest } from '../../../preload/contract/schemas';
 import type { Sample } from '../io/sample';
+import { figureSpec } from './figure-spec';
 import { methodLabel, openSuperpixels } from '../methods/registry';
 import { superpixelCentres } from '../methods/run-store';
 import { parseRun, type SpotSetRun } from '../methods/runs';
@@ -28,7 +29,7 @@ import { openProject, type Project } from '../store/project';
 import { getClustering, type ClusteringRow } from '../store/repos/clusterings';
 import { loadSample } from '../store/sample-store';
 
-export type ExportFormat = 'h5ad' | 'csv' | 'geojson' | 'png' | 'svg' | 'spaceranger';
+export type ExportFormat = 'h5ad' | 'csv' | 'geojson' | 'png' | 'svg' | 'pdf' | 'spaceranger';
 
 export interface ExportSampleParams {
   sampleId: number;
@@ -36,6 +37,10 @@ export interface ExportSampleParams {
   /** absolute output path */
   out: string;
   clusteringId?: number;
+  /** several clusterings, one obs column each (`domain_<id>`; a single one is `domain`) */
+  clusteringIds?: number[];
+  /** png/svg/pdf: the figure as the viewer shows it (layers, ranges, view or region, size, DPI) */
+  figure?: FigureRequest;
   /** export this SR run's superpixels (h5ad, csv) instead of the spots */
   runId?: number;
   /** for figures: colour spots by this gene instead of the domains; for CSV: add its column */
@@ -54,6 +59,18 @@ export interface ExportSampleResult {
   nObs: number;
   nVars: number;
   format: ExportFormat;
+  /** figures: each key as drawn (top layer first), so a caller can check it against the screen */
+  figure?: { keys: FigureKeyInfo[] };
+}
+
+export interface FigureKeyInfo {
+  label: string;
+  /** colour bars: the range drawn, and where (output px) */
+  range?: [number, number];
+  colormap?: string;
+  box?: { x: number; y: number; w: number; h: number };
+  /** legends: the categories in order */
+  categories?: string[];
 }
 
 function domainColumn(project: Project, c: ClusteringRow): CategoricalColumn {
@@ -163,6 +180,8 @@ async function exportSpotSet(
   return resultFor(project, p, n, G);
 }
 
+const isFigure = (f: ExportFormat) => f === 'png' || f === 'svg' || f === 'pdf';
+
 function resultFor(project: Project, p: ExportSampleParams, nObs: number, nVars: number): ExportSampleResult {
   const rel = relative(project.dir, p.out);
   const relPath = rel.startsWith('..') || isAbsolute(rel) ? null : rel.split(sep).join('/');
@@ -175,24 +194,31 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
   try {
     ctx.progress({ fraction: 0.05, message: 'Loading the sample' });
     const sample = loadSample(project, p.sampleId);
-    let domains: Record<string, CategoricalColumn> = {};
-    let clustering: ClusteringRow | undefined;
-    if (p.clusteringId !== undefined) {
-      clustering = getClustering(project.db, p.clusteringId);
-      if (!clustering || clustering.sampleId !== p.sampleId) {
-        throw badInput(`Clustering ${p.clusteringId} does not belong to sample ${sample.name}.`);
+    const domains: Record<string, CategoricalColumn> = {};
+    const ids = [
+      ...new Set([...(p.clusteringId !== undefined ? [p.clusteringId] : []), ...(p.clusteringIds ?? [])]),
+    ];
+    const clusterings = ids.map((id) => {
+      const c = getClustering(project.db, id);
+      if (!c || c.sampleId !== p.sampleId) {
+        throw badInput(`Clustering ${id} does not belong to sample ${sample.name}.`);
       }
-      if ((clustering.runId ?? undefined) !== p.runId) {
+      // a figure draws any clustering as a layer; tables take the ones of what they export
+      if (!isFigure(p.format) && (c.runId ?? undefined) !== p.runId) {
         throw badInput(
-          clustering.runId === null
-            ? `Clustering ${clustering.id} labels spots; export the spots (no --run) to include it.`
-            : `Clustering ${clustering.id} labels the superpixels of run ${clustering.runId}; export that run (--run ${clustering.runId}).`,
+          c.runId === null
+            ? `Clustering ${c.id} labels spots; export the spots (no --run) to include it.`
+            : `Clustering ${c.id} labels the superpixels of run ${c.runId}; export that run (--run ${c.runId}).`,
         );
       }
-      domains = { domain: domainColumn(project, clustering) };
-    }
+      return c;
+    });
+    for (const c of clusterings)
+      domains[clusterings.length === 1 ? 'domain' : `domain_${c.id}`] = domainColumn(project, c);
+    const clustering: ClusteringRow | undefined = clusterings[0];
     mkdirSync(dirname(p.out), { recursive: true });
-    if (p.runId !== undefined) return await exportRun(project, sample, p, domains, ctx);
+    if (p.runId !== undefined && !isFigure(p.format))
+      return await exportRun(project, sample, p, domains, ctx);
     ctx.progress({ fraction: 0.2, message: `Writing ${p.out}` });
     const nObs = sample.spots.length;
     let nVars = sample.genes.length;
@@ -215,30 +241,43 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
       case 'geojson':
         await writeGeoJson(
           p.out,
-          spotsGeoJson(sample, { shape: 'circle', domains, ...(clustering ? { classifyBy: 'domain' } : {}) }),
+          spotsGeoJson(sample, {
+            shape: 'circle',
+            domains,
+            ...(clustering ? { classifyBy: Object.keys(domains)[0]! } : {}),
+          }),
         );
         nVars = 0;
         break;
       case 'png':
-      case 'svg': {
-        const size = {
+      case 'svg':
+      case 'pdf': {
+        const req: FigureRequest = p.figure ?? {
           width: p.width ?? 1600,
           height: p.height ?? 1200,
           ...(p.title ? { title: p.title } : {}),
+          layers: p.gene
+            ? [{ kind: 'spots', gene: p.gene }]
+            : clustering
+              ? [{ kind: 'domains', clusteringId: clustering.id }]
+              : [],
         };
-        let spec;
-        if (p.gene) spec = spotFigure(sample, { gene: p.gene }, size);
-        else if (clustering) {
-          const { codes, categories, colors } = domains.domain!;
-          spec = spotFigure(
-            sample,
-            { domain: { name: 'Domains', codes, categories, ...(colors ? { colors } : {}) } },
-            size,
-          );
-        } else throw badInput('A figure needs --gene G or a clustering (--clustering ID).');
-        await writeFigure(spec, p.out);
-        nVars = p.gene ? 1 : 0;
-        break;
+        if (req.layers.length === 0 && !req.region)
+          throw badInput('A figure needs --gene G or a clustering (--clustering ID).');
+        const spec = figureSpec(project, p.sampleId, sample, req);
+        const { layout } = await writeFigure(spec, p.out);
+        ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });
+        return {
+          ...resultFor(project, p, nObs, req.layers.length),
+          figure: {
+            keys: layout.keys.map((k): FigureKeyInfo => {
+              if (k.kind === 'colorbar')
+                return { label: k.label, range: [k.vmin, k.vmax], colormap: k.colormap, box: k.box };
+              const c = spec.layers[k.layer]!.color;
+              return { label: k.label ?? '', categories: c.kind === 'categorical' ? c.categories : [] };
+            }),
+          },
+        };
       }
     }
     ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });

@@ -212,10 +212,12 @@ describe('figures', () => {
     const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([900, 600]);
     const L = figureLayout(spec);
-    const cb = L.colorbar!;
-    // top of the colour bar = viridis(1), bottom = viridis(0)
-    expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + 3), viridis(1))).toBe(true);
-    expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + cb.h - 3), viridis(0))).toBe(true);
+    const key = L.keys[0]!;
+    if (key.kind !== 'colorbar') throw new Error('expected a colour bar');
+    const cb = key.box;
+    // top of the colour bar = viridis(1), bottom = viridis(0) (sampled 3 px inside the frame)
+    expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + 3), viridis(1 - 3 / cb.h))).toBe(true);
+    expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + cb.h - 3), viridis(3 / cb.h))).toBe(true);
     // the scale bar is black on the slide
     const s = L.scalebar;
     expect(close(pixel(data, 900, s.x + s.w / 2, s.y + s.h / 2), [0, 0, 0], 30)).toBe(true);
@@ -235,10 +237,13 @@ describe('figures', () => {
     const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([800, 700]);
     const L = figureLayout(spec);
-    const cats = spec.color.kind === 'categorical' ? spec.color.categories : [];
-    expect(L.legend).toHaveLength(cats.length);
+    const color = spec.layers[0]!.color;
+    const cats = color.kind === 'categorical' ? color.categories : [];
+    const key = L.keys[0]!;
+    if (key.kind !== 'legend') throw new Error('expected a legend');
+    expect(key.swatches).toHaveLength(cats.length);
     const palette = ['#1f77b4', '#ff7f0e', '#279e68', '#d62728', '#aa40fc', '#8c564b'];
-    L.legend!.forEach((b, i) => {
+    key.swatches.forEach((b, i) => {
       const want = [1, 3, 5].map((k) => parseInt(palette[i]!.slice(k, k + 2), 16));
       expect(close(pixel(data, 800, b.x + b.w / 2, b.y + b.h / 2), want)).toBe(true);
     });
@@ -253,8 +258,7 @@ describe('figures', () => {
       title: 'SR <interp> & Xkr4',
       umPerPx: sr.input.umPerPx,
       image: visium.image!,
-      layer: { kind: 'raster', grid, values },
-      color: { kind: 'continuous', label: 'Xkr4' },
+      layers: [{ layer: { kind: 'raster', grid, values }, color: { kind: 'continuous', label: 'Xkr4' } }],
     };
     const out = join(tmp.dir, 'sr.svg');
     await writeFigure(spec, out);
@@ -298,7 +302,9 @@ describe('figures', () => {
       .toBuffer({ resolveWithObject: true });
     const L = figureLayout(spec);
     const colors = sr.input.domains!.domain!.colors!;
-    L.legend!.forEach((b, i) => {
+    const key = L.keys[0]!;
+    if (key.kind !== 'legend') throw new Error('expected a legend');
+    key.swatches.forEach((b, i) => {
       const want = [1, 3, 5].map((k) => parseInt(colors[i]!.slice(k, k + 2), 16));
       expect(close(pixel(data, 600, b.x + b.w / 2, b.y + b.h / 2), want)).toBe(true);
     });
@@ -308,5 +314,113 @@ describe('figures', () => {
     const py = L.plot.y + (sr.input.superpixels.y[i]! - L.region.y) * L.scale;
     const want = [1, 3, 5].map((k) => parseInt(colors[code]!.slice(k, k + 2), 16));
     expect(close(pixel(data, 600, px, py), want, 40)).toBe(true);
+  });
+
+  it('stacks layers with their own colour map and range, crops to a region with its outline, fits the title', async () => {
+    const grid = gridOf(sr.input.superpixels, sr.input.umPerPx);
+    const values = sr.expected(0, sr.input.superpixels.x.length).filter((_, k) => k % 12 === 0);
+    const gene = visium.genes[0]!.symbol;
+    const spots = spotFigure(visium, { gene }, { width: 10, height: 10 }).layers[0]!;
+    const region = {
+      x: grid.originX,
+      y: grid.originY,
+      width: grid.width * grid.sizePx * 0.5,
+      height: grid.height * grid.sizePx * 0.5,
+    };
+    const ring: [number, number][] = [
+      [region.x + region.width * 0.2, region.y + region.height * 0.2],
+      [region.x + region.width * 0.8, region.y + region.height * 0.2],
+      [region.x + region.width * 0.5, region.y + region.height * 0.8],
+    ];
+    const title =
+      'A very long figure title that would run off a small figure if it were not fitted to its width';
+    const spec: FigureSpec = {
+      width: 600,
+      height: 400,
+      title,
+      umPerPx: sr.input.umPerPx,
+      image: visium.image!,
+      region,
+      layers: [
+        {
+          layer: { kind: 'raster', grid, values },
+          color: { kind: 'continuous', label: 'SR', colormap: 'magma', vmin: 1, vmax: 3 },
+        },
+        {
+          ...spots,
+          color: {
+            kind: 'continuous',
+            label: `${gene} log1p CP10k`,
+            colormap: 'cividis',
+            vmin: 0,
+            vmax: 2.5,
+          },
+        },
+      ],
+      outline: { rings: [ring], color: '#00ff00' },
+      dpi: 150,
+    };
+    const L = figureLayout(spec);
+    // two colour bars, the top layer's (spots) first, each with the given map and range
+    expect(L.keys.map((k) => (k.kind === 'colorbar' ? [k.colormap, k.vmin, k.vmax] : null))).toEqual([
+      ['cividis', 0, 2.5],
+      ['magma', 1, 3],
+    ]);
+    // the region fills the plot (aspect kept) and the title's font fits the width
+    expect(L.region).toEqual(region);
+    expect(L.title!.fontSize * title.length * 0.64).toBeLessThanOrEqual(600);
+    const svg = await renderFigureSvg(spec);
+    expect(svg).toContain(`width="${((600 / 150) * 25.4).toFixed(2)}mm"`);
+    for (const t of ['0.00', '1.25', '2.50', '1.00', '2.00', '3.00']) expect(svg).toContain(`>${t}</text>`);
+    const png = await renderFigurePng(spec);
+    expect((await sharp(png).metadata()).density).toBe(150);
+    const { data } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    // the colour bar ends are the chosen maps' ends
+    const [top, second] = L.keys as Extract<(typeof L.keys)[number], { kind: 'colorbar' }>[];
+    const end = (b: { x: number; y: number; w: number; h: number }, dy: number) =>
+      pixel(data, 600, b.x + b.w / 2, b.y + dy);
+    const { colorAt } = await import('../../../preload/contract/colormaps');
+    const round = (c: number[]) => c.map((v) => Math.round(v));
+    expect(close(end(top!.box, 3), round(colorAt('cividis', 1 - 3 / top!.box.h)))).toBe(true);
+    expect(close(end(second!.box, second!.box.h - 3), round(colorAt('magma', 3 / second!.box.h)))).toBe(true);
+    // the outline is drawn in its colour along the ring's first edge
+    const [a, b] = [ring[0]!, ring[1]!];
+    const mid = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+    const ox = L.plot.x + (mid[0]! - region.x) * L.scale;
+    const oy = L.plot.y + (mid[1]! - region.y) * L.scale;
+    expect(close(pixel(data, 600, ox, oy), [0, 255, 0], 60)).toBe(true);
+  });
+
+  it('writes a PDF page of the PNG at the chosen DPI', async () => {
+    const spec = {
+      ...spotFigure(visium, { gene: visium.genes[0]!.symbol }, { width: 400, height: 300 }),
+      dpi: 200,
+    };
+    const out = join(tmp.dir, 'fig.pdf');
+    await writeFigure(spec, out);
+    const pdf = readFileSync(out);
+    expect(pdf.subarray(0, 8).toString('latin1')).toBe('%PDF-1.4');
+    const text = pdf.toString('latin1');
+    // page size in points = px · 72 / dpi
+    expect(text).toContain(
+      `/MediaBox [0 0 ${((400 * 72) / 200).toFixed(3)} ${((300 * 72) / 200).toFixed(3)}]`,
+    );
+    // every xref offset points at its object
+    const start = Number(/startxref\n(\d+)/.exec(text)![1]);
+    const rows = text.slice(start).split('\n').slice(3, 9);
+    rows.forEach((r, i) =>
+      expect(text.slice(Number(r.slice(0, 10)), Number(r.slice(0, 10)) + 8)).toBe(`${i + 1} 0 obj\n`),
+    );
+    // the image stream holds the PNG's pixels
+    const s0 = text.indexOf('stream\n', text.indexOf('/Subtype /Image')) + 7;
+    const len = Number(/\/Subtype \/Image.*?\/Length (\d+)/.exec(text)![1]);
+    const { inflateSync } = await import('node:zlib');
+    const rgb = inflateSync(pdf.subarray(s0, s0 + len));
+    const want = await sharp(await renderFigurePng(spec))
+      .flatten({ background: '#ffffff' })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    expect(rgb.equals(want)).toBe(true);
   });
 });

@@ -19,10 +19,6 @@ const TOOLS: { tool: Tool; label: string; title: string }[] = [
   { tool: 'brush', label: 'Brush', title: 'Paint a region (radius in µm)' },
 ];
 
-function ringsOf(g: RegionGeometry): Pt[][] {
-  return (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flat() as Pt[][];
-}
-
 function download(name: string, text: string, type: string): void {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement('a');
@@ -133,7 +129,7 @@ export function AnnotationsPanel({
         id: r.id,
         name: r.name,
         color: r.color,
-        rings: ringsOf(r.geometry),
+        geometry: r.geometry,
         selected: r.id === selected,
       })),
     );

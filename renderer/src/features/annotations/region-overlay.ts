@@ -1,4 +1,5 @@
 import OpenSeadragon from 'openseadragon';
+import { pointInRegion, polygonsOf, type RegionGeometry } from '../../../../preload/contract/region-geometry';
 import { brushRing, closeRing, rectangleRing, type Pt } from './shapes';
 
 export type Tool = 'pan' | 'polygon' | 'rectangle' | 'brush';
@@ -7,8 +8,7 @@ export interface DrawnRegion {
   id: number;
   name: string;
   color: string;
-  /** outer rings (holes are drawn as further rings of the same path, even-odd) */
-  rings: Pt[][];
+  geometry: RegionGeometry;
   selected: boolean;
 }
 
@@ -155,7 +155,7 @@ export class RegionOverlay {
   /** Select picks the region under the click; Polygon adds a vertex (or closes on the first one). */
   private click(p: Pt): void {
     if (this.tool === 'pan') {
-      const hit = [...this.regions].reverse().find((r) => ringsContain(r.rings, p));
+      const hit = [...this.regions].reverse().find((r) => pointInRegion(r.geometry, p[0], p[1]));
       this.onPick(hit ? hit.id : null);
       return;
     }
@@ -221,11 +221,22 @@ export class RegionOverlay {
         .join('');
     const parts: string[] = [];
     for (const r of this.regions) {
-      const d = path(r.rings, true);
+      const rings = polygonsOf(r.geometry).flat() as Pt[][];
+      // holes are further rings of the same path, filled even–odd
+      const d = path(rings, true);
       parts.push(
         `<path d="${d}" fill="${r.color}" fill-opacity="${r.selected ? 0.3 : 0.15}" fill-rule="evenodd" ` +
           `stroke="${r.color}" stroke-width="${r.selected ? 3 : 2}" data-region="${r.id}"/>`,
       );
+      // the label above the region's top edge, haloed so it reads over the slide and the layers
+      const pts = (rings[0] ?? []).map((p) => this.toScreen(p));
+      if (pts.length && r.name) {
+        const top = pts.reduce((a, b) => (b[1] < a[1] ? b : a));
+        parts.push(
+          `<text x="${top[0].toFixed(1)}" y="${(top[1] - 6).toFixed(1)}" text-anchor="middle" font-size="14" font-weight="bold" ` +
+            `fill="${r.color}" stroke="#fff" stroke-width="3" paint-order="stroke" data-region-label="${r.id}">${escapeXml(r.name)}</text>`,
+        );
+      }
     }
     if (this.draft.length) {
       const pts =
@@ -252,19 +263,6 @@ export class RegionOverlay {
   }
 }
 
-function inRing(ring: Pt[], x: number, y: number): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i]!;
-    const [xj, yj] = ring[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-/** Even–odd over all rings, as the SVG draws them. */
-export function ringsContain(rings: Pt[][], p: Pt): boolean {
-  let n = 0;
-  for (const r of rings) if (inRing(r, p[0], p[1])) n++;
-  return n % 2 === 1;
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -23,12 +23,15 @@ export function DomainsPanel({
   defaultK,
   onCategories,
   onRaster,
+  onShown,
 }: {
   sampleId: number;
   defaultK: number;
   onCategories: (c: SpotCategories | null) => void;
   /** SR-level domains are a raster over the slide */
   onRaster: (layer: RasterLayer | null) => void;
+  /** the clustering on screen (null when hidden), for figures and the legend */
+  onShown?: (c: ClusteringInfo | null) => void;
 }) {
   const toasts = useToasts();
   const [list, setList] = useState<ClusteringInfo[]>([]);
@@ -98,6 +101,7 @@ export function DomainsPanel({
     return { colors: shown.map((d) => d?.color ?? '#888888'), labels: shown.map((d) => d?.name ?? '') };
   }, [current, labels, show]);
   useEffect(() => onCategories(categories), [categories, onCategories]);
+  useEffect(() => onShown?.(show ? current : null), [show, current, onShown]);
 
   useEffect(() => {
     if (!current || current.level !== 'superpixel' || !show) {

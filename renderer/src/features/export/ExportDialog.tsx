@@ -1,38 +1,69 @@
 import { useEffect, useState } from 'react';
-import type { ClusteringInfo, RunInfo } from '../../../../preload/contract';
+import type {
+  Annotation,
+  ClusteringInfo,
+  FigureLayerRequest,
+  FigureRequest,
+  MethodInput,
+  RunInfo,
+} from '../../../../preload/contract';
 import { api } from '../../api';
 import { useToasts } from '../../components/toasts';
 
-type Format = 'h5ad' | 'csv' | 'geojson' | 'png' | 'svg';
+type Format = MethodInput<'exports.run'>['format'];
 
-const FORMATS: { value: Format; label: string; sr: boolean }[] = [
-  { value: 'h5ad', label: 'AnnData (.h5ad)', sr: true },
-  { value: 'csv', label: 'CSV', sr: true },
-  { value: 'geojson', label: 'GeoJSON (QuPath)', sr: false },
-  { value: 'png', label: 'Figure (PNG)', sr: false },
-  { value: 'svg', label: 'Figure (SVG)', sr: false },
+const FORMATS: { value: Format; label: string; figure: boolean }[] = [
+  { value: 'h5ad', label: 'AnnData (.h5ad)', figure: false },
+  { value: 'csv', label: 'CSV', figure: false },
+  { value: 'geojson', label: 'GeoJSON (QuPath)', figure: false },
+  { value: 'png', label: 'Figure (PNG)', figure: true },
+  { value: 'svg', label: 'Figure (SVG)', figure: true },
+  { value: 'pdf', label: 'Figure (PDF)', figure: true },
 ];
 
+/** What the viewer shows, for a figure "as on screen". */
+export interface ScreenFigure {
+  /** the visible layers bottom to top, with their colour maps, ranges and opacities */
+  layers: FigureLayerRequest[];
+  /** names of those layers, and of visible layers a figure cannot draw */
+  names: string[];
+  skipped: string[];
+  slideOpacity: number;
+  /** the rectangle on screen in full-resolution slide px (null before the viewer opened) */
+  view: { x: number; y: number; width: number; height: number } | null;
+  title: string;
+}
+
 /**
- * Export with the analysis kept: the spots (or an SR run's superpixels) with a chosen clustering's
- * domains as a categorical obs column (colours in uns), the same choices the CLI's --run and
- * --clustering offer. Files land in the project's exports/ folder; the Jobs panel links to them.
+ * The one export dialog ("Save as…"). Tables keep the analysis: the spots or an SR run's
+ * superpixels with any number of that level's clusterings as categorical obs columns (colours in
+ * uns), as the CLI's --run and --clustering. Figures draw what the viewer shows — its visible
+ * layers with the same colour maps and ranges (so the colour bars read the same), the slide at its
+ * opacity, the view on screen, the whole section or a drawn region (outlined) — at a chosen size
+ * and DPI, as PNG, SVG or PDF. Files land in the project's exports/ folder; the Jobs panel links
+ * to them.
  */
 export function ExportDialog({
   sampleId,
-  gene,
+  screen,
   onClose,
 }: {
   sampleId: number;
-  gene: string | null;
+  screen: ScreenFigure;
   onClose: () => void;
 }) {
   const toasts = useToasts();
   const [format, setFormat] = useState<Format>('h5ad');
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [clusterings, setClusterings] = useState<ClusteringInfo[]>([]);
+  const [regions, setRegions] = useState<Annotation[]>([]);
   const [runId, setRunId] = useState<number | null>(null);
-  const [clusteringId, setClusteringId] = useState<number | null>(null);
+  const [chosen, setChosen] = useState<number[]>([]);
+  const [area, setArea] = useState<string>(screen.view ? 'view' : 'all');
+  const [width, setWidth] = useState(1800);
+  const [height, setHeight] = useState(1200);
+  const [dpi, setDpi] = useState(300);
+  const [title, setTitle] = useState(screen.title);
 
   useEffect(() => {
     api['runs.list']({ sampleId }).then(
@@ -40,31 +71,52 @@ export function ExportDialog({
       toasts.error,
     );
     api['clusterings.list']({ sampleId }).then(setClusterings, toasts.error);
+    api['annotations.list']({ sampleId }).then(setRegions, toasts.error);
   }, [sampleId, toasts]);
 
-  const srFormat = FORMATS.find((f) => f.value === format)!.sr;
-  const level = runId !== null && srFormat ? 'superpixel' : 'spot';
-  const offered = clusterings.filter((c) => c.level === level);
-  const chosen = offered.some((c) => c.id === clusteringId) ? clusteringId : null;
+  const figure = FORMATS.find((f) => f.value === format)!.figure;
+  const srRun = format === 'h5ad' || format === 'csv' ? runId : null;
+  // a table takes the clusterings of what it exports: the spots, or that run's superpixels
+  const offered = clusterings.filter((c) => c.runId === srRun);
+  const picked = chosen.filter((id) => offered.some((c) => c.id === id));
+
+  const region = (): FigureRequest['region'] => {
+    if (area === 'view' && screen.view) return { kind: 'view', ...screen.view };
+    if (area.startsWith('region-')) return { kind: 'annotation', annotationId: Number(area.slice(7)) };
+    return undefined;
+  };
 
   const start = async () => {
-    if ((format === 'png' || format === 'svg') && !gene && chosen === null) {
-      toasts.error(new Error('Pick a gene or a clustering first: the figure colours spots by it.'));
-      return;
-    }
     try {
-      const r = await api['exports.run']({
+      const r = region();
+      if (figure && screen.layers.length === 0 && !r)
+        throw new Error('Show a layer first: the figure draws the visible layers.');
+      const fig: FigureRequest = {
+        width,
+        height,
+        dpi,
+        ...(title.trim() ? { title: title.trim() } : {}),
+        ...(r ? { region: r } : {}),
+        slideOpacity: screen.slideOpacity,
+        layers: screen.layers,
+      };
+      const res = await api['exports.run']({
         sampleId,
         format,
-        ...(gene && (format === 'png' || format === 'svg') ? { gene } : {}),
-        ...(chosen !== null ? { clusteringId: chosen } : {}),
-        ...(runId !== null && srFormat ? { runId } : {}),
+        ...(figure ? { figure: fig } : {}),
+        ...(!figure && picked.length ? { clusteringIds: picked } : {}),
+        ...(srRun !== null ? { runId: srRun } : {}),
       });
-      toasts.info(`Exporting to ${r.path}`);
+      toasts.info(`Exporting to ${res.path}`);
       onClose();
     } catch (e) {
       toasts.error(e);
     }
+  };
+
+  const num = (v: string, set: (n: number) => void) => {
+    const n = Math.round(Number(v));
+    if (Number.isFinite(n)) set(n);
   };
 
   return (
@@ -82,7 +134,7 @@ export function ExportDialog({
         <label>
           Format
           <select
-            aria-label="Export dialog format"
+            aria-label="Export format"
             value={format}
             onChange={(e) => setFormat(e.target.value as Format)}
           >
@@ -93,40 +145,114 @@ export function ExportDialog({
             ))}
           </select>
         </label>
-        {srFormat && (
-          <label>
-            Observations
-            <select
-              aria-label="Export spots or an SR run"
-              value={runId ?? ''}
-              onChange={(e) => setRunId(e.target.value === '' ? null : Number(e.target.value))}
-            >
-              <option value="">measured spots</option>
-              {runs.map((r) => (
-                <option key={r.id} value={r.id}>
-                  SR run #{r.id} ({r.method}, {r.genes.length} genes)
-                </option>
+        {!figure && (
+          <>
+            {(format === 'h5ad' || format === 'csv') && (
+              <label>
+                Observations
+                <select
+                  aria-label="Export spots or an SR run"
+                  value={runId ?? ''}
+                  onChange={(e) => setRunId(e.target.value === '' ? null : Number(e.target.value))}
+                >
+                  <option value="">measured spots</option>
+                  {runs.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      SR run #{r.id} ({r.label}, {r.genes.length} genes)
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            <fieldset className="export-clusterings">
+              <legend>Domains (obs columns)</legend>
+              {offered.length === 0 && (
+                <p className="muted small">No clustering of these observations yet.</p>
+              )}
+              {offered.map((c) => (
+                <label key={c.id} className="check">
+                  <input
+                    type="checkbox"
+                    aria-label={`Include clustering #${c.id}`}
+                    checked={picked.includes(c.id)}
+                    onChange={(e) =>
+                      setChosen((l) => (e.target.checked ? [...l, c.id] : l.filter((x) => x !== c.id)))
+                    }
+                  />
+                  #{c.id}: k = {c.k} ({c.level})
+                </label>
               ))}
-            </select>
-          </label>
+              {picked.length > 1 && (
+                <p className="muted small">
+                  Columns {picked.map((id) => `domain_${id}`).join(', ')}; one clustering is `domain`.
+                </p>
+              )}
+            </fieldset>
+          </>
         )}
-        <label>
-          Domains
-          <select
-            aria-label="Export domains of clustering"
-            value={chosen ?? ''}
-            onChange={(e) => setClusteringId(e.target.value === '' ? null : Number(e.target.value))}
-          >
-            <option value="">none</option>
-            {offered.map((c) => (
-              <option key={c.id} value={c.id}>
-                #{c.id}: k = {c.k} ({c.level})
-              </option>
-            ))}
-          </select>
-        </label>
-        {(format === 'png' || format === 'svg') && (
-          <p className="muted small">{gene ? `Coloured by ${gene}` : 'Coloured by the chosen domains'}</p>
+        {figure && (
+          <>
+            <label>
+              Area
+              <select aria-label="Figure area" value={area} onChange={(e) => setArea(e.target.value)}>
+                {screen.view && <option value="view">the view on screen</option>}
+                <option value="all">the whole section</option>
+                {regions.map((r) => (
+                  <option key={r.id} value={`region-${r.id}`}>
+                    region “{r.name}” (#{r.id})
+                  </option>
+                ))}
+              </select>
+            </label>
+            <div className="row">
+              <label>
+                Width (px)
+                <input
+                  aria-label="Figure width"
+                  type="number"
+                  min={100}
+                  max={20000}
+                  value={width}
+                  onChange={(e) => num(e.target.value, setWidth)}
+                />
+              </label>
+              <label>
+                Height (px)
+                <input
+                  aria-label="Figure height"
+                  type="number"
+                  min={100}
+                  max={20000}
+                  value={height}
+                  onChange={(e) => num(e.target.value, setHeight)}
+                />
+              </label>
+              <label>
+                DPI
+                <input
+                  aria-label="Figure DPI"
+                  type="number"
+                  min={36}
+                  max={2400}
+                  value={dpi}
+                  onChange={(e) => num(e.target.value, setDpi)}
+                />
+              </label>
+            </div>
+            <p className="muted small">
+              {((width / dpi) * 25.4).toFixed(0)} × {((height / dpi) * 25.4).toFixed(0)} mm at {dpi} DPI
+            </p>
+            <label>
+              Title
+              <input aria-label="Figure title" value={title} onChange={(e) => setTitle(e.target.value)} />
+            </label>
+            <p className="muted small" data-testid="figure-layers">
+              Layers as on screen (colour maps and ranges too):{' '}
+              {screen.names.length ? screen.names.join(', ') : 'none'}
+              {screen.slideOpacity > 0 ? ', over the slide' : ''}.
+              {screen.skipped.length > 0 && ` Not in figures: ${screen.skipped.join(', ')}.`}
+            </p>
+          </>
         )}
         <div className="row">
           <button type="submit">Export</button>

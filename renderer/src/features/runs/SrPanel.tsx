@@ -44,7 +44,6 @@ export function SrPanel({
   const [options, setOptions] = useState<OptionValues>({});
   const [showSr, setShowSr] = useState(true);
   const [showFeatures, setShowFeatures] = useState(false);
-  const [srLayer, setSrLayer] = useState<RasterLayer | null>(null);
   const [featLayer, setFeatLayer] = useState<RasterLayer | null>(null);
   const [live, setLive] = useState<{ jobId: number; losses: number[] } | null>(null);
   const [featureSets, setFeatureSets] = useState<FeatureSet[]>([]);
@@ -129,16 +128,6 @@ export function SrPanel({
   useEffect(() => onRun?.(showSr ? run : null), [run, showSr, onRun]);
 
   useEffect(() => {
-    if (onRun || !run || !gene || !showSr || !modelled || run.output !== 'superpixels') return;
-    let on = true;
-    api['layers.srGene']({ runId: run.id, gene: gene.index }).then((l) => on && setSrLayer(l), toasts.error);
-    return () => {
-      on = false;
-      setSrLayer(null);
-    };
-  }, [run, gene, showSr, modelled, toasts, onRun]);
-
-  useEffect(() => {
     if (!showFeatures) return;
     let on = true;
     api['layers.featuresPca']({ sampleId }).then(
@@ -155,8 +144,8 @@ export function SrPanel({
   }, [showFeatures, sampleId, toasts]);
 
   useEffect(() => {
-    onRasters([...(featLayer ? [featLayer] : []), ...(srLayer ? [srLayer] : [])]);
-  }, [featLayer, srLayer, onRasters]);
+    onRasters(featLayer ? [featLayer] : []);
+  }, [featLayer, onRasters]);
 
   const start = async () => {
     if (!method) return;

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
+  ClusteringInfo,
+  FigureLayerRequest,
   GeneHit,
   MethodOutput,
   RasterLayer,
@@ -16,17 +18,23 @@ import { SpotIndex } from '../../lib/spot-index';
 import { CategoryLegend } from '../layers/CategoryLegend';
 import type { DrawLayer, GridGeometry, SpotGeometry } from '../layers/layer-canvas';
 import { LayerPanel, type LayerAvailability } from '../layers/LayerPanel';
-import { autoRange, defaultStack, drawOrder, type LayerId, type LayerStack } from '../layers/layer-stack';
+import {
+  LAYER_NAMES,
+  autoRange,
+  defaultStack,
+  drawOrder,
+  type LayerId,
+  type LayerStack,
+} from '../layers/layer-stack';
 import { ColorBar } from './ColorBar';
 import { GeneSearch } from './GeneSearch';
 import { DomainsPanel } from '../domains/DomainsPanel';
 import { SrPanel, type SpotSet } from '../runs/SrPanel';
 import { ViewLink } from './view-link';
-import { ExportMenu } from './ExportMenu';
 import { SlideViewer, type Inspection, type SpotCategories } from './SlideViewer';
 import { ViewerHandleContext, type ViewerHandle } from './viewer-handle';
 import { AnnotationsPanel } from '../annotations/AnnotationsPanel';
-import { ExportDialog } from '../export/ExportDialog';
+import { ExportDialog, type ScreenFigure } from '../export/ExportDialog';
 import { useViewState } from './view-state';
 
 type SpotInfo = MethodOutput<'samples.spotInfo'>;
@@ -59,7 +67,6 @@ function SampleViewBody({
   const [observed, setObserved] = useState<{ gene: GeneHit; values: number[] } | null>(null);
   const [categories, setCategories] = useState<SpotCategories | null>(null);
   const [side, setSide] = useState<'domains' | 'sr' | 'regions' | null>(null);
-  const [exportOpen, setExportOpen] = useState(false);
   // A panel mounts when first opened (its requests must not slow the sample's opening) and then
   // stays mounted, hidden, so its layers stay on screen while the other panel is open.
   const [opened, setOpened] = useState({ sr: false, domains: false });
@@ -68,6 +75,8 @@ function SampleViewBody({
   const [rasters, setRasters] = useState<RasterLayer[]>([]);
   const [spotSet, setSpotSet] = useState<SpotSet | null>(null);
   const [domainsRaster, setDomainsRaster] = useState<RasterLayer | null>(null);
+  const [shownClustering, setShownClustering] = useState<ClusteringInfo | null>(null);
+  const [exportScreen, setExportScreen] = useState<ScreenFigure | null>(null);
   const [srRun, setSrRun] = useState<RunInfo | null>(null);
   const [sr, setSr] = useState<{ gene: GeneHit; layer: ValueLayer; grid: GridGeometry } | null>(null);
   const [spotInfo, setSpotInfo] = useState<SpotInfo | null>(null);
@@ -309,6 +318,50 @@ function SampleViewBody({
     return out;
   };
 
+  /** The visible layers as a figure request: what is on screen, with the same maps and ranges. */
+  const screenFigure = (): ScreenFigure => {
+    const layers: FigureLayerRequest[] = [];
+    const names: string[] = [];
+    const skipped: string[] = [];
+    for (const id of drawOrder(stack)) {
+      const st = stack.styles[id];
+      if (!st.visible || available[id] !== true) continue;
+      const opacity = st.opacity;
+      let layer: FigureLayerRequest | null = null;
+      if (id === 'spots' && !(spotSet && side === 'sr'))
+        layer =
+          colouring && gene
+            ? { kind: 'spots', gene: gene.symbol, colormap: st.colormap, range: rangeOf('spots'), opacity }
+            : { kind: 'spots', opacity };
+      else if (id === 'sr' && srShown && srRun && gene)
+        layer = {
+          kind: 'sr',
+          runId: srRun.id,
+          gene: gene.symbol,
+          colormap: st.colormap,
+          range: rangeOf('sr'),
+          opacity,
+        };
+      else if (id === 'domains' && shownClustering)
+        layer = { kind: 'domains', clusteringId: shownClustering.id, opacity };
+      else if (id === 'labels') layer = { kind: 'labels', opacity };
+      if (layer) {
+        layers.push(layer);
+        names.push(LAYER_NAMES[id]);
+      } else skipped.push(LAYER_NAMES[id]);
+    }
+    const b = handle?.viewer.viewport.getBounds(true);
+    const w = handle?.worldWidthPx ?? 0;
+    return {
+      layers,
+      names,
+      skipped,
+      slideOpacity,
+      view: b && w ? { x: b.x * w, y: b.y * w, width: b.width * w, height: b.height * w } : null,
+      title: [detail?.summary.name, gene?.symbol].filter(Boolean).join(' · '),
+    };
+  };
+
   const inspect = (x: number, y: number): Inspection | null => {
     if (!detail || !index || !measured) return null;
     const lines: Inspection['lines'] = [];
@@ -342,9 +395,9 @@ function SampleViewBody({
     return i >= 0 ? { lines, spot: { spots: measured, i } } : { lines };
   };
 
+  const slideOpacity = stack.styles.slide.visible ? stack.styles.slide.opacity : 0;
   if (!detail) return <div className="empty-state muted">Loading sample…</div>;
   const s = detail.summary;
-  const slideOpacity = stack.styles.slide.visible ? stack.styles.slide.opacity : 0;
   const onViewport = (b: { x: number; y: number; width: number; height: number }) => {
     viewport.current = b;
     persist({});
@@ -364,8 +417,10 @@ function SampleViewBody({
         </span>
         <span className="spacer" />
         <GeneSearch sampleId={sampleId} initial={gene?.symbol ?? ''} onPick={pickGene} />
-        <ExportMenu sampleId={sampleId} gene={gene?.symbol ?? null} />
-        <button onClick={() => setExportOpen(true)} title="Export spots or an SR run with its domains">
+        <button
+          onClick={() => setExportScreen(screenFigure())}
+          title="Export: AnnData, CSV or GeoJSON with the domains, or a figure of the view or a region"
+        >
           Save as…
         </button>
         <button onClick={() => setLayersOpen((o) => !o)} aria-expanded={layersOpen} title="Layers (L)">
@@ -470,6 +525,7 @@ function SampleViewBody({
               defaultK={Math.max(2, detail.annotationClasses || 5)}
               onCategories={setCategories}
               onRaster={setDomainsRaster}
+              onShown={setShownClustering}
             />
           </div>
         )}
@@ -487,6 +543,14 @@ function SampleViewBody({
                 name,
                 color: categories.colors[categories.labels.indexOf(name)]!,
               }))}
+            />
+          )}
+          {visible('domains') && domainsRaster && shownClustering && (
+            <CategoryLegend
+              title={domainsRaster.label}
+              entries={shownClustering.domains
+                .filter((d) => d.mergedInto === null)
+                .map((d) => ({ name: d.name, color: d.color }))}
             />
           )}
           {visible('labels') && labels && labelColours && (
@@ -507,8 +571,8 @@ function SampleViewBody({
           </ul>
         </details>
       )}
-      {exportOpen && (
-        <ExportDialog sampleId={sampleId} gene={gene?.symbol ?? null} onClose={() => setExportOpen(false)} />
+      {exportScreen && (
+        <ExportDialog sampleId={sampleId} screen={exportScreen} onClose={() => setExportScreen(null)} />
       )}
     </section>
   );
