@@ -39,7 +39,7 @@ describe('a stored Diff-ST run (HER2ST C2, tiny preset)', () => {
     const runId = sr.json.runId as number;
 
     const p = openProject(project);
-    let n = 0;
+    const run1 = { n: 0 }; // superpixels of the run, read below
     try {
       const rows = listRuns(p.db, 1);
       expect(rows).toHaveLength(1); // one run, not a second run for the SD
@@ -50,7 +50,8 @@ describe('a stored Diff-ST run (HER2ST C2, tiny preset)', () => {
       const reader = openSuperpixels(run, p.arraysDir, loadSample(p, 1));
       const sd = reader.uncertainty?.();
       expect(sd).toBeTruthy();
-      n = reader.index.length;
+      const n = reader.index.length;
+      run1.n = n;
       expect(sd!.index).toEqual(reader.index);
       const mean = reader.rows(0, n);
       const s = sd!.rows(0, n);
@@ -92,7 +93,7 @@ print(json.dumps({'shape': list(a.shape), 'sd': list(sd.shape), 'min': float(sd.
       pos: number;
       meaning: string;
     };
-    expect(o.shape).toEqual([n, 6]);
+    expect(o.shape).toEqual([run1.n, 6]);
     expect(o.sd).toEqual(o.shape);
     expect(o.min).toBeGreaterThanOrEqual(0);
     expect(o.pos).toBeGreaterThan(0.3);
