@@ -145,6 +145,8 @@ export const RunInfo = z.object({
   genes: z.array(GeneHit),
   losses: z.array(z.number()),
   createdAt: z.string(),
+  /** what the run's uncertainty layer means (one line), when it has one (Diff-ST's SD) */
+  uncertainty: z.string().optional(),
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
@@ -479,9 +481,17 @@ export const Inputs = {
     .strict(),
   'runs.list': z.object({ sampleId: id }).strict(),
   'layers.spotSet': z.object({ runId: id, gene: z.number().int().min(0) }).strict(),
-  /** one gene's SR map as raw values (the viewer colours it); `symbol` guards the gene index */
+  /**
+   * one gene's SR map as raw values (the viewer colours it); `symbol` guards the gene index;
+   * `layer: 'uncertainty'` reads the run's uncertainty layer instead (RunInfo.uncertainty)
+   */
   'layers.srValues': z
-    .object({ runId: id, gene: z.number().int().min(0), symbol: z.string().min(1).optional() })
+    .object({
+      runId: id,
+      gene: z.number().int().min(0),
+      symbol: z.string().min(1).optional(),
+      layer: z.enum(['values', 'uncertainty']).optional(),
+    })
     .strict(),
   /** per spot: total counts, and each annotation column (pathologist labels of legacy ST imports) */
   'samples.spotInfo': z.object({ sampleId: id }).strict(),

@@ -300,6 +300,9 @@ export async function writeSrH5ad(
     );
   if (input.latent && input.latent.nRows !== n)
     throw new Error(`latent has ${input.latent.nRows} rows for ${n} superpixels`);
+  for (const [k, l] of Object.entries(input.layers ?? {}))
+    if (l.rows.nRows !== n || l.rows.nCols !== g)
+      throw new Error(`layer "${k}" is ${l.rows.nRows}×${l.rows.nCols} for ${n} superpixels × ${g} genes`);
   const compression = opts.compression ?? 4;
   const images = opts.images !== false && input.image ? await scanpyImages(input.image) : [];
 
@@ -356,10 +359,17 @@ export async function writeSrH5ad(
               superpixel_size_um: sp.sizeUm,
               um_per_px: input.umPerPx,
               sample_name: input.name,
+              // uns['stsr']['layer_<name>']: what layers['<name>'] is
+              ...Object.fromEntries(
+                Object.entries(input.layers ?? {}).map(([k, l]) => [`layer_${k}`, l.meaning]),
+              ),
             },
         colors: colorsOf(columns),
       });
-      for (const k of ['layers', 'varm', 'obsp', 'varp']) createDict(f, k);
+      const layers = createDict(f, 'layers');
+      for (const [k, l] of Object.entries(input.layers ?? {}))
+        await writeRowsDense(layers, k, l.rows, compression, undefined, opts.blockRows, opts.chunkRows);
+      for (const k of ['varm', 'obsp', 'varp']) createDict(f, k);
     });
     return { path: out, nObs: n, nVars: g };
   });

@@ -36,6 +36,11 @@ export interface SrExportInput {
   expression: RowSource;
   /** superpixels × d, e.g. the method's embedding */
   latent?: RowSource;
+  /**
+   * more superpixels × genes matrices written as AnnData layers, with what each means (written to
+   * uns['stsr']['layer_<name>']), e.g. { sd: Diff-ST's SD over its samples }
+   */
+  layers?: Record<string, { rows: RowSource; meaning: string }>;
   umPerPx: number;
   image?: ImageRef;
   /** categorical obs columns, e.g. { domain: … } from K-means on the SR grid */

@@ -81,6 +81,8 @@ export interface SuperpixelReader {
   geneMap(sampleGene: number): { values: Float32Array; present: Uint8Array; grid: SuperpixelGrid };
   /** rows × d latent, when the method has one */
   latent?(): { dim: number; data: Float32Array };
+  /** the run's uncertainty layer (same rows and genes), when it has one (SuperpixelRun.uncertainty) */
+  uncertainty?(): SuperpixelReader | null;
 }
 
 /** Bench-facing prediction (the harness's protocols): the SrMethod contract of methods/types.ts. */

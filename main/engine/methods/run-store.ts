@@ -103,7 +103,10 @@ export function storeSpotSet(
   return { runId, dir, files };
 }
 
-/** Stores the superpixels of a map that have a value (`present`, or all) and their values. */
+/**
+ * Stores the superpixels of a map that have a value (`present`, or all) and their values, and
+ * the map's uncertainty (same rows) as the run's `sd` array when it has one.
+ */
 export function storeSuperpixelMap(
   project: Project,
   folder: string,
@@ -115,13 +118,20 @@ export function storeSuperpixelMap(
   const n = grid.width * grid.height;
   const index: number[] = [];
   for (let q = 0; q < n; q++) if (!present || present[q]) index.push(q);
-  const rows = new Float32Array(index.length * G);
-  index.forEach((q, i) => rows.set(values.subarray(q * G, (q + 1) * G), i * G));
+  const rowsOf = (a: Float32Array) => {
+    const rows = new Float32Array(index.length * G);
+    index.forEach((q, i) => rows.set(a.subarray(q * G, (q + 1) * G), i * G));
+    return rows;
+  };
+  const sd = run.map.uncertainty;
+  if (sd && sd.length !== values.length)
+    throw new EngineError('INTERNAL', `The uncertainty has ${sd.length} values, the map ${values.length}.`);
   const dir = join(project.arraysDir, folder);
   mkdirSync(dir, { recursive: true });
-  const files = { index: join(dir, 'index.arr'), values: join(dir, 'values.arr') };
+  const files = { index: join(dir, 'index.arr'), values: join(dir, 'values.arr'), sd: join(dir, 'sd.arr') };
   writeArrayFile(files.index, { dtype: 'int32', shape: [index.length], data: Int32Array.from(index) });
-  writeArrayFile(files.values, { dtype: 'float32', shape: [index.length, G], data: rows });
+  writeArrayFile(files.values, { dtype: 'float32', shape: [index.length, G], data: rowsOf(values) });
+  if (sd) writeArrayFile(files.sd, { dtype: 'float32', shape: [index.length, G], data: rowsOf(sd) });
   const runId = project.db.transaction(() =>
     insertRun(project.db, {
       sampleId: run.sampleId,
@@ -133,14 +143,22 @@ export function storeSuperpixelMap(
         genes: Array.from(run.genes),
         grid: { ...grid },
         losses: Array.from(run.losses),
+        ...(sd ? { uncertainty: run.map.uncertaintyLabel ?? 'uncertainty of each value' } : {}),
       },
-      arrays: { index: relTo(project, files.index), values: relTo(project, files.values) },
+      arrays: {
+        index: relTo(project, files.index),
+        values: relTo(project, files.values),
+        ...(sd ? { sd: relTo(project, files.sd) } : {}),
+      },
     }),
   )();
   return { runId, superpixels: index.length };
 }
 
-/** A superpixel run stored by storeSuperpixelMap, read back. */
+/**
+ * A superpixel run stored by storeSuperpixelMap, read back: its values, or (`layer` 'sd') its
+ * uncertainty layer, which `uncertainty()` opens from the values' reader.
+ */
 export class ValuesReader implements SuperpixelReader {
   readonly grid: SuperpixelGrid;
   readonly index: Int32Array;
@@ -148,13 +166,14 @@ export class ValuesReader implements SuperpixelReader {
   private readonly values: Float32Array;
 
   constructor(
-    arraysDir: string,
+    private readonly arraysDir: string,
     private readonly run: SuperpixelRun,
+    layer: 'values' | 'sd' = 'values',
   ) {
     this.grid = run.grid;
     this.genes = run.genes;
     const index = readArrayFile(join(arraysDir, runArray(run, 'index')));
-    const values = readArrayFile(join(arraysDir, runArray(run, 'values')));
+    const values = readArrayFile(join(arraysDir, runArray(run, layer)));
     if (!(index.data instanceof Int32Array) || !(values.data instanceof Float32Array))
       throw new EngineError('CORRUPT', `Run ${run.id}: its index or values array has the wrong type.`);
     if (values.shape[0] !== index.data.length || values.shape[1] !== run.genes.length)
@@ -164,6 +183,10 @@ export class ValuesReader implements SuperpixelReader {
       );
     this.index = index.data;
     this.values = values.data;
+  }
+
+  uncertainty(): SuperpixelReader | null {
+    return this.run.uncertainty !== undefined ? new ValuesReader(this.arraysDir, this.run, 'sd') : null;
   }
 
   rows(start: number, end: number, cols: readonly number[] = this.genes.map((_, q) => q)): Float32Array {

@@ -28,6 +28,8 @@ interface RunBase {
 export interface SuperpixelRun extends RunBase {
   kind: 'superpixels';
   grid: SuperpixelGrid;
+  /** what the run's uncertainty layer (array `sd`) means, when it has one */
+  uncertainty?: string;
   /** project-relative array files (arrays/…); the layout is the method's (see its reader) */
   arrays: Record<string, string | string[]>;
 }
@@ -78,6 +80,7 @@ const superpixelResult = z.object({
   genes,
   grid,
   losses: losses.optional(),
+  uncertainty: z.string().optional(),
 });
 const spotResult = z.object({
   kind: z.literal('spots'),
@@ -146,6 +149,7 @@ export function parseRun(row: RunRow, labelOf?: (method: string) => string | und
     losses: r.data.losses ?? [],
     grid: r.data.grid,
     arrays: a.data,
+    ...(r.data.uncertainty !== undefined ? { uncertainty: r.data.uncertainty } : {}),
   };
 }
 

@@ -124,6 +124,13 @@ export interface SuperpixelOutput {
   values: Float32Array;
   /** 1 where the method predicted (tissue); 0 superpixels are skipped when reading at spots */
   present?: Uint8Array;
+  /**
+   * a per-superpixel uncertainty of each value, same layout as `values` (Diff-ST: the SD over its
+   * samples); stored with the run as its uncertainty layer
+   */
+  uncertainty?: Float32Array;
+  /** one line saying what the uncertainty is (the viewer shows it under the layer) */
+  uncertaintyLabel?: string;
 }
 
 /** One prediction per target, targets × genes, in the input's value space per target disk. */

@@ -562,6 +562,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
           })),
           losses: r.losses,
           createdAt: r.createdAt,
+          ...(r.kind === 'superpixels' && r.uncertainty !== undefined ? { uncertainty: r.uncertainty } : {}),
         };
       });
     },
@@ -572,7 +573,11 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const g = sample.genes[i.gene];
       if (!g || (i.symbol !== undefined && g.symbol !== i.symbol))
         throw new EngineError('BAD_INPUT', `Gene ${i.gene} of this sample is not ${i.symbol ?? 'a gene'}.`);
-      const reader = this.superpixelReader(run);
+      const values = this.superpixelReader(run);
+      const sd = i.layer === 'uncertainty';
+      const reader = sd ? values.uncertainty?.() : values;
+      if (!reader)
+        throw new EngineError('NOT_FOUND', `Run ${run.id} (${run.label}) has no uncertainty layer.`);
       if (!reader.genes.includes(i.gene))
         throw new EngineError('NOT_FOUND', `${g.symbol} was not modelled in run ${run.id}.`, {
           hint: `Run ${run.id} modelled ${reader.genes.length} genes; choose one of them.`,
@@ -580,7 +585,7 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       // A stored run never changes, so each gene's map is computed once and kept (values + a
       // small JSON of its placement and range); the id and creation time name the run.
       const stamp = createHash('sha1').update(`${run.id}:${run.createdAt}`).digest('hex').slice(0, 8);
-      const rel = `${LAYERS_DIR}/srv-${run.id}-${stamp}-${i.gene}.f32`;
+      const rel = `${LAYERS_DIR}/srv-${run.id}-${stamp}-${i.gene}${sd ? '-sd' : ''}.f32`;
       const file = join(project.dir, rel);
       const metaFile = file.replace(/\.f32$/, '.json');
       type Meta = {
@@ -617,7 +622,9 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         y: cut.y,
         cellPx: cut.cellPx,
         gene: { index: i.gene, id: g.id, symbol: g.symbol },
-        label: srValueLabel(g.symbol, run.label),
+        label: sd
+          ? `${g.symbol} uncertainty (${run.label}): ${run.uncertainty ?? ''}`
+          : srValueLabel(g.symbol, run.label),
         range: cut.range,
       };
     },

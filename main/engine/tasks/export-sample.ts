@@ -109,6 +109,7 @@ async function exportRun(
   const c = superpixelCentres(stored);
   const n = stored.index.length;
   const latent = stored.latent?.();
+  const sd = stored.uncertainty?.();
   const G = stored.genes.length;
   const input: SrExportInput = {
     name: sample.name,
@@ -123,6 +124,13 @@ async function exportRun(
       },
     },
     ...(latent ? { latent: rowSourceFromArray(latent.data, latent.dim) } : {}),
+    ...(sd && run.uncertainty !== undefined
+      ? {
+          layers: {
+            sd: { rows: { nRows: n, nCols: G, readRows: (a, b) => sd.rows(a, b) }, meaning: run.uncertainty },
+          },
+        }
+      : {}),
     umPerPx: sample.umPerPx,
     method: run.method,
   };

@@ -1,13 +1,12 @@
 /**
  * Registry entry of Diff-ST (methods.md §5, docs/diffst.md): a superpixel map at twice the spot
  * density from a conditional diffusion model trained on the sample's own coarsening. A stored run
- * goes through the generic path (methods/sample-run.ts) and then stores the per-superpixel SD over
- * the K samples as a second superpixel run, its own layer in the viewer, labelled with what it means.
+ * goes through the generic path (methods/sample-run.ts), which stores the per-superpixel SD over
+ * the K samples with the mean as the run's uncertainty layer, labelled with what it means.
  */
 import { z } from 'zod';
 import { defineMethod, type MethodEntry, type RunOutcome, type SampleRunContext } from '../entry';
 import { genesOption, seedOption } from '../options';
-import { storeSuperpixelMap } from '../run-store';
 import { runThroughPredict } from '../sample-run';
 import { DIFFST_PRESETS } from './presets';
 import { diffstMethod, type DiffstOutput } from './sr-method';
@@ -34,10 +33,6 @@ const options = z.object({
   seed: seedOption(0),
 });
 
-/** The viewer's one-line explanation of the uncertainty layer (its run label). */
-export const UNCERTAINTY_LABEL =
-  'Diff-ST uncertainty: SD of the K samples per superpixel (counts; high = the samples disagree)';
-
 async function runDiffst(ctx: SampleRunContext, o: z.output<typeof options>): Promise<RunOutcome> {
   let captured: DiffstOutput | null = null;
   const capturing: MethodEntry = {
@@ -48,33 +43,15 @@ async function runDiffst(ctx: SampleRunContext, o: z.output<typeof options>): Pr
       return out;
     },
   };
+  // The generic path stores the map with its SD as the run's uncertainty layer (run-store.ts).
   const outcome = await runThroughPredict(capturing, ctx, { ...o });
   const out = captured as DiffstOutput | null;
   if (!out) return outcome;
-  const { runId } = storeSuperpixelMap(ctx.project, `diffst-sd-job-${ctx.task.jobId}`, {
-    sampleId: ctx.sampleId,
-    method: 'diffst',
-    label: UNCERTAINTY_LABEL,
-    params: { ...o, uncertaintyOf: outcome.runId, include: [...ctx.include] },
-    genes: [
-      ...Array.from(
-        { length: out.nGenes },
-        (_, i) => ctx.sample.genes.findIndex((g) => g.symbol === outcome.genes[i]) as number,
-      ),
-    ],
-    losses: [],
-    map: { ...out, values: out.uncertainty },
-  });
   return {
     ...outcome,
     finalLoss: out.fit.finalLoss,
-    summary: `${outcome.summary}; mean of ${out.samples} samples at ${out.steps} steps, SD stored as run ${runId}`,
-    details: {
-      ...(outcome.details ?? {}),
-      uncertaintyRunId: runId,
-      samples: out.samples,
-      updates: out.fit.updates,
-    },
+    summary: `${outcome.summary}; mean of ${out.samples} samples at ${out.steps} steps, their SD as the uncertainty layer`,
+    details: { ...(outcome.details ?? {}), samples: out.samples, updates: out.fit.updates },
   };
 }
 

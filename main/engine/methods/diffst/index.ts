@@ -23,5 +23,13 @@ export {
   type SampleOptions,
   type RunHooks,
 } from './pipeline';
-export { diffstMethod, presetFrom, inputRaster, toOutput, type DiffstOutput } from './sr-method';
-export { diffstEntry, UNCERTAINTY_LABEL } from './entry';
+export {
+  diffstMethod,
+  presetFrom,
+  inputRaster,
+  toOutput,
+  UNCERTAINTY_LABEL,
+  type DiffstOutput,
+} from './sr-method';
+export * from './gene-basis';
+export { diffstEntry } from './entry';

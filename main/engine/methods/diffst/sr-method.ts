@@ -25,10 +25,15 @@ import {
   type SpotRaster,
 } from './raster';
 
+/** The viewer's one-line explanation of the uncertainty layer. */
+export const UNCERTAINTY_LABEL =
+  "SD of the K Diff-ST samples per superpixel, in the map's units: high where the samples disagree (it tracks the error)";
+
 /** A superpixel map plus its per-superpixel SD over the samples. */
 export interface DiffstOutput extends SuperpixelOutput {
   /** SD over the K samples, same layout as values */
   uncertainty: Float32Array;
+  uncertaintyLabel: string;
   samples: number;
   steps: number;
   fit: { updates: number; trainingRows: number; seconds: number; finalLoss: number };
@@ -132,6 +137,7 @@ export function toOutput(m: SampledMap, fit: DiffstFit, fraction = 0.25): Diffst
     values,
     present,
     uncertainty: sd,
+    uncertaintyLabel: UNCERTAINTY_LABEL,
     samples: m.samples,
     steps: m.steps,
     fit: {

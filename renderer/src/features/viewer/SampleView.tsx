@@ -36,6 +36,7 @@ import { ViewerHandleContext, type ViewerHandle } from './viewer-handle';
 import { AnnotationsPanel } from '../annotations/AnnotationsPanel';
 import { ExportDialog, type ScreenFigure } from '../export/ExportDialog';
 import { useViewState } from './view-state';
+import { useUncertaintyLayer } from './use-uncertainty-layer';
 
 type SpotInfo = MethodOutput<'samples.spotInfo'>;
 
@@ -179,6 +180,7 @@ function SampleViewBody({
     };
   }, [srRun, gene, srModelled, toasts]);
 
+  const sdShown = useUncertaintyLayer(srRun, gene, toasts.error);
   const colouring = observed && sameGene(observed.gene, gene) ? observed : null;
   const srShown =
     sr && srRun && sr.layer.path.includes(`srv-${srRun.id}-`) && sameGene(sr.gene, gene) ? sr : null;
@@ -205,8 +207,14 @@ function SampleViewBody({
     const spotValues = spotSet && side === 'sr' ? spotSet.values : colouring?.values;
     if (spotValues) r.spots = autoRange(spotValues, st.spots.percentile, DIVERGING.has(st.spots.colormap));
     if (srShown) r.sr = autoRange(srShown.grid.values, st.sr.percentile, DIVERGING.has(st.sr.colormap));
+    if (sdShown)
+      r.uncertainty = autoRange(
+        sdShown.grid.values,
+        st.uncertainty.percentile,
+        DIVERGING.has(st.uncertainty.colormap),
+      );
     return r;
-  }, [colouring, srShown, spotSet, side, stack.styles]);
+  }, [colouring, srShown, sdShown, spotSet, side, stack.styles]);
   const rangeOf = (id: LayerId): [number, number] => stack.styles[id].range ?? autoRanges[id] ?? [0, 1];
 
   const diameterPx = detail ? detail.spotDiameterUm / detail.summary.umPerPx : 0;
@@ -240,7 +248,17 @@ function SampleViewBody({
             : !srModelled
               ? `Run #${srRun.id} did not model ${gene.symbol}.`
               : 'Loading…',
-    uncertainty: 'No SR method provides an uncertainty map yet.',
+    uncertainty: sdShown
+      ? true
+      : !srRun
+        ? 'No SR run chosen: open SR (S) and train or pick a run.'
+        : srRun.uncertainty === undefined
+          ? `${srRun.label} gives no uncertainty map (Diff-ST does).`
+          : !gene
+            ? 'Pick a gene.'
+            : !srModelled
+              ? `Run #${srRun.id} did not model ${gene.symbol}.`
+              : 'Loading…',
     domains:
       categories || domainsRaster ? true : 'No domains shown: open Domains (D) and run or pick a clustering.',
     labels: labels ? true : 'This sample has no pathologist labels.',
@@ -280,7 +298,16 @@ function SampleViewBody({
             colormap: st.colormap,
           });
         else out.push({ kind: 'spot-plain', id, opacity, spots: measured });
-      } else if (id === 'sr' && srShown)
+      } else if (id === 'uncertainty' && sdShown)
+        out.push({
+          kind: 'grid',
+          id,
+          opacity,
+          grid: sdShown.grid,
+          range: rangeOf('uncertainty'),
+          colormap: st.colormap,
+        });
+      else if (id === 'sr' && srShown)
         out.push({
           kind: 'grid',
           id,
@@ -532,6 +559,13 @@ function SampleViewBody({
         <div className="legend">
           {visible('sr') && srShown && (
             <ColorBar label={srShown.layer.label} range={rangeOf('sr')} colormap={stack.styles.sr.colormap} />
+          )}
+          {visible('uncertainty') && sdShown && (
+            <ColorBar
+              label={sdShown.layer.label}
+              range={rangeOf('uncertainty')}
+              colormap={stack.styles.uncertainty.colormap}
+            />
           )}
           {visible('spots') && spotLabel && (
             <ColorBar label={spotLabel} range={rangeOf('spots')} colormap={stack.styles.spots.colormap} />
