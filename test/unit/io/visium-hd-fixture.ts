@@ -272,7 +272,8 @@ async function writeHe(
       const i = r * s.side2 + q;
       if (!s.inTissue2[i]) continue;
       const t = s.cellType[i]!;
-      const c = t >= 0 ? tint[t]! : ([230, 170, 200] as const);
+      // eosin pink saturated enough that the tissue mask (Otsu on saturation) keeps the stroma
+      const c = t >= 0 ? tint[t]! : ([225, 130, 175] as const);
       rgb.set(c, (py * W + px) * 3);
     }
   const img = sharp(Buffer.from(rgb), { raw: { width: W, height: W, channels: 3 } });
