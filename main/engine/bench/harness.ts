@@ -45,7 +45,7 @@ import type {
   SrTarget,
 } from '../methods/types';
 import { outputAtTargets } from '../methods/types';
-import { getMethod, listMethods, referenceMethods } from './registry';
+import { getMethod, listMethods, methodsFor, referenceMethods } from './registry';
 
 export type Protocol = 'coarsen' | 'holdout';
 /**
@@ -380,12 +380,20 @@ export function parseMethodList(names: readonly string[]): { methods: string[]; 
   return { methods, controls };
 }
 
-/** In a method list: every method of the registry (those needing an image only when there is one). */
+/**
+ * In a method list: every method of the registry that accepts the protocol (entry.benchProtocols),
+ * those needing an image only when there is one.
+ */
 export const ALL_METHODS = 'all';
 
-function expandAll(names: readonly string[], sample: Sample, notes: string[]): string[] {
+export function expandAll(
+  names: readonly string[],
+  sample: Sample,
+  protocol: Protocol,
+  notes: string[],
+): string[] {
   if (!names.includes(ALL_METHODS)) return [...names];
-  const all = listMethods().filter((m) => {
+  const all = methodsFor(protocol).filter((m) => {
     const keep = !getMethod(m)!.needsImage || sample.image !== undefined;
     if (!keep)
       notes.push(`${m} left out of "${ALL_METHODS}": it needs the H&E image and ${sample.name} has none`);
@@ -400,7 +408,9 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
   const nGenes = options.genes ?? 100;
   const rule = options.geneSelection ?? 'seurat_v3';
   const notes: string[] = [];
-  const { methods, controls: askedControls } = parseMethodList(expandAll(options.methods, sample, notes));
+  const { methods, controls: askedControls } = parseMethodList(
+    expandAll(options.methods, sample, options.protocol, notes),
+  );
   if (options.protocol === 'coarsen') {
     // benchmark.md step 5: the reference baselines are always in the table.
     for (const must of referenceMethods())
