@@ -52,6 +52,8 @@ describe('stsr bench on Visium HD', () => {
         '16',
         '--epochs',
         '1',
+        '--image',
+        fx.fullRes,
         '--out',
         tmp.dir,
       ],

@@ -286,8 +286,8 @@ function prepareCoarsen(
     umPerPx: sample.umPerPx,
     targets,
   };
-  if (sample.image)
-    input.image = { path: sample.image.path, width: sample.image.width, height: sample.image.height };
+  const image = fullResImage(sample);
+  if (image) input.image = { path: image.path, width: image.width, height: image.height };
   return { input, truth, score: (p) => scoreCoarsen(truth, p, layout), coarsening: c, geneIdx };
 }
 
@@ -327,8 +327,8 @@ function prepareHoldout(sample: Sample, geneIdx: Uint32Array, geneNames: string[
     umPerPx: sample.umPerPx,
     targets,
   };
-  if (sample.image)
-    input.image = { path: sample.image.path, width: sample.image.width, height: sample.image.height };
+  const image = fullResImage(sample);
+  if (image) input.image = { path: image.path, width: image.width, height: image.height };
   const rows = sample.spots.map((s) => s.row!);
   const cols = sample.spots.map((s) => s.col!);
   const layoutTest = latticeImageLayout(
@@ -381,8 +381,25 @@ export function parseMethodList(names: readonly string[]): { methods: string[]; 
 }
 
 /**
+ * The image methods get: SrInput.image is the full-resolution H&E (positions are full-res px), so a
+ * Space Ranger hires/lowres PNG (scaleToFullRes ≠ 1) is not handed over — methods would read it at
+ * the wrong place. Space Ranger outs (Visium HD included) ship only those: pass the slide with
+ * --image.
+ */
+function fullResImage(sample: Sample): Sample['image'] {
+  const im = sample.image;
+  return im && Math.abs(im.scaleToFullRes - 1) < 1e-9 ? im : undefined;
+}
+
+function noImageReason(sample: Sample): string {
+  return sample.image
+    ? `${sample.name} has only a scaled copy of it (${sample.image.scaleToFullRes.toFixed(3)} full-res px per image px)`
+    : `${sample.name} has none`;
+}
+
+/**
  * In a method list: every method of the registry that accepts the protocol (entry.benchProtocols),
- * those needing an image only when there is one.
+ * those needing an image only when the sample has the full-resolution slide.
  */
 export const ALL_METHODS = 'all';
 
@@ -394,9 +411,9 @@ export function expandAll(
 ): string[] {
   if (!names.includes(ALL_METHODS)) return [...names];
   const all = methodsFor(protocol).filter((m) => {
-    const keep = !getMethod(m)!.needsImage || sample.image !== undefined;
+    const keep = !getMethod(m)!.needsImage || fullResImage(sample) !== undefined;
     if (!keep)
-      notes.push(`${m} left out of "${ALL_METHODS}": it needs the H&E image and ${sample.name} has none`);
+      notes.push(`${m} left out of "${ALL_METHODS}": it needs the H&E image and ${noImageReason(sample)}`);
     return keep;
   });
   return [...all, ...names.filter((n) => n !== ALL_METHODS)];
@@ -420,9 +437,9 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
       }
   }
   for (const m of methods)
-    if (getMethod(m)!.needsImage && !sample.image)
-      throw badInput(`${m} needs the H&E image, and ${sample.name} has none.`, {
-        hint: 'Import the sample with --image, or leave this method out.',
+    if (getMethod(m)!.needsImage && !fullResImage(sample))
+      throw badInput(`${m} needs the H&E image, and ${noImageReason(sample)}.`, {
+        hint: 'Pass the full-resolution H&E with --image, or leave this method out.',
       });
   if (options.protocol === 'holdout' && options.pseudoSpotUm !== undefined)
     throw badInput('--pseudo-spot-um belongs to the coarsen protocol (holdout hides whole bins).');
