@@ -1,6 +1,7 @@
 /**
  * `stsr bench --data PATH --protocol coarsen|holdout --methods m1,m2,…|all [--genes N] [--epochs N]
- * [--seed S] [--gene-selection RULE] [--pseudo-spot-um F] [--out DIR] [--plugin FILE] [--json]`
+ * [--seed S] [--gene-selection RULE] [--pseudo-spot-um F] [--image FILE] [--out DIR] [--plugin FILE]
+ * [--json]`
  * (benchmark.md "Commands"). A Visium HD folder as --data is the truth at its bin size (8 µm).
  *
  * Reads the sample straight from PATH (any importer format; nothing is written to a project), runs
@@ -31,6 +32,7 @@ export const BENCH_HELP = `  bench --data PATH            benchmark SR methods o
       --gene-selection RULE    ${GENE_SELECTIONS.join(' | ')} (default seurat_v3)
       --epochs N               training epochs for methods that train
       --seed S                 seed of splits, controls and training (default 0)
+      --image FILE             the full-resolution H&E (Space Ranger outs ship only scaled copies)
       --pseudo-spot-um F       Visium HD data: bins grouped into pseudo-spots of about F µm (default ${DEFAULT_HD_PSEUDO_SPOT_UM})
       --out DIR                where the JSON, Markdown and PNG go (default <project>/bench)
 `;
@@ -64,6 +66,7 @@ export async function benchCommand(
       epochs: { type: 'string' },
       seed: { type: 'string' },
       'pseudo-spot-um': { type: 'string' },
+      image: { type: 'string' },
       out: { type: 'string' },
       plugin: { type: 'string', multiple: true },
       project: { type: 'string' },
@@ -111,7 +114,7 @@ export async function benchCommand(
   };
   const dataPath = resolve(values.data);
   out.note(`[bench] reading ${dataPath}`);
-  const sample = await readSample(dataPath);
+  const sample = await readSample(dataPath, values.image ? { imagePath: resolve(values.image) } : {});
   const result = await runBench(sample, opts);
   const projectDir = values.project ?? context.projectDir ?? process.env.STSR_PROJECT ?? process.cwd();
   const outDir = resolve(values.out ?? join(projectDir, 'bench'));

@@ -21,7 +21,7 @@ export interface PseudoSpot {
   /** mean of the members' positions (full-res px) */
   x: number;
   y: number;
-  /** the sub-lattice cell this group came from (square: floor(col/2), floor(row/2); hex: centre row/col) */
+  /** the sub-lattice cell this group came from (square: floor(col/k), floor(row/k); hex: centre row/col) */
   key: string;
 }
 

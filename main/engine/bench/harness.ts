@@ -45,7 +45,7 @@ import type {
   SrTarget,
 } from '../methods/types';
 import { outputAtTargets } from '../methods/types';
-import { getMethod, listMethods, referenceMethods } from './registry';
+import { getMethod, listMethods, methodsFor, referenceMethods } from './registry';
 
 export type Protocol = 'coarsen' | 'holdout';
 /**
@@ -169,11 +169,11 @@ export function hdBlock(sample: Sample, pseudoSpotUm: number | undefined): HdTru
 
 /**
  * The disk that stands for a spot's footprint in SrInput. A Visium HD bin is a square, and the
- * interface only knows disks: the bin's inscribed disk (diameter = side) would leave its corners
- * out, so a superpixel whose centre sits in a corner would belong to no bin and methods that mask
- * their map by the footprints return NaN there (measured: HISTEX left 55 % of the fixture's bins
- * without a value). The circumscribed disk (side·√2) covers the whole square; reading a target then
- * averages the 1–4 superpixels whose centres lie within side/√2 of the bin centre.
+ * interface only knows disks: the bin's inscribed disk (diameter = side) leaves its corners out, so
+ * on an 8 µm superpixel grid offset from the bins a superpixel centred in a corner belongs to no
+ * footprint, and a method that masks its map by the footprints leaves it empty — the bin it is
+ * read at then has no value. The circumscribed disk (side·√2) covers the whole square; reading a
+ * target averages the 1–4 superpixels whose centres lie within side/√2 of the bin centre.
  */
 function footprintDiameterPx(sample: Sample, hd: HdTruth | undefined): number {
   return (hd ? hd.binUm * Math.SQRT2 : sample.spotDiameterUm) / sample.umPerPx;
@@ -286,8 +286,8 @@ function prepareCoarsen(
     umPerPx: sample.umPerPx,
     targets,
   };
-  if (sample.image)
-    input.image = { path: sample.image.path, width: sample.image.width, height: sample.image.height };
+  const image = fullResImage(sample);
+  if (image) input.image = { path: image.path, width: image.width, height: image.height };
   return { input, truth, score: (p) => scoreCoarsen(truth, p, layout), coarsening: c, geneIdx };
 }
 
@@ -327,8 +327,8 @@ function prepareHoldout(sample: Sample, geneIdx: Uint32Array, geneNames: string[
     umPerPx: sample.umPerPx,
     targets,
   };
-  if (sample.image)
-    input.image = { path: sample.image.path, width: sample.image.width, height: sample.image.height };
+  const image = fullResImage(sample);
+  if (image) input.image = { path: image.path, width: image.width, height: image.height };
   const rows = sample.spots.map((s) => s.row!);
   const cols = sample.spots.map((s) => s.col!);
   const layoutTest = latticeImageLayout(
@@ -380,15 +380,40 @@ export function parseMethodList(names: readonly string[]): { methods: string[]; 
   return { methods, controls };
 }
 
-/** In a method list: every method of the registry (those needing an image only when there is one). */
+/**
+ * The image methods get: SrInput.image is the full-resolution H&E (positions are full-res px), so a
+ * Space Ranger hires/lowres PNG (scaleToFullRes ≠ 1) is not handed over — methods would read it at
+ * the wrong place. Space Ranger outs (Visium HD included) ship only those: pass the slide with
+ * --image.
+ */
+function fullResImage(sample: Sample): Sample['image'] {
+  const im = sample.image;
+  return im && Math.abs(im.scaleToFullRes - 1) < 1e-9 ? im : undefined;
+}
+
+function noImageReason(sample: Sample): string {
+  return sample.image
+    ? `${sample.name} has only a scaled copy of it (${sample.image.scaleToFullRes.toFixed(3)} full-res px per image px)`
+    : `${sample.name} has none`;
+}
+
+/**
+ * In a method list: every method of the registry that accepts the protocol (entry.benchProtocols),
+ * those needing an image only when the sample has the full-resolution slide.
+ */
 export const ALL_METHODS = 'all';
 
-function expandAll(names: readonly string[], sample: Sample, notes: string[]): string[] {
+export function expandAll(
+  names: readonly string[],
+  sample: Sample,
+  protocol: Protocol,
+  notes: string[],
+): string[] {
   if (!names.includes(ALL_METHODS)) return [...names];
-  const all = listMethods().filter((m) => {
-    const keep = !getMethod(m)!.needsImage || sample.image !== undefined;
+  const all = methodsFor(protocol).filter((m) => {
+    const keep = !getMethod(m)!.needsImage || fullResImage(sample) !== undefined;
     if (!keep)
-      notes.push(`${m} left out of "${ALL_METHODS}": it needs the H&E image and ${sample.name} has none`);
+      notes.push(`${m} left out of "${ALL_METHODS}": it needs the H&E image and ${noImageReason(sample)}`);
     return keep;
   });
   return [...all, ...names.filter((n) => n !== ALL_METHODS)];
@@ -400,7 +425,9 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
   const nGenes = options.genes ?? 100;
   const rule = options.geneSelection ?? 'seurat_v3';
   const notes: string[] = [];
-  const { methods, controls: askedControls } = parseMethodList(expandAll(options.methods, sample, notes));
+  const { methods, controls: askedControls } = parseMethodList(
+    expandAll(options.methods, sample, options.protocol, notes),
+  );
   if (options.protocol === 'coarsen') {
     // benchmark.md step 5: the reference baselines are always in the table.
     for (const must of referenceMethods())
@@ -410,9 +437,9 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
       }
   }
   for (const m of methods)
-    if (getMethod(m)!.needsImage && !sample.image)
-      throw badInput(`${m} needs the H&E image, and ${sample.name} has none.`, {
-        hint: 'Import the sample with --image, or leave this method out.',
+    if (getMethod(m)!.needsImage && !fullResImage(sample))
+      throw badInput(`${m} needs the H&E image, and ${noImageReason(sample)}.`, {
+        hint: 'Pass the full-resolution H&E with --image, or leave this method out.',
       });
   if (options.protocol === 'holdout' && options.pseudoSpotUm !== undefined)
     throw badInput('--pseudo-spot-um belongs to the coarsen protocol (holdout hides whole bins).');

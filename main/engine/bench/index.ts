@@ -10,6 +10,7 @@ export {
   hdBlock,
   DEFAULT_HD_PSEUDO_SPOT_UM,
   ALL_METHODS,
+  expandAll,
   type BenchOptions,
   type HdTruth,
   type BenchResult,
@@ -17,5 +18,5 @@ export {
   type MethodScores,
   type Protocol,
 } from './harness';
-export { registerMethod, getMethod, listMethods, CONTROL_NAMES } from './registry';
+export { registerMethod, getMethod, listMethods, methodsFor, CONTROL_NAMES } from './registry';
 export { benchMarkdown, benchChartSvg, writeBenchReport, type WrittenReport } from './report';

@@ -54,6 +54,14 @@ export function listMethods(): string[] {
     .sort();
 }
 
+/** Method names that accept the protocol's input (the entry's benchProtocols), sorted. */
+export function methodsFor(protocol: 'coarsen' | 'holdout'): string[] {
+  return listMethodEntries()
+    .filter((e) => e.predict && (e.benchProtocols ?? ['coarsen', 'holdout']).includes(protocol))
+    .map((e) => e.id)
+    .sort();
+}
+
 /** Methods the coarsen protocol always scores (benchmark.md step 5), in registry order. */
 export function referenceMethods(): string[] {
   return listMethodEntries()

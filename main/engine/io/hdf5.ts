@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { requireRegularFile } from './input-limits';
-import { importError } from './problems';
+import { importError, type ImportError } from './problems';
 
 const require = createRequire(import.meta.url);
 
@@ -72,6 +72,25 @@ export const HDF5_FILTERS: ReadonlyMap<number, { name: string; plugin: boolean }
   [32026, { name: 'Blosc2', plugin: true }],
 ]);
 
+const LZF_ID = 32000;
+
+/**
+ * LZF parameters without the chunk's decompressed size (h5py's LZF on variable-length strings
+ * stores none): the plugin's decoder then starts from the compressed size and, on E2BIG, retries
+ * with a larger buffer, reading errno through `__errno_location` — a libc symbol the plugin's wasm
+ * side module imports but h5wasm's main module does not export. HDF5 aborts and the wasm module is
+ * unusable until the process restarts, so such datasets are refused before any read.
+ */
+function lzfWithoutChunkSize(file: string, name: string): ImportError {
+  return importError(
+    'unsupported',
+    file,
+    `dataset "${name}" is LZF-compressed without its chunk size in the filter parameters (h5py writes variable-length strings so), which the LZF plugin of this build cannot decode`,
+    "Re-save the file with gzip: python -c \"import anndata; a = anndata.read_h5ad('in.h5ad'); a.write_h5ad('out.h5ad', compression='gzip')\"",
+    { field: name },
+  );
+}
+
 /** Well-known filters we cannot decode, named so the error says what the file uses. */
 const UNSUPPORTED_NAMES: Record<number, string> = { 4: 'SZIP' };
 
@@ -80,7 +99,7 @@ const UNSUPPORTED_NAMES: Record<number, string> = { 4: 'SZIP' };
  * dataset and the filter (instead of letting HDF5 abort mid-read).
  */
 export function checkFilters(ds: H5Dataset, file: string, name: string): void {
-  let filters: { id: number; name: string }[];
+  let filters: { id: number; name: string; cd_values: number[] }[];
   try {
     filters = ds.filters;
   } catch (cause) {
@@ -90,6 +109,8 @@ export function checkFilters(ds: H5Dataset, file: string, name: string): void {
     });
   }
   for (const f of filters) {
+    if (f.id === LZF_ID && !(f.cd_values.length >= 3 && f.cd_values[2]! > 0))
+      throw lzfWithoutChunkSize(file, name);
     const known = HDF5_FILTERS.get(f.id);
     if (known && (!known.plugin || pluginDir())) continue;
     const label = known?.name ?? UNSUPPORTED_NAMES[f.id] ?? (f.name || 'unregistered');

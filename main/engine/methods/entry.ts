@@ -115,6 +115,8 @@ export interface MethodEntry<S extends AnyOptionsSchema = AnyOptionsSchema> {
   predict?: PredictFn;
   /** a reference baseline the coarsen protocol always scores (benchmark.md step 5) */
   benchReference?: boolean;
+  /** benchmark protocols whose input the method accepts (absent: both); `--methods all` uses it */
+  benchProtocols?: readonly ('coarsen' | 'holdout')[];
   /**
    * Train (if it trains), predict over the sample and store the run. Absent: the generic path
    * (methods/sample-run.ts) calls `predict` on the sample's own spots and stores its output.

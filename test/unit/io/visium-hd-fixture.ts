@@ -41,6 +41,8 @@ export interface HdFixture {
   /** full-res px of the top-left corner of bin (0, 0) */
   origin: { x: number; y: number };
   hiresScale: number;
+  /** the full-resolution H&E stand-in (outside outs/, as a real slide is) */
+  fullRes: string;
 }
 
 export interface HdFixtureOptions {
@@ -143,7 +145,11 @@ export async function buildVisiumHd(dir: string, opts: HdFixtureOptions = {}): P
     JSON.stringify(scalefactors(2, umPerPx, hiresScale, lowresScale)),
   );
   await writeHe(join(outs, 'spatial'), { side2, cellType, inTissue2, umPerPx, origin, hiresScale, fullPx });
-  return { outs, umPerPx, side2, genes: GENES, counts2, inTissue2, origin, hiresScale };
+  // the slide itself, at full resolution, beside outs/ (Space Ranger takes it as input, never
+  // copies it into outs): what a user passes with --image
+  const fullRes = join(dir, 'he_fullres.png');
+  await writeHe(dir, { side2, cellType, inTissue2, umPerPx, origin, hiresScale: 1, fullPx }, fullRes);
+  return { outs, umPerPx, side2, genes: GENES, counts2, inTissue2, origin, hiresScale, fullRes };
 }
 
 function scalefactors(bin: number, umPerPx: number, hires: number, lowres: number): Record<string, number> {
@@ -255,6 +261,8 @@ async function writeHe(
     hiresScale: number;
     fullPx: number;
   },
+  /** write only this one file (the full-res slide) instead of the hires + lowres pair */
+  only?: string,
 ): Promise<void> {
   const W = Math.round(s.fullPx * s.hiresScale);
   const rgb = new Uint8Array(W * W * 3).fill(245);
@@ -272,10 +280,15 @@ async function writeHe(
       const i = r * s.side2 + q;
       if (!s.inTissue2[i]) continue;
       const t = s.cellType[i]!;
-      const c = t >= 0 ? tint[t]! : ([230, 170, 200] as const);
+      // eosin pink saturated enough that the tissue mask (Otsu on saturation) keeps the stroma
+      const c = t >= 0 ? tint[t]! : ([225, 130, 175] as const);
       rgb.set(c, (py * W + px) * 3);
     }
   const img = sharp(Buffer.from(rgb), { raw: { width: W, height: W, channels: 3 } });
+  if (only) {
+    await img.png().toFile(only);
+    return;
+  }
   await img.clone().png().toFile(join(folder, 'tissue_hires_image.png'));
   await img
     .clone()

@@ -7,7 +7,14 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSample, type Sample } from '../../../main/engine/io';
-import { registerMethod, runBench, type BenchResult } from '../../../main/engine/bench';
+import {
+  expandAll,
+  getMethod,
+  methodsFor,
+  registerMethod,
+  runBench,
+  type BenchResult,
+} from '../../../main/engine/bench';
 import { denseFrom } from '../../../main/engine/analysis/matrix';
 import type { SrInput } from '../../../main/engine/methods/types';
 import { makeTempDir } from '../../helpers/tmp';
@@ -186,5 +193,26 @@ describe('coarsen with Visium HD 8 µm bins as truth', () => {
     await expect(
       runBench(hd, { protocol: 'holdout', methods: ['coarse'], genes: 4, pseudoSpotUm: 55 }),
     ).rejects.toThrow(/belongs to the coarsen protocol/);
+  });
+
+  it("--methods all: the registry's coarsen methods; those needing the slide only when it is full-resolution", async () => {
+    const notes: string[] = [];
+    const withSlide = await readSample(fx.outs, { imagePath: fx.fullRes });
+    expect(withSlide.image!.scaleToFullRes).toBe(1);
+    const all = expandAll(['all', 'noise'], withSlide, 'coarsen', notes);
+    expect(all).toEqual([...methodsFor('coarsen'), 'noise']);
+    expect(all).toContain('interp');
+    expect(all).not.toContain('histosge'); // holdout only
+    expect(notes).toEqual([]);
+    // outs/ alone has only the hires PNG: a scaled copy is never handed to a method as the slide
+    const scaled = expandAll(['all'], hd, 'coarsen', notes);
+    const needImage = methodsFor('coarsen').filter((m) => getMethod(m)!.needsImage);
+    expect(needImage.length).toBeGreaterThan(0);
+    expect(scaled).toEqual(methodsFor('coarsen').filter((m) => !needImage.includes(m)));
+    expect(notes).toHaveLength(needImage.length);
+    expect(notes[0]).toMatch(/left out of "all": it needs the H&E image and .* has only a scaled copy of it/);
+    await expect(runBench(hd, { protocol: 'coarsen', methods: ['tesla'], genes: 4 })).rejects.toThrow(
+      /tesla needs the H&E image, and .* has only a scaled copy/,
+    );
   });
 });

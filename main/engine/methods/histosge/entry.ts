@@ -21,5 +21,7 @@ export const histosgeEntry = defineMethod({
   }),
   presets: { default: {}, paper: { epochs: PRESETS.paper.epochs } },
   predict: histosgeMethod.predict,
+  // it predicts log1p(CP10k) per spot and refuses coarsen's count sums
+  benchProtocols: ['holdout'],
   run: (ctx, o) => runHistosge('histosge', 'HisToSGE', ctx, o),
 });
