@@ -88,12 +88,23 @@ export type FigureKey =
       kind: 'colorbar';
       layer: number;
       label: string;
+      /** the label wrapped to the panel, drawn above the bar */
+      lines: string[];
       box: Box;
       vmin: number;
       vmax: number;
       colormap: ColormapName;
     }
-  | { kind: 'legend'; layer: number; label?: string; titleY: number; swatches: Box[]; fontSize: number };
+  | {
+      kind: 'legend';
+      layer: number;
+      label?: string;
+      lines: string[];
+      /** baseline of the label's last line */
+      titleY: number;
+      swatches: Box[];
+      fontSize: number;
+    };
 
 export interface FigureLayout {
   width: number;
@@ -158,6 +169,19 @@ export function niceLength(target: number): number {
 
 /** Average advance of DejaVu Sans (bold) per em: enough to keep a line inside its box. */
 const EM_PER_CHAR = 0.64;
+
+/** Words of `text` in lines of at most `width` px at `fontSize` (a longer word keeps its own line). */
+export function wrapText(text: string, width: number, fontSize: number): string[] {
+  const max = Math.max(1, Math.floor(width / (fontSize * EM_PER_CHAR)));
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= max)
+      lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length ? lines : [''];
+}
 
 /** The font size at which `text` fits `width` px, at most `max`. */
 export function fitFont(text: string, width: number, max: number): number {
@@ -235,17 +259,23 @@ function layoutKeys(spec: FigureSpec, panel: Box, fontSize: number): FigureKey[]
     .filter(({ l }) => l.color.kind !== 'plain');
   const barH = Math.min(fontSize * 10, panel.h * 0.45);
   const gap = fontSize * 2.6;
-  const need = order.reduce(
-    (s, { l }) =>
-      s + gap + (l.color.kind === 'categorical' ? l.color.categories.length * fontSize * 1.6 : barH),
+  const lineH = fontSize * 1.2;
+  const labelOf = (c: FigureColor) => (c.kind === 'plain' ? '' : (c.label ?? ''));
+  const linesOf = (c: FigureColor) => (labelOf(c) ? wrapText(labelOf(c), panel.w, fontSize) : []);
+  // labels and gaps keep their size (text must stay legible); bars and legend rows give way
+  const fixed = order.reduce((s, { l }) => s + gap + Math.max(0, linesOf(l.color).length - 1) * lineH, 0);
+  const flexible = order.reduce(
+    (s, { l }) => s + (l.color.kind === 'categorical' ? l.color.categories.length * fontSize * 1.6 : barH),
     0,
   );
-  const k = Math.max(0.5, Math.min(1, panel.h / Math.max(1, need)));
+  const k = Math.max(0.5, Math.min(1, (panel.h - fixed) / Math.max(1, flexible)));
   const fs = Math.max(6, Math.round(fontSize * k));
   const keys: FigureKey[] = [];
   let y = panel.y;
   for (const { l, i } of order) {
     const c = l.color;
+    const lines = linesOf(c);
+    y += Math.max(0, lines.length - 1) * lineH;
     if (c.kind === 'continuous') {
       const [lo, hi] = range(l.layer.values);
       const h = Math.round(barH * k);
@@ -253,12 +283,13 @@ function layoutKeys(spec: FigureSpec, panel: Box, fontSize: number): FigureKey[]
         kind: 'colorbar',
         layer: i,
         label: c.label,
+        lines,
         box: { x: panel.x, y: Math.round(y), w: Math.round(fontSize * 1.2), h },
         vmin: c.vmin ?? lo,
         vmax: c.vmax ?? hi,
         colormap: c.colormap ?? 'viridis',
       });
-      y += h + gap * k;
+      y += h + gap;
     } else if (c.kind === 'categorical') {
       const step = Math.round(fs * 1.6);
       const sw = Math.round(fs * 1.1);
@@ -266,11 +297,12 @@ function layoutKeys(spec: FigureSpec, panel: Box, fontSize: number): FigureKey[]
         kind: 'legend',
         layer: i,
         ...(c.label ? { label: c.label } : {}),
+        lines,
         titleY: Math.round(y - fs * 0.8),
         swatches: c.categories.map((_, j) => ({ x: panel.x, y: Math.round(y + j * step), w: sw, h: sw })),
         fontSize: fs,
       });
-      y += c.categories.length * step + gap * k;
+      y += c.categories.length * step + gap;
     }
   }
   return keys;
@@ -422,10 +454,12 @@ function keySvg(
       )
       .reverse();
     defs += `<linearGradient id="cbar${n}" x1="0" y1="0" x2="0" y2="1">${grad.join('')}</linearGradient>`;
-    const label = xml(key.label);
-    const lf = fitFont(key.label, L.width - b.x - fs * 0.5, fs);
-    parts.push(
-      `<text x="${b.x}" y="${b.y - fs * 0.8}" font-size="${lf}" ${FONT} fill="#000">${label}</text>`,
+    const avail = L.width - b.x - fs * 0.5;
+    const lf = Math.min(...key.lines.map((t) => fitFont(t, avail, fs)));
+    key.lines.forEach((t, j) =>
+      parts.push(
+        `<text x="${b.x}" y="${(b.y - fs * 0.8 - (key.lines.length - 1 - j) * fs * 1.2).toFixed(1)}" font-size="${lf}" ${FONT} fill="#000">${xml(t)}</text>`,
+      ),
     );
     parts.push(
       `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="url(#cbar${n})" stroke="#444" stroke-width="1"/>`,
@@ -442,10 +476,13 @@ function keySvg(
     const c = spec.layers[key.layer]!.color;
     if (c.kind !== 'categorical') return { defs, body: '' };
     const f = key.fontSize;
-    if (key.label && key.swatches[0])
+    const x0 = key.swatches[0]?.x ?? 0;
+    const tf = Math.min(...key.lines.map((t) => fitFont(t, L.width - x0 - f * 0.5, f)));
+    key.lines.forEach((t, j) =>
       parts.push(
-        `<text x="${key.swatches[0].x}" y="${key.titleY}" font-size="${f}" font-weight="bold" ${FONT} fill="#000">${xml(key.label)}</text>`,
-      );
+        `<text x="${x0}" y="${(key.titleY - (key.lines.length - 1 - j) * f * 1.2).toFixed(1)}" font-size="${tf}" font-weight="bold" ${FONT} fill="#000">${xml(t)}</text>`,
+      ),
+    );
     key.swatches.forEach((b, i) => {
       const col = c.colors?.[i] ?? DEFAULT_PALETTE[i % DEFAULT_PALETTE.length]!;
       parts.push(

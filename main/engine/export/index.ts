@@ -30,6 +30,17 @@ export {
   spotFigure,
   srFigure,
   srGeneValues,
+  wrapText,
   writeFigure,
 } from './figure';
-export type { Box, FigureColor, FigureLayout, FigureSpec, RasterLayer, SpotsLayer } from './figure';
+export type {
+  Box,
+  FigureColor,
+  FigureKey,
+  FigureLayer,
+  FigureLayout,
+  FigureSpec,
+  RasterLayer,
+  SpotsLayer,
+} from './figure';
+export { pdfOfPng, pdfOfRgb } from './pdf';

@@ -20,6 +20,7 @@ import {
   traceLabelGrid,
   viridis,
   writeFigure,
+  wrapText,
   writeGeoJson,
   writeSpotCsv,
   writeSrCsv,
@@ -389,6 +390,14 @@ describe('figures', () => {
     const ox = L.plot.x + (mid[0]! - region.x) * L.scale;
     const oy = L.plot.y + (mid[1]! - region.y) * L.scale;
     expect(close(pixel(data, 600, ox, oy), [0, 255, 0], 60)).toBe(true);
+  });
+
+  it('wraps key labels to the panel by words', () => {
+    const lines = wrapText('ERBB2 (HISTEX SR, counts per 8 µm)', 150, 15);
+    expect(lines.join(' ')).toBe('ERBB2 (HISTEX SR, counts per 8 µm)');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(l.length * 0.64 * 15).toBeLessThanOrEqual(150);
+    expect(wrapText('Domains', 150, 15)).toEqual(['Domains']);
   });
 
   it('writes a PDF page of the PNG at the chosen DPI', async () => {

@@ -120,8 +120,11 @@ export class StoredRun implements SuperpixelReader {
   /** Calibrated values: (end − start) × cols.length. */
   rows(start: number, end: number, cols: readonly number[] = this.genes.map((_, q) => q)): Float32Array {
     const out = this.raw(start, end, cols);
+    // A single gene over every row (a gene map): its uncalibrated values are the factors' input
+    // too, so compute them once (the ensemble's forward pass is the cost of a first gene switch).
+    const whole = start === 0 && end === this.index.length && cols.length === 1 ? out.slice() : undefined;
     const nc = cols.length;
-    const f = cols.map((q) => this.factorsFor(q));
+    const f = cols.map((q) => this.factorsFor(q, whole));
     const K = BLEND_NEIGHBOURS;
     for (let i = 0; i < end - start; i++) {
       const r = start + i;
@@ -169,7 +172,7 @@ export class StoredRun implements SuperpixelReader {
   }
 
   /** Per spot: measured count per footprint superpixel ÷ predicted mean over the footprint. */
-  private factorsFor(q: number): Float64Array {
+  private factorsFor(q: number, rawAll?: Float32Array): Float64Array {
     const hit = this.factors.get(q);
     if (hit) return hit;
     const sampleGene = this.genes[q]!;
@@ -182,7 +185,7 @@ export class StoredRun implements SuperpixelReader {
     }
     const sum = new Float64Array(nSpots);
     const count = new Float64Array(nSpots);
-    const vals = this.raw(0, this.index.length, [q]);
+    const vals = rawAll ?? this.raw(0, this.index.length, [q]);
     for (let r = 0; r < this.index.length; r++) {
       const s = this.owner[r]!;
       if (s < 0) continue;
