@@ -8,6 +8,7 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { extname } from 'node:path';
+import { decodeFailure } from '../io/problems';
 import type { ImageRef, Sample } from '../io/sample';
 import { writeFileAtomic } from '../store/atomic-file';
 import { DEFAULT_PALETTE, VIRIDIS_STOPS, hex, parseHex, viridis } from './colormap';
@@ -223,7 +224,10 @@ async function slidePng(spec: FigureSpec, L: FigureLayout): Promise<Buffer | und
     .removeAlpha()
     .resize(w, h, { fit: 'fill' })
     .png()
-    .toBuffer();
+    .toBuffer()
+    .catch((cause: unknown) => {
+      throw decodeFailure(im.path, cause);
+    });
   // place it on a white plot-sized canvas so both outputs share one image of the plot box
   return sharp({ create: { width: L.plot.w, height: L.plot.h, channels: 3, background: '#ffffff' } })
     .composite([{ input: part, left: Math.max(0, ox), top: Math.max(0, oy) }])
