@@ -533,9 +533,16 @@ export default async function bench(args: string[]): Promise<Record<string, unkn
     const stages = last ? await prepareStages(root, note, last) : ({} as Record<Kind, Stage>);
     const drills: DrillResult[] = [];
     const scale = drillsTotal / 20;
-    for (let seed = 1; seed <= Math.max(...Object.values(DRILLS)); seed++) {
-      for (const kind of kinds) {
-        if (seed > Math.max(1, Math.round(DRILLS[kind]! * scale))) continue;
+    // each kind gets its number of kills in mid-job: a seed whose kill point comes after the job
+    // has ended (a quick export) is recorded and the next seed is tried, up to three times as many
+    const want = Object.fromEntries(kinds.map((k) => [k, Math.max(1, Math.round(DRILLS[k]! * scale))]));
+    const nextSeed = Object.fromEntries(kinds.map((k) => [k, 1]));
+    const killsOf = (k: Kind) => drills.filter((d) => d.kind === k && d.killedAt !== null).length;
+    for (;;) {
+      const todo = kinds.filter((k) => killsOf(k) < want[k]! && nextSeed[k]! <= 3 * want[k]!);
+      if (todo.length === 0) break;
+      for (const kind of todo) {
+        const seed = nextSeed[kind]!++;
         const d = await drill(kind, seed, stages[kind], root);
         note(
           `[reliability] drill ${kind} seed ${seed}: kill at ${d.killedAt ?? '-'} → ${d.stateAfterKill}, resumed ${d.resumedState}, identical ${String(d.identical)}${d.note ? ` (${d.note})` : ''}`,
