@@ -1,14 +1,17 @@
 /**
- * `npm run bench -- reliability [--drills N] [--load-seconds S] [--skip-corpus] [--skip-load]`
- * (issue #16). Three parts, figures in docs/reliability.md:
- * 1. The malformed-input corpus (test/corpus/cases.ts) through the real job runner, a worker
- *    thread per import with a time limit: clear errors, wrong/vague errors, hangs, silent
- *    acceptances, crashes, changed projects.
- * 2. kill -9 drills: `stsr import|features|sr|export` in a child process, killed at a seeded
- *    random point of its job's progress; then integrity_check, the job's state (interrupted),
- *    resume, and the resumed result compared byte for byte with an uninterrupted run.
- * 3. Load: browser mode with two heavy jobs running, tiles and API requests without pause for
- *    S seconds; the server's event-loop delay (p99, max) and the process's RSS.
+ * `npm run bench -- reliability [--skip-corpus] [--workers] [--drills N] [--kinds K,…|none]
+ *   [--skip-load] [--load-seconds S] [--load-setup DIR] [--progress FILE]` (issue #16). Three
+ * parts, figures in docs/reliability.md; the last stdout line's `summary` holds the headline ones:
+ * 1. The malformed-input corpus (test/corpus/cases.ts): the import task in this process, or with
+ *    --workers the real job runner (a worker thread per case): clear errors, wrong/vague errors,
+ *    hangs, silent acceptances, crashes, changed projects.
+ * 2. kill -9 drills on a 400×400 window of MOB1: `stsr import|features|sr|export` in a child
+ *    process, killed at a seeded random point of its job (N in all, default 20, 5 per kind);
+ *    then integrity_check, the job's state (interrupted), resume, and the resumed outputs compared
+ *    with an uninterrupted run's (bench/_outputs.ts: bytes, except clock fields).
+ * 3. Load: browser mode on the full MOB1 with two heavy jobs running and viewer-like requests for
+ *    S seconds (default 120); the server's event-loop delay (p50, p99, max), the process's RSS and
+ *    the load average. Time figures: run it under `flock /work/bench.lock`.
  */
 import { spawn } from 'node:child_process';
 import {
