@@ -11,6 +11,7 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import { extname } from 'node:path';
 import { COLORMAP_STOPS, colorAt, type ColormapName } from '../../../preload/contract/colormaps';
+import { decodeFailure } from '../io/problems';
 import type { ImageRef, Sample } from '../io/sample';
 import { writeFileAtomic } from '../store/atomic-file';
 import { DEFAULT_PALETTE, hex, parseHex } from './colormap';
@@ -365,9 +366,15 @@ async function slidePng(spec: FigureSpec, L: FigureLayout): Promise<Buffer | und
     .removeAlpha()
     .resize(w, h, { fit: 'fill' });
   if (opacity < 1) part = part.ensureAlpha(opacity);
+  const partPng = await part
+    .png()
+    .toBuffer()
+    .catch((cause: unknown) => {
+      throw decodeFailure(im.path, cause);
+    });
   // place it on a white plot-sized canvas so both outputs share one image of the plot box
   return sharp({ create: { width: L.plot.w, height: L.plot.h, channels: 3, background: '#ffffff' } })
-    .composite([{ input: await part.png().toBuffer(), left: Math.max(0, ox), top: Math.max(0, oy) }])
+    .composite([{ input: partPng, left: Math.max(0, ox), top: Math.max(0, oy) }])
     .png()
     .toBuffer();
 }

@@ -4,6 +4,7 @@
  * and tissue_<key>_scalef = image px per full-res px.
  */
 import sharp from 'sharp';
+import { decodeFailure } from '../io/problems';
 import type { ImageRef } from '../io/sample';
 
 export const HIRES_LONGEST = 2000;
@@ -46,7 +47,10 @@ export async function scanpyImages(image: ImageRef): Promise<ScanpyImage[]> {
       // box-filter-like downsampling, as Space Ranger does; 'cubic' for the rare same-size case
       .resize(width, height, { fit: 'fill', kernel: k < 1 ? 'mitchell' : 'cubic' })
       .raw()
-      .toBuffer({ resolveWithObject: true });
+      .toBuffer({ resolveWithObject: true })
+      .catch((cause: unknown) => {
+        throw decodeFailure(image.path, cause);
+      });
     if (info.channels !== 3)
       throw new Error(`image ${image.path}: expected RGB, got ${info.channels} channels`);
     out.push({

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { EngineError, throwIfAborted } from '../errors';
+import { decodeFailure } from '../io/problems';
 import { noProgress, type ProgressFn } from '../jobs/progress';
 import { openSlide, resampleRgb, tissueMask, type Slide } from '../slide';
 import { SHARP_INPUT } from '../slide/probe';
@@ -106,7 +107,11 @@ async function randomAccess(slide: Slide, workDir: string, signal?: AbortSignal)
       .removeAlpha()
       .toColourspace('srgb')
       .raw()
-      .toBuffer({ resolveWithObject: true });
+      .toBuffer({ resolveWithObject: true })
+      .catch((cause: unknown) => {
+        // the slide lives where the user keeps it and may have been cut short since the import
+        throw decodeFailure(slide.path, cause);
+      });
     if (info.channels !== 3 || info.width !== slide.width || info.height !== slide.height) {
       throw new EngineError(
         'INTERNAL',
@@ -127,7 +132,7 @@ async function randomAccess(slide: Slide, workDir: string, signal?: AbortSignal)
         .toFile(tmp);
     } catch (err) {
       rmSync(tmp, { force: true });
-      throw err;
+      throw decodeFailure(slide.path, err);
     }
     renameSync(tmp, base);
   }

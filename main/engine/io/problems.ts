@@ -87,3 +87,25 @@ export function importError(
     ...(where.cause !== undefined ? { cause: where.cause } : {}),
   });
 }
+
+/**
+ * A decoder failing part-way through the image (a JPEG or PNG cut short passes the header probe)
+ * surfaces as a bare libvips/geotiff message; this names the file and the problem instead. Used
+ * wherever pixels are decoded: the import's pyramid build, and every later read of the slide
+ * (features, figures), since the image stays where the user keeps it and may change after import.
+ * The engine's own errors (cancelled, already named) pass through unchanged.
+ */
+export function decodeFailure(image: string, cause: unknown): unknown {
+  if (cause instanceof EngineError) return cause;
+  const msg = cause instanceof Error ? cause.message.trim().split('\n')[0]! : String(cause);
+  const short = /premature end|truncat|unexpected end|not enough data|read error|EOF/i.test(msg);
+  return importError(
+    short ? 'truncated' : 'bad-image',
+    image,
+    short
+      ? `the image is cut short: decoding stopped part-way (${msg})`
+      : `the image cannot be decoded (${msg})`,
+    'The copy or download was probably interrupted, or the file is damaged: copy or export it again.',
+    { cause },
+  );
+}

@@ -63,9 +63,14 @@ export function scalarColour(
 
 /** The q-quantile of the values where mask is set (for robust colour ranges). */
 export function maskedQuantile(values: ArrayLike<number>, mask: ArrayLike<number>, q: number): number {
-  const v: number[] = [];
-  for (let i = 0; i < values.length; i++) if (mask[i] && Number.isFinite(values[i]!)) v.push(values[i]!);
-  if (v.length === 0) return 0;
-  v.sort((a, b) => a - b);
-  return v[Math.min(v.length - 1, Math.max(0, Math.round(q * (v.length - 1))))]!;
+  // a typed array's own numeric sort: several times faster than a comparator over a number[] (this
+  // runs on the server's thread for every SR gene layer), same order for finite values
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (mask[i] && Number.isFinite(values[i]!)) n++;
+  if (n === 0) return 0;
+  const v = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) if (mask[i] && Number.isFinite(values[i]!)) v[k++] = values[i]!;
+  v.sort();
+  return v[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))]!;
 }

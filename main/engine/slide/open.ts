@@ -3,6 +3,8 @@ import { extname } from 'node:path';
 import sharp from 'sharp';
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { EngineError, throwIfAborted } from '../errors';
+import { requireRegularFile } from '../io/input-limits';
+import { decodeFailure } from '../io/problems';
 import { SHARP_INPUT } from './probe';
 import { resampleRgb, type RgbImage } from './resample';
 
@@ -78,6 +80,9 @@ function checkOut(outW: number, outH: number): void {
 /** Opens JPEG/PNG/WebP with sharp and TIFF-family files (TIFF, BigTIFF, OME-TIFF, SVS) with geotiff. */
 export async function openSlide(path: string, opts: { umPerPx?: number } = {}): Promise<Slide> {
   if (!existsSync(path)) throw new EngineError('NOT_FOUND', `Image ${path} not found.`, { file: path });
+  // The slide stays where the user keeps it: by the time features or a figure read it, it may have
+  // become a FIFO or a device (opening one blocks forever).
+  requireRegularFile(path);
   const kind = sniff(path);
   const slide = kind !== 'other' ? await openTiff(path, kind) : await openSharp(path);
   if (opts.umPerPx !== undefined) slide.umPerPx = opts.umPerPx;
@@ -117,11 +122,15 @@ async function openSharp(path: string): Promise<Slide> {
       const midH = Math.max(outH, Math.round(r.h / k));
       let pipe = sharp(path, SHARP_INPUT).extract({ left: r.x, top: r.y, width: r.w, height: r.h });
       if (midW !== r.w || midH !== r.h) pipe = pipe.resize(midW, midH, { fit: 'fill', kernel: 'linear' });
-      const { data, info } = await pipe
-        .removeAlpha()
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true });
+      let decoded;
+      try {
+        decoded = await pipe.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+      } catch (cause) {
+        // a file cut short or changed since it was opened: name it (libvips' message does not)
+        throwIfAborted(signal);
+        throw decodeFailure(path, cause);
+      }
+      const { data, info } = decoded;
       const src: RgbImage = { width: info.width, height: info.height, data: toRgb(data, info.channels) };
       return resampleRgb(src, outW, outH);
     },
@@ -207,6 +216,8 @@ async function openTiff(path: string, kind: 'tiff' | 'bigtiff'): Promise<Slide> 
         });
       } catch (cause) {
         throwIfAborted(signal);
+        const failure = decodeFailure(path, cause);
+        if ((failure as { problem?: string }).problem === 'truncated') throw failure;
         throw new EngineError('UNSUPPORTED', `Cannot decode ${path} (${(cause as Error).message}).`, {
           file: path,
           hint: 'The TIFF compression is not supported (e.g. JPEG 2000 SVS): convert the slide to a JPEG-compressed tiled TIFF.',

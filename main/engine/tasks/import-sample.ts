@@ -2,8 +2,8 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSample } from '../io';
 import { withPixelBudget } from '../io/input-limits';
-import { EngineError, throwIfAborted } from '../errors';
-import { importError } from '../io/problems';
+import { throwIfAborted } from '../errors';
+import { decodeFailure } from '../io/problems';
 import { subProgress } from '../jobs/progress';
 import type { TaskContext } from '../jobs/task';
 import { buildDeepZoom, openSlide, tissueMask } from '../slide';
@@ -152,24 +152,4 @@ async function importInto(params: ImportParams, ctx: TaskContext, scratch: strin
   } finally {
     project.close();
   }
-}
-
-/**
- * A decoder failing part-way through the image (a JPEG or PNG cut short passes the header probe)
- * surfaces as a bare libvips/geotiff message; this names the file and the problem instead.
- * The engine's own errors (cancelled, already named) pass through unchanged.
- */
-function decodeFailure(image: string, cause: unknown): unknown {
-  if (cause instanceof EngineError) return cause;
-  const msg = cause instanceof Error ? cause.message.trim().split('\n')[0]! : String(cause);
-  const short = /premature end|truncat|unexpected end|not enough data|read error|EOF/i.test(msg);
-  return importError(
-    short ? 'truncated' : 'bad-image',
-    image,
-    short
-      ? `the image is cut short: decoding stopped part-way (${msg})`
-      : `the image cannot be decoded (${msg})`,
-    'The copy or download was probably interrupted, or the file is damaged: copy or export it again.',
-    { cause },
-  );
 }
