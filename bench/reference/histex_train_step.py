@@ -20,7 +20,8 @@ backward + Adam step. Both are medians of `--runs` timed repetitions after 3 war
 torch.set_num_threads(2) (the machine's two cores, as ORT uses). The last stdout line is one JSON
 object, like the Node benchmarks.
 
-Run:  flock /work/bench.lock python3 bench/reference/histex_train_step.py [--runs 15] [--fold]
+Run:  flock /work/bench.lock /usr/bin/python3 bench/reference/histex_train_step.py [--runs 15] [--fold]
+(Debian's python3-torch 1.13 with OpenBLAS; /usr/bin/python3 because a pyenv python may shadow it.)
 """
 
 import argparse
@@ -28,10 +29,16 @@ import json
 import math
 import os
 import statistics
+import sys
 import time
 
-import torch
-from torch import nn
+# OpenBLAS (Debian's torch calls it for every matmul) sizes its own pool from this, read at load time
+_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads)
+os.environ.setdefault("OMP_NUM_THREADS", _threads)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 TOKENS, GENE_TOKENS, FEATURES, GENES, DIM, HEADS = 49, 5, 1029, 1000, 128, 8
 HEAD = (1024, 512, 512, 512)
