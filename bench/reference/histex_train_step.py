@@ -11,8 +11,8 @@ writes it (layer by layer, PyTorch modules), at the paper's configuration: 1029 
     four bias-free Linear layers (+0.01 each), then ELU₀.₀₁(h·W₅) + 0.01; MIL mean over the bag; MSE.
 
 Same optimiser (Adam, lr 1e-4, β = 0.9/0.999, ε = 1e-8), same batch shapes, same bag mask (all ones,
-so the key bias is zero as in ours). `--fold` computes the activation-free head as one folded matrix
-the way models/histex.ts does (identical function and gradients), to separate the algorithmic
+so the key bias is zero as in ours). `--fold` brackets the activation-free head the way
+models/histex.ts does at this shape (identical function and gradients), to separate the algorithmic
 saving from the runtime's speed.
 
 Timing: `forwardMs` is one no-grad forward of the batch; `stepMs` one zero_grad + forward + loss +
@@ -105,17 +105,19 @@ class Histex(nn.Module):
         a_bias = ((bag - 1) * 1e9).view(-1, 1, 1, n)
         z1 = self.bca1(his, gene, a_bias)
         z2 = self.bca2(z1, gene, a_bias)
-        h = torch.cat([z2, his], -1)
         ws = [lin.weight.t() for lin in self.head]  # [in, out]
         if self.fold:
-            prod = ws[-1]
-            bias = prod.sum(0)
-            for i in range(len(ws) - 2, -1, -1):
-                prod = ws[i] @ prod
-                if i >= 1:
-                    bias = bias + prod.sum(0)
-            pre = h @ prod + bias * BETA
+            # models/histex.ts's bracketing at this shape (its matrix-chain choice for 32·49 tokens):
+            # (x·(W₁W₂))·((W₃W₄)W₅) with x's parts meeting their own rows of W₁W₂, plus the +β terms
+            # carried through the later layers as a vector
+            a = ws[0] @ ws[1]
+            c = (ws[2] @ ws[3]) @ ws[4]
+            h = z2 @ a[:DIM] + his @ a[DIM:]
+            bias = ws[1].sum(0) * BETA + BETA
+            bias = ((bias @ ws[2] + BETA) @ ws[3] + BETA) @ ws[4]
+            pre = h @ c + bias
         else:
+            h = torch.cat([z2, his], -1)
             for i, lin in enumerate(self.head):
                 h = lin(h)
                 if i < len(self.head) - 1:
