@@ -17,6 +17,7 @@
 import { trackPeakRss } from './_peak-memory';
 import {
   buildInference,
+  buildTrainStep,
   createSession,
   Graph,
   initParams,
@@ -151,6 +152,7 @@ async function histexModelStep(args: string[]): Promise<Record<string, unknown>>
     batch,
     steps: stepRuns.length,
     forwardGflop: round(fwd.flops / 1e9),
+    stepGflop: round(buildTrainStep(def, { batchSize: batch, optimizer: { kind: 'adam' } }).flops / 1e9),
     peakRssMiB: Math.round(peak.stop() / 2 ** 20),
     forwardMinMs: round(Math.min(...fwdRuns)),
     stepMinMs: round(Math.min(...stepRuns)),

@@ -11,8 +11,8 @@ writes it (layer by layer, PyTorch modules), at the paper's configuration: 1029 
     four bias-free Linear layers (+0.01 each), then ELU₀.₀₁(h·W₅) + 0.01; MIL mean over the bag; MSE.
 
 Same optimiser (Adam, lr 1e-4, β = 0.9/0.999, ε = 1e-8), same batch shapes, same bag mask (all ones,
-so the key bias is zero as in ours). `--fold` computes the activation-free head as one folded matrix
-the way models/histex.ts does (identical function and gradients), to separate the algorithmic
+so the key bias is zero as in ours). `--fold` brackets the activation-free head the way
+models/histex.ts does at this shape (identical function and gradients), to separate the algorithmic
 saving from the runtime's speed.
 
 Timing: `forwardMs` is one no-grad forward of the batch; `stepMs` one zero_grad + forward + loss +
@@ -20,7 +20,8 @@ backward + Adam step. Both are medians of `--runs` timed repetitions after 3 war
 torch.set_num_threads(2) (the machine's two cores, as ORT uses). The last stdout line is one JSON
 object, like the Node benchmarks.
 
-Run:  flock /work/bench.lock python3 bench/reference/histex_train_step.py [--runs 15] [--fold]
+Run:  flock /work/bench.lock /usr/bin/python3 bench/reference/histex_train_step.py [--runs 15] [--fold]
+(Debian's python3-torch 1.13 with OpenBLAS; /usr/bin/python3 because a pyenv python may shadow it.)
 """
 
 import argparse
@@ -28,10 +29,16 @@ import json
 import math
 import os
 import statistics
+import sys
 import time
 
-import torch
-from torch import nn
+# OpenBLAS (Debian's torch calls it for every matmul) sizes its own pool from this, read at load time
+_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv else "2"
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads)
+os.environ.setdefault("OMP_NUM_THREADS", _threads)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 TOKENS, GENE_TOKENS, FEATURES, GENES, DIM, HEADS = 49, 5, 1029, 1000, 128, 8
 HEAD = (1024, 512, 512, 512)
@@ -98,17 +105,19 @@ class Histex(nn.Module):
         a_bias = ((bag - 1) * 1e9).view(-1, 1, 1, n)
         z1 = self.bca1(his, gene, a_bias)
         z2 = self.bca2(z1, gene, a_bias)
-        h = torch.cat([z2, his], -1)
         ws = [lin.weight.t() for lin in self.head]  # [in, out]
         if self.fold:
-            prod = ws[-1]
-            bias = prod.sum(0)
-            for i in range(len(ws) - 2, -1, -1):
-                prod = ws[i] @ prod
-                if i >= 1:
-                    bias = bias + prod.sum(0)
-            pre = h @ prod + bias * BETA
+            # models/histex.ts's bracketing at this shape (its matrix-chain choice for 32·49 tokens):
+            # (x·(W₁W₂))·((W₃W₄)W₅) with x's parts meeting their own rows of W₁W₂, plus the +β terms
+            # carried through the later layers as a vector
+            a = ws[0] @ ws[1]
+            c = (ws[2] @ ws[3]) @ ws[4]
+            h = z2 @ a[:DIM] + his @ a[DIM:]
+            bias = ws[1].sum(0) * BETA + BETA
+            bias = ((bias @ ws[2] + BETA) @ ws[3] + BETA) @ ws[4]
+            pre = h @ c + bias
         else:
+            h = torch.cat([z2, his], -1)
             for i, lin in enumerate(self.head):
                 h = lin(h)
                 if i < len(self.head) - 1:
