@@ -102,12 +102,15 @@ export class StoredRun implements SuperpixelReader {
     return q;
   }
 
-  /** Uncalibrated counts per superpixel: (end − start) × cols.length, rows in stored order. */
-  private raw(start: number, end: number, cols: readonly number[]): Float32Array {
+  /**
+   * Uncalibrated counts per superpixel: (end − start) × cols.length, rows in stored order; or, with
+   * `at`, the stored rows it lists (end − start ignored).
+   */
+  private raw(start: number, end: number, cols: readonly number[], at?: Int32Array): Float32Array {
     const G = this.genes.length;
     const F = this.F;
     const feats = this.feats;
-    const n = end - start;
+    const n = at ? at.length : end - start;
     const nc = cols.length;
     // The viewer asks for one gene over every superpixel on the server's thread: plain loops over
     // the gene's head column copied out contiguously (the same sums in the same order as reading
@@ -121,7 +124,7 @@ export class StoredRun implements SuperpixelReader {
         for (let j = 0; j <= rows; j++) col[j] = head[j * G + q]!;
         const bias = col[rows]!;
         for (let i = 0; i < n; i++) {
-          const r = start + i;
+          const r = at ? at[i]! : start + i;
           let v = bias;
           const zo = r * d;
           for (let j = 0; j < d; j++) v += z[zo + j]! * col[j]!;
@@ -218,21 +221,18 @@ export class StoredRun implements SuperpixelReader {
   private factorsFor(q: number, rawAll?: Float32Array): Float64Array {
     const hit = this.factors.get(q);
     if (hit) return hit;
-    const sampleGene = this.genes[q]!;
     const nSpots = this.sample.spots.length;
-    const observed = new Float64Array(nSpots);
-    const m = this.sample.counts;
-    for (let r = 0; r < m.nRows; r++) {
-      for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++)
-        if (m.indices[k] === sampleGene) observed[r] = m.data[k]!;
-    }
+    const observed = this.observed(q);
     const sum = new Float64Array(nSpots);
     const count = new Float64Array(nSpots);
-    const vals = rawAll ?? this.raw(0, this.index.length, [q]);
-    for (let r = 0; r < this.index.length; r++) {
+    // Only superpixels inside a footprint count: without the whole map at hand, compute just those
+    // (the export asks for every gene block by block, so this is each gene's second pass).
+    const owned = this.ownedRows();
+    const vals = rawAll ?? this.raw(0, 0, [q], owned);
+    for (let i = 0; i < owned.length; i++) {
+      const r = owned[i]!;
       const s = this.owner[r]!;
-      if (s < 0) continue;
-      sum[s]! += vals[r]!;
+      sum[s]! += vals[rawAll ? r : i]!;
       count[s]!++;
     }
     const f = new Float64Array(nSpots).fill(1);
@@ -248,6 +248,40 @@ export class StoredRun implements SuperpixelReader {
   }
 
   private bagSizes: number[] = [];
+  private owned: Int32Array | null = null;
+  private observedAll: Float64Array | null = null;
+
+  /** Stored rows inside some spot's footprint, in order. */
+  private ownedRows(): Int32Array {
+    if (!this.owned) {
+      const rows: number[] = [];
+      for (let r = 0; r < this.owner.length; r++) if (this.owner[r]! >= 0) rows.push(r);
+      this.owned = Int32Array.from(rows);
+    }
+    return this.owned;
+  }
+
+  /**
+   * Measured counts of modelled gene q per spot. All modelled genes are gathered in one pass over
+   * the count matrix (one pass per gene was 1000 scans of every non-zero for an export).
+   */
+  private observed(q: number): Float64Array {
+    const G = this.genes.length;
+    const nSpots = this.sample.spots.length;
+    if (!this.observedAll) {
+      const all = new Float64Array(G * nSpots);
+      const colOf = new Map(this.genes.map((g, k) => [g, k]));
+      const m = this.sample.counts;
+      for (let r = 0; r < m.nRows; r++) {
+        for (let k = m.indptr[r]!; k < m.indptr[r + 1]!; k++) {
+          const c = colOf.get(m.indices[k]!);
+          if (c !== undefined) all[c * nSpots + r] = m.data[k]!;
+        }
+      }
+      this.observedAll = all;
+    }
+    return this.observedAll.subarray(q * nSpots, (q + 1) * nSpots);
+  }
 
   private spotGeometry(): { owner: Int32Array; blend: { s: Int32Array; w: Float64Array } } {
     const { grid, sample } = this;
