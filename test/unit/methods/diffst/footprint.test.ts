@@ -117,7 +117,7 @@ function audit(out: ReturnType<typeof toOutput>, R: ReturnType<typeof inputRaste
       if (!inTissue(r, c)) continue;
       checked++;
       const q = i * grid.width + j;
-      if (!out.present[q]) absent++;
+      if (!out.present![q]) absent++;
       else if (
         Math.floor(out.values[q]! / 100) !== blockPixel.get(`${Math.floor(c / K)},${Math.floor(r / K)}`)
       )
