@@ -3,9 +3,10 @@
  * user with HD data to run it: every method of the registry is scored against the 8 µm bins of a
  * Space Ranger 3 folder built by the test (visium-hd-fixture.ts), with one training epoch so the
  * run stays short; the full-resolution slide is passed with --image (outs/ holds only scaled
- * copies). Left out of the CLI run: diffst, whose default preset takes ≈ 8 min on this loaded 2-core
- * machine (the CLI has no per-method options); it is scored in a second case through the same
- * harness with its `tiny` preset, which checks what broke it on HD data: a value at every bin.
+ * copies). Left out of the CLI run: diffst, whose default preset (the CLI has no per-method options)
+ * took 67 s by hand at load ≈ 6 and 344 s at load ≈ 15–20; it is scored in a second case through
+ * the same harness with its `tiny` preset, which checks what broke it on HD data: a value at every
+ * bin.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
