@@ -22,6 +22,8 @@ export interface SpotRaster {
   values: Float32Array;
   /** 1 where a spot was measured */
   present: Uint8Array;
+  /** pixel index (i·width + j) of each input spot, when the raster was built from spots */
+  spotPixel?: Int32Array;
 }
 
 export interface Affine {
@@ -116,10 +118,12 @@ export function rasteriseLattice(
   const count = new Uint16Array(width * height);
   const js = new Float64Array(n);
   const is = new Float64Array(n);
+  const spotPixel = new Int32Array(n);
   for (let s = 0; s < n; s++) {
     js[s] = Math.round(a[s]!) - minA;
     is[s] = Math.round(b[s]!) - minB;
     const q = is[s]! * width + js[s]!;
+    spotPixel[s] = q;
     count[q]!++;
     for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
   }
@@ -133,7 +137,7 @@ export function rasteriseLattice(
   const [ox, xj, xi] = fitPlane(js, is, xs);
   const [oy, yj, yi] = fitPlane(js, is, ys);
   const affine = { ox, xj, xi, oy, yj, yi };
-  return { width, height, genes, pitch: affinePitch(affine), affine, values: out, present };
+  return { width, height, genes, pitch: affinePitch(affine), affine, values: out, present, spotPixel };
 }
 
 /** Median distance from each point to its nearest neighbour (the lattice pitch). */
@@ -180,8 +184,10 @@ export function rasteriseSpots(
   const height = Math.round((maxY - minY) / pitch) + 1;
   const sum = new Float64Array(width * height * genes);
   const count = new Uint16Array(width * height);
+  const spotPixel = new Int32Array(n);
   for (let s = 0; s < n; s++) {
     const q = Math.round((ys[s]! - minY) / pitch) * width + Math.round((xs[s]! - minX) / pitch);
+    spotPixel[s] = q;
     count[q]!++;
     for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
   }
@@ -193,7 +199,7 @@ export function rasteriseSpots(
     for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
   }
   const affine = { ox: minX, xj: pitch, xi: 0, oy: minY, yj: 0, yi: pitch };
-  return { width, height, genes, pitch, affine, values: out, present };
+  return { width, height, genes, pitch, affine, values: out, present, spotPixel };
 }
 
 /** The 2× coarsening with parity (py, px): LR pixel = mean of its measured HR children. */

@@ -15,6 +15,7 @@ import {
   type DiffstFit,
   type SampledMap,
 } from './pipeline';
+import { spotFootprints, type Footprints } from './footprint';
 import { DIFFST_PRESETS, isPresetName, type DiffstPreset } from './presets';
 import {
   medianNearestDistance,
@@ -98,10 +99,18 @@ export function inputRaster(input: SrInput): SpotRaster {
 
 /**
  * The sampled 2× map as a superpixel output: a grid of superpixels `fraction` of the 2× pitch
- * over the map's extent, each taking the 2× node nearest to its centre (in lattice space, so
- * rotated or sheared lattices are read right); superpixels whose node is unmeasured are absent.
+ * over the map's extent (and the spots' footprints). A superpixel inside a measured spot's
+ * footprint takes the nearest of that spot's own 2× children (footprint.ts says why the lattice
+ * alone is not enough); one outside every footprint takes the 2× node nearest to its centre (in
+ * lattice space, so rotated or sheared lattices are read right), and is absent if that node is
+ * unmeasured. Without `footprints` only the second rule applies.
  */
-export function toOutput(m: SampledMap, fit: DiffstFit, fraction = 0.25): DiffstOutput {
+export function toOutput(
+  m: SampledMap,
+  fit: DiffstFit,
+  footprints?: Footprints,
+  fraction = 0.25,
+): DiffstOutput {
   const size = m.pitch * fraction;
   const corners = [
     pixelCentre(m.affine, -0.5, -0.5),
@@ -109,22 +118,30 @@ export function toOutput(m: SampledMap, fit: DiffstFit, fraction = 0.25): Diffst
     pixelCentre(m.affine, m.height - 0.5, -0.5),
     pixelCentre(m.affine, m.height - 0.5, m.width - 0.5),
   ];
-  const x0 = Math.min(...corners.map((c) => c.x));
-  const y0 = Math.min(...corners.map((c) => c.y));
-  const width = Math.ceil((Math.max(...corners.map((c) => c.x)) - x0) / size);
-  const height = Math.ceil((Math.max(...corners.map((c) => c.y)) - y0) / size);
+  const fb = footprints?.bounds;
+  const x0 = Math.min(...corners.map((c) => c.x), fb?.x0 ?? Infinity);
+  const y0 = Math.min(...corners.map((c) => c.y), fb?.y0 ?? Infinity);
+  const width = Math.ceil((Math.max(...corners.map((c) => c.x), fb?.x1 ?? -Infinity) - x0) / size);
+  const height = Math.ceil((Math.max(...corners.map((c) => c.y), fb?.y1 ?? -Infinity) - y0) / size);
+  const parentWidth = m.width / 2;
   const G = m.genes;
   const values = new Float32Array(width * height * G);
   const sd = new Float32Array(width * height * G);
   const present = new Uint8Array(width * height);
   for (let r = 0; r < height; r++)
     for (let c = 0; c < width; c++) {
-      const at = pixelAt(m.affine, x0 + (c + 0.5) * size, y0 + (r + 0.5) * size);
-      const i = Math.round(at.i);
-      const j = Math.round(at.j);
-      if (i < 0 || j < 0 || i >= m.height || j >= m.width) continue;
-      const node = i * m.width + j;
-      if (!m.present[node]) continue;
+      const x = x0 + (c + 0.5) * size;
+      const y = y0 + (r + 0.5) * size;
+      const parent = footprints ? footprints.ownerAt(x, y) : -1;
+      let node = -1;
+      if (parent >= 0) node = nearestChild(m, Math.floor(parent / parentWidth), parent % parentWidth, x, y);
+      else {
+        const at = pixelAt(m.affine, x, y);
+        const i = Math.round(at.i);
+        const j = Math.round(at.j);
+        if (i >= 0 && j >= 0 && i < m.height && j < m.width) node = i * m.width + j;
+      }
+      if (node < 0 || !m.present[node]) continue;
       const q = r * width + c;
       present[q] = 1;
       values.set(m.mean.subarray(node * G, (node + 1) * G), q * G);
@@ -147,6 +164,28 @@ export function toOutput(m: SampledMap, fit: DiffstFit, fraction = 0.25): Diffst
       finalLoss: fit.train.history.at(-1)?.trainLoss ?? NaN,
     },
   };
+}
+
+/** The child (2I + a, 2J + b) of parent (I, J) whose centre is nearest to (x, y). */
+function nearestChild(m: SampledMap, I: number, J: number, x: number, y: number): number {
+  let best = Infinity;
+  let node = -1;
+  for (let a = 0; a < 2; a++)
+    for (let b = 0; b < 2; b++) {
+      const p = pixelCentre(m.affine, 2 * I + a, 2 * J + b);
+      const d = (p.x - x) ** 2 + (p.y - y) ** 2;
+      if (d < best) {
+        best = d;
+        node = (2 * I + a) * m.width + 2 * J + b;
+      }
+    }
+  return node;
+}
+
+/** The input spots' footprints, each standing for its pixel of R. */
+export function inputFootprints(input: SrInput, R: SpotRaster): Footprints {
+  if (!R.spotPixel) throw new RangeError('the raster does not record its spots');
+  return spotFootprints(input.spots, R.spotPixel, input.spotDiameterPx);
 }
 
 export const diffstMethod: SrMethod = {
@@ -183,6 +222,6 @@ export const diffstMethod: SrMethod = {
       { onProgress: subProgress(progress, 0.75, 1), ...(signal ? { signal } : {}) },
     );
     progress({ fraction: 1, message: 'diffst done' });
-    return toOutput(map, fit);
+    return toOutput(map, fit, inputFootprints(input, R));
   },
 };
