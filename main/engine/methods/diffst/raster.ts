@@ -10,6 +10,8 @@
  * children); the inverse geometry (one LR pixel → 2×2 children at ±pitch/4) is what inference uses.
  */
 
+import { leastSquares } from '../../analysis/lattice';
+
 export interface SpotRaster {
   width: number;
   height: number;
@@ -58,34 +60,36 @@ function fitPlane(
   v: ArrayLike<number>,
   z: ArrayLike<number>,
 ): [number, number, number] {
-  const m = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-  ];
-  const r = [0, 0, 0];
-  for (let k = 0; k < z.length; k++) {
-    const row = [1, u[k]!, v[k]!];
-    for (let a = 0; a < 3; a++) {
-      r[a]! += row[a]! * z[k]!;
-      for (let b = 0; b < 3; b++) m[a]![b]! += row[a]! * row[b]!;
-    }
+  const c = leastSquares(
+    Array.from({ length: z.length }, (_, k) => [1, u[k]!, v[k]!]),
+    Array.from(z),
+  );
+  if (!c) throw new RangeError('spot positions do not span a 2-D lattice');
+  return [c[0]!, c[1]!, c[2]!];
+}
+
+/** Pixel means of the spots landing on each pixel, and which pixels got one. */
+function averageIntoPixels(
+  spotPixel: Int32Array,
+  values: ArrayLike<number>,
+  genes: number,
+  pixels: number,
+): { values: Float32Array; present: Uint8Array } {
+  const sum = new Float64Array(pixels * genes);
+  const count = new Uint16Array(pixels);
+  for (let s = 0; s < spotPixel.length; s++) {
+    const q = spotPixel[s]!;
+    count[q]!++;
+    for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
   }
-  // Gaussian elimination with partial pivoting on the 3×3 normal equations.
-  for (let c = 0; c < 3; c++) {
-    let piv = c;
-    for (let a = c + 1; a < 3; a++) if (Math.abs(m[a]![c]!) > Math.abs(m[piv]![c]!)) piv = a;
-    [m[c], m[piv]] = [m[piv]!, m[c]!];
-    [r[c], r[piv]] = [r[piv]!, r[c]!];
-    if (Math.abs(m[c]![c]!) < 1e-12) throw new RangeError('spot positions do not span a 2-D lattice');
-    for (let a = 0; a < 3; a++) {
-      if (a === c) continue;
-      const f = m[a]![c]! / m[c]![c]!;
-      for (let b = c; b < 3; b++) m[a]![b]! -= f * m[c]![b]!;
-      r[a]! -= f * r[c]!;
-    }
+  const out = new Float32Array(pixels * genes);
+  const present = new Uint8Array(pixels);
+  for (let q = 0; q < pixels; q++) {
+    if (!count[q]) continue;
+    present[q] = 1;
+    for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
   }
-  return [r[0]! / m[0]![0]!, r[1]! / m[1]![1]!, r[2]! / m[2]![2]!];
+  return { values: out, present };
 }
 
 /**
@@ -114,26 +118,15 @@ export function rasteriseLattice(
   }
   const width = maxA - minA + 1;
   const height = maxB - minB + 1;
-  const sum = new Float64Array(width * height * genes);
-  const count = new Uint16Array(width * height);
   const js = new Float64Array(n);
   const is = new Float64Array(n);
   const spotPixel = new Int32Array(n);
   for (let s = 0; s < n; s++) {
     js[s] = Math.round(a[s]!) - minA;
     is[s] = Math.round(b[s]!) - minB;
-    const q = is[s]! * width + js[s]!;
-    spotPixel[s] = q;
-    count[q]!++;
-    for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
+    spotPixel[s] = is[s]! * width + js[s]!;
   }
-  const out = new Float32Array(width * height * genes);
-  const present = new Uint8Array(width * height);
-  for (let q = 0; q < width * height; q++) {
-    if (!count[q]) continue;
-    present[q] = 1;
-    for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
-  }
+  const { values: out, present } = averageIntoPixels(spotPixel, values, genes, width * height);
   const [ox, xj, xi] = fitPlane(js, is, xs);
   const [oy, yj, yi] = fitPlane(js, is, ys);
   const affine = { ox, xj, xi, oy, yj, yi };
@@ -182,22 +175,10 @@ export function rasteriseSpots(
   }
   const width = Math.round((maxX - minX) / pitch) + 1;
   const height = Math.round((maxY - minY) / pitch) + 1;
-  const sum = new Float64Array(width * height * genes);
-  const count = new Uint16Array(width * height);
   const spotPixel = new Int32Array(n);
-  for (let s = 0; s < n; s++) {
-    const q = Math.round((ys[s]! - minY) / pitch) * width + Math.round((xs[s]! - minX) / pitch);
-    spotPixel[s] = q;
-    count[q]!++;
-    for (let g = 0; g < genes; g++) sum[q * genes + g] = sum[q * genes + g]! + values[s * genes + g]!;
-  }
-  const out = new Float32Array(width * height * genes);
-  const present = new Uint8Array(width * height);
-  for (let q = 0; q < width * height; q++) {
-    if (!count[q]) continue;
-    present[q] = 1;
-    for (let g = 0; g < genes; g++) out[q * genes + g] = sum[q * genes + g]! / count[q]!;
-  }
+  for (let s = 0; s < n; s++)
+    spotPixel[s] = Math.round((ys[s]! - minY) / pitch) * width + Math.round((xs[s]! - minX) / pitch);
+  const { values: out, present } = averageIntoPixels(spotPixel, values, genes, width * height);
   const affine = { ox: minX, xj: pitch, xi: 0, oy: minY, yj: 0, yi: pitch };
   return { width, height, genes, pitch, affine, values: out, present, spotPixel };
 }
