@@ -3,7 +3,8 @@
  * HisToSGE on one HER2ST section: wall time and peak RSS of (1) the inputs (built-in features,
  * cached per image after the first run, RGB, tissue mask), (2) training on every measured spot and
  * (3) 4× generation (positions + prediction).
- * `npm run bench -- histosge holdout [--sections B4,C2,C3 | --data visium/NAME,…]`: the holdout protocol with interp and
+ * `npm run bench -- histosge holdout [--sections B4,C2,C3 | --data visium/NAME,…] [--methods interp,histosge,ridge-probe] [--scaled-image]`:
+ * the holdout protocol with interp and
  * histosge through runBench (benchmark.md), as `stsr bench --protocol holdout` would run it.
  */
 import { readSample } from '../main/engine/io/index';
@@ -15,6 +16,8 @@ import { latticeCoordsOf } from '../main/engine/analysis/lattice';
 import { PRESETS, fitHistosge, generate, openSpotSource } from '../main/engine/methods/histosge';
 import { sharedData } from '../test/helpers/paths';
 import { trackPeakRss } from './_peak-memory';
+import { ridgeProbe } from './histosge-probe';
+import { registerMethod } from '../main/engine/bench/registry';
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -83,12 +86,16 @@ async function holdout(args: string[]) {
   const sections = data ? data.split(',') : (arg(args, 'sections') ?? 'B4,C2,C3').split(',');
   const genes = Number(arg(args, 'genes') ?? 100);
   const epochs = arg(args, 'epochs');
+  // --methods interp,ridge-probe: ridge-probe is the bench-only linear read-out of HisToSGE's input
+  const methods = (arg(args, 'methods') ?? 'interp,histosge').split(',');
+  if (methods.includes('ridge-probe')) registerMethod(ridgeProbe, { replace: true });
   const out: Record<string, unknown> = {};
   for (const section of sections) {
     const sample = await readSample(data ? sharedData(...section.split('/')) : sharedData('her2st', section));
     const r = await runBench(sample, {
       protocol: 'holdout',
-      methods: ['interp', 'histosge'],
+      methods,
+      scaledImage: args.includes('--scaled-image'),
       genes,
       seed: 0,
       ...(epochs ? { epochs: Number(epochs) } : {}),

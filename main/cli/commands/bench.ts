@@ -1,6 +1,6 @@
 /**
  * `stsr bench --data PATH --protocol coarsen|holdout --methods m1,m2,…|all [--genes N] [--epochs N]
- * [--seed S] [--gene-selection RULE] [--pseudo-spot-um F] [--image FILE] [--out DIR] [--plugin FILE]
+ * [--seed S] [--gene-selection RULE] [--pseudo-spot-um F] [--image FILE | --scaled-image] [--out DIR] [--plugin FILE]
  * [--json]`
  * (benchmark.md "Commands"). A Visium HD folder as --data is the truth at its bin size (8 µm).
  *
@@ -33,6 +33,8 @@ export const BENCH_HELP = `  bench --data PATH            benchmark SR methods o
       --epochs N               training epochs for methods that train
       --seed S                 seed of splits, controls and training (default 0)
       --image FILE             the full-resolution H&E (Space Ranger outs ship only scaled copies)
+      --scaled-image           without the full-resolution H&E, let image methods read the scaled copy
+                               (positions moved into its pixels; ~10–15 µm/px for a lowres PNG)
       --pseudo-spot-um F       Visium HD data: bins grouped into pseudo-spots of about F µm (default ${DEFAULT_HD_PSEUDO_SPOT_UM})
       --out DIR                where the JSON, Markdown and PNG go (default <project>/bench)
 `;
@@ -67,6 +69,7 @@ export async function benchCommand(
       seed: { type: 'string' },
       'pseudo-spot-um': { type: 'string' },
       image: { type: 'string' },
+      'scaled-image': { type: 'boolean', default: false },
       out: { type: 'string' },
       plugin: { type: 'string', multiple: true },
       project: { type: 'string' },
@@ -104,6 +107,7 @@ export async function benchCommand(
     if (!(v > 0)) throw new UsageError(`--pseudo-spot-um must be a positive number of µm, got "${psu}".`);
     opts.pseudoSpotUm = v;
   }
+  if (values['scaled-image']) opts.scaledImage = true;
   if (context.signal) opts.signal = context.signal;
   let lastPct = -1;
   opts.progress = (u) => {

@@ -33,6 +33,7 @@ import {
 } from '../analysis/protocols';
 import { badInput, EngineError, throwIfAborted } from '../errors';
 import type { Sample } from '../io/sample';
+import { inImageFrame } from './image-frame';
 import { noProgress, subProgress, type ProgressFn } from '../jobs/progress';
 import { hexAxialFromIndices } from '../analysis/lattice';
 import type {
@@ -81,6 +82,12 @@ export interface BenchOptions {
   pseudoSpotUm?: number;
   /** controls in the coarsen protocol (default true) */
   controls?: boolean;
+  /**
+   * a sample whose only H&E is a scaled copy (hires/lowres) is moved into that image's pixel frame
+   * (image-frame.ts) so image methods can run on it; off by default, because at lowres the
+   * "histology" is ~10–15 µm/px colour
+   */
+  scaledImage?: boolean;
   /** per-method options, merged over { seed, epochs } */
   methodOptions?: Record<string, Record<string, unknown>>;
   features?: FeatureProvider;
@@ -419,12 +426,15 @@ export function expandAll(
   return [...all, ...names.filter((n) => n !== ALL_METHODS)];
 }
 
-export async function runBench(sample: Sample, options: BenchOptions): Promise<BenchResult> {
+export async function runBench(given: Sample, options: BenchOptions): Promise<BenchResult> {
   const progress = options.progress ?? noProgress;
   const seed = options.seed ?? 0;
   const nGenes = options.genes ?? 100;
   const rule = options.geneSelection ?? 'seurat_v3';
   const notes: string[] = [];
+  const framed = options.scaledImage ? inImageFrame(given) : { sample: given };
+  const sample = framed.sample;
+  if (framed.note) notes.push(framed.note);
   const { methods, controls: askedControls } = parseMethodList(
     expandAll(options.methods, sample, options.protocol, notes),
   );
@@ -439,7 +449,7 @@ export async function runBench(sample: Sample, options: BenchOptions): Promise<B
   for (const m of methods)
     if (getMethod(m)!.needsImage && !fullResImage(sample))
       throw badInput(`${m} needs the H&E image, and ${noImageReason(sample)}.`, {
-        hint: 'Pass the full-resolution H&E with --image, or leave this method out.',
+        hint: 'Pass the full-resolution H&E with --image, read the scaled copy with --scaled-image, or leave this method out.',
       });
   if (options.protocol === 'holdout' && options.pseudoSpotUm !== undefined)
     throw badInput('--pseudo-spot-um belongs to the coarsen protocol (holdout hides whole bins).');
