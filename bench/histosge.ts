@@ -3,7 +3,7 @@
  * HisToSGE on one HER2ST section: wall time and peak RSS of (1) the inputs (built-in features,
  * cached per image after the first run, RGB, tissue mask), (2) training on every measured spot and
  * (3) 4× generation (positions + prediction).
- * `npm run bench -- histosge holdout [--sections B4,C2,C3 | --data visium/NAME,…] [--methods interp,histosge,ridge-probe] [--scaled-image]`:
+ * `npm run bench -- histosge holdout [--sections B4,C2,C3 | --data visium/NAME,…] [--methods interp,histosge,ridge-probe] [--scaled-image] [--seed S]`:
  * the holdout protocol with interp and
  * histosge through runBench (benchmark.md), as `stsr bench --protocol holdout` would run it.
  */
@@ -97,7 +97,7 @@ async function holdout(args: string[]) {
       methods,
       scaledImage: args.includes('--scaled-image'),
       genes,
-      seed: 0,
+      seed: Number(arg(args, 'seed') ?? 0),
       ...(epochs ? { epochs: Number(epochs) } : {}),
     });
     out[section] = { hidden: r.methods, allSpots: r.allSpots, spots: r.spots, inputSpots: r.inputSpots };

@@ -55,7 +55,7 @@ describe('registry entries', () => {
     const props = info.options['properties'] as Record<string, Record<string, unknown>>;
     expect(props['fold']).toMatchObject({ title: 'Fold', default: 4, enum: [2, 4, 8, 9, 16] });
     expect(props['epochs']).toMatchObject({ type: 'integer', minimum: 1, default: 300 });
-    expect(info.presets).toEqual({ default: {}, paper: { epochs: 1000 } });
+    expect(info.presets).toEqual({ default: {}, paper: { epochs: 1000, validation: 0 } });
   });
 });
 

@@ -18,8 +18,16 @@ export const histosgeEntry = defineMethod({
     fold: foldOption(4),
     epochs: epochsOption(PRESETS.default.epochs),
     seed: seedOption(PRESETS.default.seed),
+    validation: z.number().min(0).max(0.5).default(PRESETS.default.validation).meta({
+      title: 'Held-out spots',
+      description:
+        'fraction of spots kept out of training to stop it before it memorises (0 = train on all, as released)',
+    }),
   }),
-  presets: { default: {}, paper: { epochs: PRESETS.paper.epochs } },
+  presets: {
+    default: {},
+    paper: { epochs: PRESETS.paper.epochs, validation: PRESETS.paper.validation },
+  },
   predict: histosgeMethod.predict,
   // it predicts log1p(CP10k) per spot and refuses coarsen's count sums
   benchProtocols: ['holdout'],

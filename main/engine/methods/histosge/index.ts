@@ -30,6 +30,7 @@ export {
   PRESETS,
   fitHistosge,
   generate,
+  heldOut,
   modelOptions,
   patchPxOf,
   predictAt,

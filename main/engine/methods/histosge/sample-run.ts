@@ -22,6 +22,8 @@ export interface HistosgeRunOptions {
   fold: number;
   epochs: number;
   seed: number;
+  /** fraction of spots held out of the loss for early stopping (0 = every spot, as released) */
+  validation: number;
 }
 
 export async function runHistosge(
@@ -39,7 +41,7 @@ export async function runHistosge(
   if (sample.image.scaleToFullRes !== 1)
     throw badInput(`${sample.name}: HisToSGE needs the full-resolution image (this one is scaled).`);
   const lattice = sample.lattice;
-  const o = optionsFrom({ seed: p.seed, epochs: p.epochs });
+  const o = optionsFrom({ seed: p.seed, epochs: p.epochs, validation: p.validation });
   const source = await openSpotSource({
     image: sample.image,
     umPerPx: sample.umPerPx,

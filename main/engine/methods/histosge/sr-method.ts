@@ -16,7 +16,18 @@ export function optionsFrom(o: SrRunOptions): HistosgeOptions {
   if (!base) throw badInput(`Unknown HisToSGE preset "${String(preset)}" (paper, default).`);
   const out: HistosgeOptions = { ...base, seed: o.seed };
   if (o.epochs !== undefined) out.epochs = o.epochs;
-  for (const k of ['lr', 'batchChunks', 'seqLen', 'order', 'patchUm', 'concat', 'headDim', 'mlpDim'] as const)
+  for (const k of [
+    'lr',
+    'batchChunks',
+    'seqLen',
+    'order',
+    'patchUm',
+    'concat',
+    'headDim',
+    'mlpDim',
+    'validation',
+    'patience',
+  ] as const)
     if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k];
   return out;
 }

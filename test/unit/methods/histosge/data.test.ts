@@ -14,6 +14,7 @@ import {
   PRESETS,
   fitHistosge,
   generatePositions,
+  heldOut,
   openSpotSource,
   predictAt,
   type LatticePoint,
@@ -133,9 +134,11 @@ describe('HisToSGE training on HER2ST C2', () => {
         lattice: 'square',
         spotDiameterPx: sample.spotDiameterUm / sample.umPerPx,
       },
-      { ...PRESETS.default, epochs: 40, headDim: 64, mlpDim: 64 },
+      // every spot in the loss, every epoch: the released training (no early stopping)
+      { ...PRESETS.default, epochs: 40, headDim: 64, mlpDim: 64, validation: 0 },
     );
     expect(fit.history).toHaveLength(40);
+    expect(fit.validationHistory).toHaveLength(0);
     const first = fit.history[0]!;
     const last = fit.history.at(-1)!;
     expect(last).toBeLessThan(0.5 * first);
@@ -150,4 +153,44 @@ describe('HisToSGE training on HER2ST C2', () => {
     const g = await predictAt(fit, gen);
     expect(g.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
   }, 120_000);
+
+  it('holds spots out of the loss, stops when their MSE stops falling and keeps the best epoch', async () => {
+    const source = await openSpotSource({ image: sample.image!, umPerPx: sample.umPerPx });
+    const idx = seuratV3Hvg(sample.counts, { nTopGenes: 20 }).ranked;
+    const values = csrToDense(logNormalize(sample.counts, 1e4), { columns: idx });
+    const o = { ...PRESETS.default, epochs: 150, headDim: 64, mlpDim: 64, validation: 0.2, patience: 5 };
+    const held = heldOut(spots.length, o)!;
+    expect(held.reduce((a, b) => a + b, 0)).toBe(Math.round(0.2 * spots.length));
+    const fit = await fitHistosge(
+      {
+        source,
+        spots,
+        values: values.data,
+        genes: idx.length,
+        lattice: 'square',
+        spotDiameterPx: sample.spotDiameterUm / sample.umPerPx,
+      },
+      o,
+    );
+    const v = fit.validationHistory;
+    expect(v).toHaveLength(fit.history.length);
+    // A 20-gene model memorises 150 spots: the held-out MSE turns up and training stops early.
+    expect(fit.history.length).toBeLessThan(150);
+    const best = Math.min(...v);
+    expect(v.indexOf(best)).toBe(v.length - 1 - o.patience);
+    // The returned weights are the best epoch's: the held-out spots' MSE, predicted in the same
+    // chunks as in training, is that epoch's validation loss.
+    const pred = await predictAt(fit, spots);
+    let se = 0;
+    let n = 0;
+    for (let i = 0; i < spots.length; i++)
+      if (held[i] === 1)
+        for (let g = 0; g < idx.length; g++) {
+          se += (pred[i * idx.length + g]! - values.data[i * idx.length + g]!) ** 2;
+          n++;
+        }
+    expect(se / n).toBeCloseTo(best, 4);
+    // and the training loss never saw them: the last epoch's training MSE is below the held-out one
+    expect(fit.history.at(-1)!).toBeLessThan(v.at(-1)!);
+  }, 240_000);
 });
