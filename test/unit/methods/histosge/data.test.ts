@@ -17,6 +17,7 @@ import {
   heldOut,
   openSpotSource,
   predictAt,
+  type HistosgeOptions,
   type LatticePoint,
 } from '../../../../main/engine/methods/histosge';
 import { sharedData } from '../../../helpers/paths';
@@ -120,23 +121,35 @@ describe('HisToSGE 4× generation on HER2ST C2', () => {
   });
 });
 
+/** HisToSGE trained on C2's 20 most variable genes with options `o`. */
+async function fitC2(o: HistosgeOptions) {
+  const source = await openSpotSource({ image: sample.image!, umPerPx: sample.umPerPx });
+  const idx = seuratV3Hvg(sample.counts, { nTopGenes: 20 }).ranked;
+  const values = csrToDense(logNormalize(sample.counts, 1e4), { columns: idx });
+  const fit = await fitHistosge(
+    {
+      source,
+      spots,
+      values: values.data,
+      genes: idx.length,
+      lattice: 'square',
+      spotDiameterPx: sample.spotDiameterUm / sample.umPerPx,
+    },
+    o,
+  );
+  return { fit, values, idx };
+}
+
 describe('HisToSGE training on HER2ST C2', () => {
   it('lowers the MSE and predicts finite values at generated points', async () => {
-    const source = await openSpotSource({ image: sample.image!, umPerPx: sample.umPerPx });
-    const idx = seuratV3Hvg(sample.counts, { nTopGenes: 20 }).ranked;
-    const values = csrToDense(logNormalize(sample.counts, 1e4), { columns: idx });
-    const fit = await fitHistosge(
-      {
-        source,
-        spots,
-        values: values.data,
-        genes: idx.length,
-        lattice: 'square',
-        spotDiameterPx: sample.spotDiameterUm / sample.umPerPx,
-      },
-      // every spot in the loss, every epoch: the released training (no early stopping)
-      { ...PRESETS.default, epochs: 40, headDim: 64, mlpDim: 64, validation: 0 },
-    );
+    // every spot in the loss, every epoch: the released training (no early stopping)
+    const { fit, values } = await fitC2({
+      ...PRESETS.default,
+      epochs: 40,
+      headDim: 64,
+      mlpDim: 64,
+      validation: 0,
+    });
     expect(fit.history).toHaveLength(40);
     expect(fit.validationHistory).toHaveLength(0);
     const first = fit.history[0]!;
@@ -155,23 +168,10 @@ describe('HisToSGE training on HER2ST C2', () => {
   }, 120_000);
 
   it('holds spots out of the loss, stops when their MSE stops falling and keeps the best epoch', async () => {
-    const source = await openSpotSource({ image: sample.image!, umPerPx: sample.umPerPx });
-    const idx = seuratV3Hvg(sample.counts, { nTopGenes: 20 }).ranked;
-    const values = csrToDense(logNormalize(sample.counts, 1e4), { columns: idx });
     const o = { ...PRESETS.default, epochs: 150, headDim: 64, mlpDim: 64, validation: 0.2, patience: 5 };
     const held = heldOut(spots.length, o)!;
     expect(held.reduce((a, b) => a + b, 0)).toBe(Math.round(0.2 * spots.length));
-    const fit = await fitHistosge(
-      {
-        source,
-        spots,
-        values: values.data,
-        genes: idx.length,
-        lattice: 'square',
-        spotDiameterPx: sample.spotDiameterUm / sample.umPerPx,
-      },
-      o,
-    );
+    const { fit, values, idx } = await fitC2(o);
     const v = fit.validationHistory;
     expect(v).toHaveLength(fit.history.length);
     // A 20-gene model memorises 150 spots: the held-out MSE turns up and training stops early.
