@@ -386,8 +386,54 @@ function SampleViewBody({
       slideOpacity,
       view: b && w ? { x: b.x * w, y: b.y * w, width: b.width * w, height: b.height * w } : null,
       title: [detail?.summary.name, gene?.symbol].filter(Boolean).join(' · '),
+      ...(splitShown ? { panels: splitPanels() } : {}),
     };
   };
+
+  /** The split view's halves as figure panels (each half's layer, titled as on screen), or why not. */
+  const splitPanels = (): NonNullable<ScreenFigure['panels']> => {
+    if (!gene || !colouring) return 'pick a gene first';
+    if (!srShown || !srRun) return typeof available.sr === 'string' ? available.sr : 'no SR map on screen';
+    const spots = stack.styles.spots;
+    const srStyle = stack.styles.sr;
+    return [
+      {
+        title: halfTitle('observed'),
+        layers: [
+          {
+            kind: 'spots',
+            gene: gene.symbol,
+            colormap: spots.colormap,
+            range: rangeOf('spots'),
+            opacity: spots.opacity,
+          },
+        ],
+      },
+      {
+        title: halfTitle('sr'),
+        layers: [
+          {
+            kind: 'sr',
+            runId: srRun.id,
+            gene: gene.symbol,
+            colormap: srStyle.colormap,
+            range: rangeOf('sr'),
+            opacity: srStyle.opacity,
+          },
+        ],
+      },
+    ];
+  };
+
+  /** What each half of the split view is called on screen, and in a side-by-side figure. */
+  const halfTitle = (half: 'observed' | 'sr'): string =>
+    half === 'observed'
+      ? gene && colouring
+        ? `${gene.symbol} observed spots`
+        : 'Observed spots'
+      : srShown
+        ? srShown.layer.label
+        : `SR run #${srRun?.id ?? ''}`;
 
   const inspect = (x: number, y: number): Inspection | null => {
     if (!detail || !index || !measured) return null;
@@ -423,6 +469,7 @@ function SampleViewBody({
   };
 
   const slideOpacity = stack.styles.slide.visible ? stack.styles.slide.opacity : 0;
+  const splitShown = split && side === 'sr' && srRun !== null;
   if (!detail) return <div className="empty-state muted">Loading sample…</div>;
   const s = detail.summary;
   const onViewport = (b: { x: number; y: number; width: number; height: number }) => {
@@ -477,7 +524,7 @@ function SampleViewBody({
       </div>
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
         <ViewerHandleContext.Provider value={handle}>
-          {split && side === 'sr' && srRun ? (
+          {splitShown ? (
             <div className="viewer-split" data-testid="split-view">
               {(['observed', 'sr'] as const).map((half) => (
                 <div className="viewer-half" key={half}>
@@ -488,15 +535,11 @@ function SampleViewBody({
                     inspect={inspect}
                     link={link}
                     linkId={half}
+                    // the left half is the main viewer while split (a figure takes its view)
+                    {...(half === 'observed' ? { onReady: setHandle, onViewport } : {})}
                   />
-                  <span className="half-label">
-                    {half === 'observed'
-                      ? 'Observed spots'
-                      : srShown
-                        ? srShown.layer.label
-                        : `SR run #${srRun.id}`}
-                  </span>
-                  {half === 'sr' && available.sr !== true && (
+                  <span className="half-label">{halfTitle(half)}</span>
+                  {half === 'sr' && srRun && available.sr !== true && (
                     <div className="half-reason" role="status">
                       {available.sr}
                       {srRun.genes.length > 0 &&
