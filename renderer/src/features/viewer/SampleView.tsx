@@ -165,9 +165,11 @@ function SampleViewBody({
     performance.mark('stsr:sr-requested');
     (async () => {
       const layer = await api['layers.srValues']({ runId: srRun.id, gene: gene.index, symbol: gene.symbol });
+      performance.mark('stsr:sr-answered'); // the engine's part (the map computed or read back)
       const res = await fetch(projectFileUrl(layer.path), { credentials: 'same-origin' });
       if (!res.ok) throw new Error(`The SR map file ${layer.path} could not be read (${res.status}).`);
       const values = new Float32Array(await res.arrayBuffer());
+      performance.mark('stsr:sr-fetched');
       if (!live || !sameGene(layer.gene, gene)) return;
       setSr({
         gene,
@@ -201,20 +203,34 @@ function SampleViewBody({
     if (srShown) performance.mark('stsr:sr-painted');
   }, [srShown]);
 
+  // Each layer's automatic range is kept until its own values or percentile change: a new gene's
+  // observed values, or a style change of another layer, must not re-rank a whole SR map.
+  const st = stack.styles;
+  const spotValues = spotSet && side === 'sr' ? spotSet.values : colouring?.values;
+  const spotsAuto = useMemo(
+    () =>
+      spotValues ? autoRange(spotValues, st.spots.percentile, DIVERGING.has(st.spots.colormap)) : undefined,
+    [spotValues, st.spots.percentile, st.spots.colormap],
+  );
+  const srAuto = useMemo(
+    () =>
+      srShown ? autoRange(srShown.grid.values, st.sr.percentile, DIVERGING.has(st.sr.colormap)) : undefined,
+    [srShown, st.sr.percentile, st.sr.colormap],
+  );
+  const sdAuto = useMemo(
+    () =>
+      sdShown
+        ? autoRange(sdShown.grid.values, st.uncertainty.percentile, DIVERGING.has(st.uncertainty.colormap))
+        : undefined,
+    [sdShown, st.uncertainty.percentile, st.uncertainty.colormap],
+  );
   const autoRanges = useMemo(() => {
     const r: Partial<Record<LayerId, [number, number]>> = {};
-    const st = stack.styles;
-    const spotValues = spotSet && side === 'sr' ? spotSet.values : colouring?.values;
-    if (spotValues) r.spots = autoRange(spotValues, st.spots.percentile, DIVERGING.has(st.spots.colormap));
-    if (srShown) r.sr = autoRange(srShown.grid.values, st.sr.percentile, DIVERGING.has(st.sr.colormap));
-    if (sdShown)
-      r.uncertainty = autoRange(
-        sdShown.grid.values,
-        st.uncertainty.percentile,
-        DIVERGING.has(st.uncertainty.colormap),
-      );
+    if (spotsAuto) r.spots = spotsAuto;
+    if (srAuto) r.sr = srAuto;
+    if (sdAuto) r.uncertainty = sdAuto;
     return r;
-  }, [colouring, srShown, sdShown, spotSet, side, stack.styles]);
+  }, [spotsAuto, srAuto, sdAuto]);
   const rangeOf = (id: LayerId): [number, number] => stack.styles[id].range ?? autoRanges[id] ?? [0, 1];
 
   const diameterPx = detail ? detail.spotDiameterUm / detail.summary.umPerPx : 0;
