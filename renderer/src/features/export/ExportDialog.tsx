@@ -68,7 +68,8 @@ export function ExportDialog({
   const [runId, setRunId] = useState<number | null>(null);
   const [chosen, setChosen] = useState<number[]>([]);
   const [area, setArea] = useState<string>(screen.view ? 'view' : 'all');
-  const [width, setWidth] = useState(1800);
+  // two panels side by side want a wider page
+  const [width, setWidth] = useState(panels ? 2400 : 1800);
   const [height, setHeight] = useState(1200);
   const [dpi, setDpi] = useState(300);
   const [title, setTitle] = useState(screen.title);

@@ -15,6 +15,7 @@ import { useToasts } from '../../components/toasts';
 import { categoricalColor } from '../../lib/colormaps';
 import { formatCount } from '../../lib/format';
 import { SpotIndex } from '../../lib/spot-index';
+import { Turns } from '../../lib/turns';
 import { CategoryLegend } from '../layers/CategoryLegend';
 import type { DrawLayer, GridGeometry, SpotGeometry } from '../layers/layer-canvas';
 import { LayerPanel, type LayerAvailability } from '../layers/LayerPanel';
@@ -84,6 +85,7 @@ function SampleViewBody({
   const [split, setSplit] = useState(false);
   const [handle, setHandle] = useState<ViewerHandle | null>(null);
   const [link] = useState(() => new ViewLink());
+  const [srTurns] = useState(() => new Turns());
 
   const persist = useCallback(
     (patch: Partial<{ gene: GeneHit | null; stack: LayerStack }>) =>
@@ -162,9 +164,16 @@ function SampleViewBody({
   useEffect(() => {
     if (!srRun || !gene || srRun.output !== 'superpixels' || !srModelled) return;
     let live = true;
-    performance.mark('stsr:sr-requested');
     (async () => {
-      const layer = await api['layers.srValues']({ runId: srRun.id, gene: gene.index, symbol: gene.symbol });
+      // one map request at a time; a gene passed over while another was computed is never asked
+      const layer = await srTurns.run(
+        () => live,
+        () => {
+          performance.mark('stsr:sr-requested');
+          return api['layers.srValues']({ runId: srRun.id, gene: gene.index, symbol: gene.symbol });
+        },
+      );
+      if (!layer) return;
       performance.mark('stsr:sr-answered'); // the engine's part (the map computed or read back)
       const res = await fetch(projectFileUrl(layer.path), { credentials: 'same-origin' });
       if (!res.ok) throw new Error(`The SR map file ${layer.path} could not be read (${res.status}).`);
@@ -180,7 +189,7 @@ function SampleViewBody({
     return () => {
       live = false;
     };
-  }, [srRun, gene, srModelled, toasts]);
+  }, [srRun, gene, srModelled, toasts, srTurns]);
 
   const sdShown = useUncertaintyLayer(srRun, gene, toasts.error);
   const colouring = observed && sameGene(observed.gene, gene) ? observed : null;
