@@ -6,6 +6,7 @@
  * - gene switch: Enter in the gene box → the new gene's SR map painted (`stsr:sr-painted`), each
  *   gene asked for the first time (the engine computes the map from the stored latents), ≤ 300 ms;
  *   then the same genes again (geneSwitchCached*: the engine's stored map, the viewer's own cost);
+ *   each split by step (geneSwitchSteps: pick, engine, file, paint) to show where the time goes;
  * - open: click on the sample in the list → its remembered gene painted (`stsr:gene-painted`),
  *   after opening another sample in between, ≤ 1 s.
  * Without --project it builds one in a temporary folder with the CLI: HER2ST C2 with a short
@@ -56,8 +57,16 @@ function summary(ms: number[]): { median: number; p95: number } {
   return { median: round(at(0.5)), p95: round(at(0.95)) };
 }
 
-/** Milliseconds from `start()` (run in the page) to the first `mark` recorded after it. */
-async function timeTo(page: Page, mark: string, start: string): Promise<number> {
+/**
+ * Milliseconds from `start()` (run in the page) to the first `mark` recorded after it, and to the
+ * first of each of `phases` (NaN when absent), to tell where the time went.
+ */
+async function timeTo(
+  page: Page,
+  mark: string,
+  start: string,
+  phases: string[] = [],
+): Promise<{ ms: number; phases: Record<string, number> }> {
   const t0 = (await page.evaluate(
     `(() => { const t0 = performance.now(); ${start}; return t0; })()`,
   )) as number;
@@ -68,10 +77,26 @@ async function timeTo(page: Page, mark: string, start: string): Promise<number> 
     { mark, t0 },
     { timeout: 60_000 },
   );
-  const t = (await page.evaluate(
-    `performance.getEntriesByName(${JSON.stringify(mark)}).find((e) => e.startTime >= ${t0}).startTime`,
-  )) as number;
-  return t - t0;
+  const at = (await page.evaluate(
+    `${JSON.stringify([mark, ...phases])}.map((m) => { const e = performance.getEntriesByName(m).find((e) => e.startTime >= ${t0}); return e ? e.startTime - ${t0} : NaN; })`,
+  )) as number[];
+  return { ms: at[0]!, phases: Object.fromEntries(phases.map((p, i) => [p, at[i + 1]!])) };
+}
+
+/** The marks of one SR gene switch, in order: Enter → request → engine answer → file → painted. */
+const SR_PHASES = ['stsr:sr-requested', 'stsr:sr-answered', 'stsr:sr-fetched'];
+
+/** Median/p95 of each step of the switches (ms between consecutive marks). */
+function phaseSummary(runs: { ms: number; phases: Record<string, number> }[]) {
+  const steps = { pick: [] as number[], engine: [] as number[], file: [] as number[], paint: [] as number[] };
+  for (const r of runs) {
+    const [req, ans, got] = SR_PHASES.map((p) => r.phases[p]!);
+    steps.pick.push(req!);
+    steps.engine.push(ans! - req!);
+    steps.file.push(got! - ans!);
+    steps.paint.push(r.ms - got!);
+  }
+  return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summary(v)]));
 }
 
 const CLICK_SAMPLE = (name: string) =>
@@ -139,15 +164,22 @@ export default async function run(args: string[]): Promise<Record<string, unknow
     await page.keyboard.press('s');
     const typeGene = async (g: string) => {
       await box.fill(g);
-      return timeTo(page, 'stsr:sr-painted', `document.querySelector('form.gene-search').requestSubmit()`);
+      return timeTo(
+        page,
+        'stsr:sr-painted',
+        `document.querySelector('form.gene-search').requestSubmit()`,
+        SR_PHASES,
+      );
     };
     await typeGene(genes[0]!);
 
-    const switches: number[] = [];
-    for (const g of genes.slice(1, 1 + repeats)) switches.push(await typeGene(g));
+    const fresh = [];
+    for (const g of genes.slice(1, 1 + repeats)) fresh.push(await typeGene(g));
     // The same genes again: the engine keeps each computed map, so this is the viewer's own cost.
-    const cached: number[] = [];
-    for (const g of genes.slice(1, 1 + repeats)) cached.push(await typeGene(g));
+    const again = [];
+    for (const g of genes.slice(1, 1 + repeats)) again.push(await typeGene(g));
+    const switches = fresh.map((r) => r.ms);
+    const cached = again.map((r) => r.ms);
 
     const tiles = (await page.evaluate(
       `performance.getEntriesByName('stsr:sr-tile').filter((e) => e.detail && e.detail.cells === 65536).map((e) => e.duration)`,
@@ -158,15 +190,22 @@ export default async function run(args: string[]): Promise<Record<string, unknow
     for (let i = 0; i < repeats; i++) {
       await page.evaluate(CLICK_SAMPLE(otherName));
       await page.waitForTimeout(300);
-      opens.push(await timeTo(page, 'stsr:gene-painted', CLICK_SAMPLE(sample.name)));
+      opens.push((await timeTo(page, 'stsr:gene-painted', CLICK_SAMPLE(sample.name))).ms);
     }
     const tile = summary(tiles);
     const sw = summary(switches);
     const swCached = summary(cached);
     const open = summary(opens);
+    const steps = { fresh: phaseSummary(fresh), cached: phaseSummary(again) };
     console.error(
       `tile ${tile.median}/${tile.p95} ms (n=${tiles.length}), gene switch ${sw.median}/${sw.p95} ms (n=${switches.length}), open ${open.median}/${open.p95} ms (n=${opens.length}) [median/p95]`,
     );
+    for (const [k, v] of Object.entries(steps))
+      console.error(
+        `gene switch (${k}) by step, median/p95 ms: ${Object.entries(v)
+          .map(([s, m]) => `${s} ${m.median}/${m.p95}`)
+          .join(', ')}; each: ${(k === 'fresh' ? switches : cached).map(Math.round).join(' ')}`,
+      );
     return {
       sample: sample.name,
       run: srRun.id,
@@ -178,6 +217,8 @@ export default async function run(args: string[]): Promise<Record<string, unknow
       geneSwitches: switches.length,
       geneSwitchCachedMedianMs: swCached.median,
       geneSwitchCachedP95Ms: swCached.p95,
+      /** Enter → request sent (pick), → engine answered, → map file read, → painted */
+      geneSwitchSteps: steps,
       openMedianMs: open.median,
       openP95Ms: open.p95,
       opens: opens.length,

@@ -51,6 +51,9 @@ ${METHODS_HELP}${srHelp()}  export SAMPLE --out FILE     AnnData (.h5ad: scanpy/
   figure SAMPLE --out F.png|svg|pdf  publication figure: spots over the slide with colour bar or
                                legend, scale bar and title
       --gene G | --clustering ID   what colours the spots
+      --run ID                 with --gene: that gene's SR map of superpixel run ID instead
+      --side-by-side           with --gene and --run: observed spots | SR map, the same region,
+                               each with its title and colour bar, one scale bar
       --width W --height H --title T
 
 ${JOBS_HELP}
@@ -114,6 +117,8 @@ async function main(cliArgs: string[]): Promise<number> {
       out: { type: 'string' },
       clustering: { type: 'string' },
       gene: { type: 'string' },
+      genes: { type: 'string' },
+      'side-by-side': { type: 'boolean', default: false },
       width: { type: 'string' },
       height: { type: 'string' },
       title: { type: 'string' },

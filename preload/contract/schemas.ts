@@ -374,6 +374,24 @@ export const FigureRequest = z
     /** 0 hides the slide */
     slideOpacity: Opacity.optional(),
     layers: z.array(FigureLayerRequest).max(8),
+    /**
+     * A side-by-side figure instead (e.g. observed spots | the SR map, as the split view shows
+     * them): these panels left to right over the same region, each with its title and keys, one
+     * scale bar; `layers` must then be empty.
+     */
+    panels: z
+      .array(
+        z
+          .object({
+            /** default: the gene and what the panel shows (observed, the run's SR) */
+            title: z.string().max(200).optional(),
+            layers: z.array(FigureLayerRequest).min(1).max(8),
+          })
+          .strict(),
+      )
+      .min(2)
+      .max(4)
+      .optional(),
   })
   .strict();
 export type FigureRequest = z.infer<typeof FigureRequest>;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import sharp from 'sharp';
 import { sharedData } from '../helpers/paths';
 import { createProjectAndImport, expect, test } from './serve-fixture';
@@ -25,24 +25,45 @@ interface Job {
   id: number;
   kind: string;
   state: string;
-  result: { relPath: string | null; figure?: { keys: FigureKey[] } } | null;
+  result: {
+    relPath: string | null;
+    figure?: { keys: FigureKey[]; panels?: { title: string; titleBox: Box; plot: Box }[] };
+  } | null;
+}
+interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 interface FigureKey {
   label: string;
+  panel?: number;
   range?: [number, number];
   colormap?: string;
   box?: { x: number; y: number; w: number; h: number };
   categories?: string[];
 }
 
-/** The newest export job once it is done, and its file's bytes. */
-async function finishedExport(page: Page, origin: string, ext: string): Promise<{ job: Job; body: Buffer }> {
+/** The newest job's id (0 without jobs): exports started later have larger ids. */
+const lastJobId = async (page: Page) =>
+  Math.max(0, ...(await call<Job[]>(page, 'jobs.list', {})).map((j) => j.id));
+
+/** The export job started after job `after` once it is done, and its file's bytes. */
+async function finishedExport(
+  page: Page,
+  origin: string,
+  ext: string,
+  after: number,
+): Promise<{ job: Job; body: Buffer }> {
   let job: Job | undefined;
   await expect
     .poll(
       async () => {
         const jobs = await call<Job[]>(page, 'jobs.list', {});
-        job = jobs.find((j) => j.kind === 'export.sample' && j.result?.relPath?.endsWith(ext));
+        job = jobs.find(
+          (j) => j.id > after && j.kind === 'export.sample' && j.result?.relPath?.endsWith(ext),
+        );
         return job?.state;
       },
       { timeout: 300_000 },
@@ -55,6 +76,20 @@ async function finishedExport(page: Page, origin: string, ext: string): Promise<
 
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: `test-results/screenshots/workstation-${name}.png` });
+
+/** The on-screen colour bar's tick labels (min, middle, max), as written there. */
+const ticks = async (bar: Locator) =>
+  (await bar.locator('.colorbar-ticks span').allTextContents()).map((t) => t.trim());
+
+/** What Tesseract reads in a box of a PNG (one line of text, upscaled twice for small fonts). */
+async function ocr(png: Buffer, b: Box): Promise<string> {
+  const crop = await sharp(png)
+    .extract({ left: b.x, top: b.y, width: b.w, height: b.h })
+    .resize({ width: b.w * 2 })
+    .png()
+    .toBuffer();
+  return execFileSync('tesseract', ['-', '-', '--psm', '7'], { input: crop, encoding: 'utf8' }).trim();
+}
 
 /**
  * The walk-through of issue #15 on HER2ST C2 in browser mode, as a user does it: import, features,
@@ -102,10 +137,73 @@ test('workstation walk-through on HER2ST C2: import to SR, domains, a region, it
 
   // Beside the observed spots: two linked viewers.
   await sr.getByLabel('side by side').check();
-  await expect(page.getByTestId('split-view').getByTestId('slide-viewer')).toHaveCount(2);
-  await expect(page.getByTestId('split-view')).toContainText('Observed spots');
+  const split = page.getByTestId('split-view');
+  await expect(split.getByTestId('slide-viewer')).toHaveCount(2);
+  await expect(split).toContainText('ERBB2 observed spots');
+  await expect(split).toContainText('ERBB2 (');
   await page.waitForTimeout(1000);
   await shot(page, '04-observed-beside-sr');
+
+  // … and as one side-by-side figure of the view: observed | SR, each titled and with its bar.
+  const [observedTicks, srTicks] = [await ticks(observedBar), await ticks(srBar)];
+  await page.getByRole('button', { name: 'Save as…' }).click();
+  let dialog = page.getByRole('form', { name: 'Export' });
+  await expect(dialog.getByLabel('Export format')).toHaveValue('png');
+  await expect(dialog.getByLabel('Side-by-side figure')).toBeChecked();
+  await expect(dialog.getByLabel('Figure area')).toHaveValue('view');
+  await dialog.getByLabel('Figure width').fill('1600');
+  await dialog.getByLabel('Figure height').fill('700');
+  await dialog.getByLabel('Figure DPI').fill('150');
+  await expect(dialog.getByTestId('figure-layers')).toContainText('ERBB2 observed spots | ERBB2 (');
+  await shot(page, '04b-export-side-by-side');
+  let after = await lastJobId(page);
+  await dialog.getByRole('button', { name: 'Export', exact: true }).click();
+  const pair = await finishedExport(page, served.origin, '.png', after);
+  writeFileSync(join('test-results', 'screenshots', 'workstation-04c-side-by-side.png'), pair.body);
+  const pairMeta = await sharp(pair.body).metadata();
+  expect([pairMeta.width, pairMeta.height, pairMeta.density]).toEqual([1600, 700, 150]);
+  const { panels, keys: pairKeys } = pair.job.result!.figure!;
+  expect(panels).toHaveLength(2);
+  // the titles are drawn (read back from the pixels), naming the gene and observed / SR
+  const [leftTitle, rightTitle] = [
+    await ocr(pair.body, panels![0]!.titleBox),
+    await ocr(pair.body, panels![1]!.titleBox),
+  ];
+  expect(leftTitle).toMatch(/ERBB2 observed spots/);
+  expect(rightTitle).toMatch(/ERBB2 \(.*SR/);
+  // one colour bar per panel, each spanning exactly its on-screen range
+  const barOf = (panel: number) => pairKeys.find((k) => k.panel === panel && k.range)!;
+  const spanned = (k: FigureKey) =>
+    [k.range![0], (k.range![0] + k.range![1]) / 2, k.range![1]].map((v) => v.toFixed(2));
+  expect([barOf(0).label, spanned(barOf(0))]).toEqual(['ERBB2 log1p CP10k', observedTicks]);
+  expect(barOf(1).label).toMatch(/^ERBB2 \(.*SR/);
+  expect(spanned(barOf(1))).toEqual(srTicks);
+  // both plots are the same size (one region, one scale) and hold different pictures
+  const [p0, p1] = [panels![0]!.plot, panels![1]!.plot];
+  expect([p0.w, p0.h, p0.y]).toEqual([p1.w, p1.h, p1.y]);
+  expect(p1.x).toBeGreaterThan(p0.x + p0.w);
+  const px = await sharp(pair.body).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const rgb = (x: number, y: number) => {
+    const o = (y * px.info.width + x) * 3;
+    return [px.data[o]!, px.data[o + 1]!, px.data[o + 2]!];
+  };
+  // the view holds the section and slide around it: the slide (and white beyond it) is the same
+  // picture in both panels, the tissue is coloured differently (≈ 10 % of a 1600 × 700 figure)
+  let differ = 0;
+  let same = 0;
+  for (let y = 2; y < p0.h - 2; y += 4)
+    for (let x = 2; x < p0.w - 2; x += 4) {
+      const [a, b] = [rgb(p0.x + x, p0.y + y), rgb(p1.x + x, p1.y + y)];
+      if (a.some((v, i) => Math.abs(v - b[i]!) > 8)) differ++;
+      else same++;
+    }
+  expect(differ / (differ + same)).toBeGreaterThan(0.03);
+  expect(same / (differ + same)).toBeGreaterThan(0.5);
+  // and each bar is drawn: its top pixels are not the white background
+  for (const k of [barOf(0), barOf(1)]) {
+    const [r, g, b] = rgb(k.box!.x + Math.round(k.box!.w / 2), k.box!.y + 3);
+    expect(r! + g! + b!).toBeLessThan(3 * 250);
+  }
   await sr.getByLabel('side by side').uncheck();
 
   // SR domains on the run's superpixels, over the SR map at partial opacity, with a legend.
@@ -160,13 +258,14 @@ test('workstation walk-through on HER2ST C2: import to SR, domains, a region, it
 
   // Export the SR run with its domains as h5ad.
   await page.getByRole('button', { name: 'Save as…' }).click();
-  let dialog = page.getByRole('form', { name: 'Export' });
+  dialog = page.getByRole('form', { name: 'Export' });
   await dialog.getByLabel('Export format').selectOption('h5ad');
   await dialog.getByLabel('Export spots or an SR run').selectOption({ index: 1 });
   await dialog.getByLabel(/Include clustering #\d+/).check();
   await shot(page, '08-export-h5ad');
+  after = await lastJobId(page);
   await dialog.getByRole('button', { name: 'Export', exact: true }).click();
-  const h5ad = await finishedExport(page, served.origin, '.h5ad');
+  const h5ad = await finishedExport(page, served.origin, '.h5ad', after);
   const dir = join(served.workDir, 'check');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'c2-sr.h5ad');
@@ -215,8 +314,9 @@ print(json.dumps({'n': int(inside.sum()), 'mean': float(X[inside].mean()),
   await expect(dialog.getByTestId('figure-layers')).toContainText('SR map');
   await expect(dialog.getByTestId('figure-layers')).toContainText('Domains');
   await shot(page, '09-export-figure');
+  after = await lastJobId(page);
   await dialog.getByRole('button', { name: 'Export', exact: true }).click();
-  const png = await finishedExport(page, served.origin, '.png');
+  const png = await finishedExport(page, served.origin, '.png', after);
   writeFileSync(join('test-results', 'screenshots', 'workstation-10-figure.png'), png.body);
   const meta = await sharp(png.body).metadata();
   expect([meta.width, meta.height, meta.density]).toEqual([1200, 900, 150]);

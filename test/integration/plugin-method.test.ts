@@ -2,9 +2,11 @@
  * "Done when" of the registry: a throw-away method from a plugin file in test/ (coarse value times
  * a constant, test/fixtures/plugins/coarse-times.ts) is listed by methods.list, runs with
  * `stsr sr --method NAME`, is stored and read back, shows its layer through the API and is scored
- * by `stsr bench --methods NAME` — without touching any other file.
+ * by `stsr bench --methods NAME` — without touching any other file; `stsr figure --side-by-side`
+ * draws its map beside the observed spots.
  */
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { csrToDense } from '../../main/engine/analysis';
 import { openSuperpixels } from '../../main/engine/methods/registry';
@@ -71,6 +73,8 @@ describe('an SR method from a plugin file', () => {
 
     // Stored and read back: the superpixel under each spot's centre is 3 × the spot's count.
     const runId = r.json.runId as number;
+    let sampleGene0: string | undefined;
+    let maxCount0 = 0;
     const p = openProject(project);
     try {
       const run = parseRun(getRun(p.db, runId)!);
@@ -84,6 +88,9 @@ describe('an SR method from a plugin file', () => {
       const reader = openSuperpixels(run, p.arraysDir, sample);
       const counts = csrToDense(sample.counts, { columns: run.genes });
       const g = 0;
+      sampleGene0 = sample.genes[run.genes[g]!]!.symbol;
+      for (let s = 0; s < sample.spots.length; s++)
+        maxCount0 = Math.max(maxCount0, counts.data[s * run.genes.length + g]!);
       const map = reader.geneMap(run.genes[g]!);
       for (let s = 0; s < sample.spots.length; s += 23) {
         const { x, y } = sample.spots[s]!;
@@ -98,6 +105,55 @@ describe('an SR method from a plugin file', () => {
     // Named in the project's settings, the app lists it, its run and draws its layer.
     const set = stsr('project', 'plugins', PLUGIN, '--project', project);
     expect(set.code, set.stderr).toBe(0);
+
+    // `stsr figure --side-by-side`: observed spots | the run's SR map of the same gene, one region,
+    // each panel titled and with its own colour bar spanning its own values.
+    const symbol = sampleGene0!;
+    const fig = join(tmp.dir, 'c2-side-by-side.png');
+    const sbs = stsr(
+      'figure',
+      'C2',
+      '--gene',
+      symbol,
+      '--run',
+      String(runId),
+      '--side-by-side',
+      '--out',
+      fig,
+      '--project',
+      project,
+    );
+    expect(sbs.code, sbs.stderr).toBe(0);
+    const figure = sbs.json.figure as {
+      keys: { label: string; panel: number; range: [number, number] }[];
+      panels: { title: string; plot: { x: number; y: number; w: number; h: number } }[];
+    };
+    expect(figure.panels.map((q) => q.title)).toEqual([
+      `${symbol} observed`,
+      `${symbol} Coarse × constant (test plugin) SR (run #${runId})`,
+    ]);
+    expect(figure.keys.map((k) => [k.panel, k.label])).toEqual([
+      [0, `${symbol} log1p CP10k`],
+      [1, `${symbol} (Coarse × constant (test plugin) SR, counts per 8 µm)`],
+    ]);
+    // the SR panel's bar spans the map's values: 3 × the spots' counts of that gene
+    expect(figure.keys[1]!.range[1]).toBeCloseTo(3 * maxCount0, 4);
+    expect(figure.panels[0]!.plot.w).toBe(figure.panels[1]!.plot.w);
+    expect(figure.panels[0]!.plot.y).toBe(figure.panels[1]!.plot.y);
+    expect(await sharp(fig).metadata()).toMatchObject({ width: 2400, height: 1200 });
+    const noRun = stsr(
+      'figure',
+      'C2',
+      '--gene',
+      symbol,
+      '--side-by-side',
+      '--out',
+      fig,
+      '--project',
+      project,
+    );
+    expect(noRun.code).toBe(2);
+    expect(noRun.stderr).toMatch(/--gene G and --run ID/);
     expect(set.json.methods).toEqual(['coarse-times']);
     const service = new AppService({ transport: 'http' });
     try {

@@ -30,6 +30,7 @@ export async function exportCommand(
     width?: string;
     height?: string;
     title?: string;
+    'side-by-side'?: boolean;
   },
   out: Output,
   figure: boolean,
@@ -51,12 +52,10 @@ export async function exportCommand(
     const clusteringId = optionalInt('clustering', opts.clustering);
     if (clusteringId !== undefined) params.clusteringId = clusteringId;
     const runId = optionalInt('run', opts.run);
-    if (runId !== undefined) {
-      if (figure)
-        throw new UsageError(
-          'Figures of SR runs are not available from the CLI yet: use the app, or export the run.',
-        );
-      params.runId = runId;
+    if (runId !== undefined) params.runId = runId;
+    if (opts['side-by-side']) {
+      if (!figure) throw new UsageError('--side-by-side is for `stsr figure`.');
+      params.sideBySide = true;
     }
     if (opts.gene) params.gene = opts.gene;
     if (opts.genes && !figure)

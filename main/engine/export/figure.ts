@@ -74,6 +74,10 @@ export interface FigureSpec {
   outline?: { rings: [number, number][][]; color: string };
   /** pixels per inch (default 300): PNG pHYs, the SVG's and PDF's physical size */
   dpi?: number;
+  /** false: no scale bar (side-by-side panels draw one for all) */
+  scalebar?: boolean;
+  /** the title's font size instead of one fitted to the width (panels share one, so their plots align) */
+  titleFontSize?: number;
 }
 
 export interface Box {
@@ -119,7 +123,8 @@ export interface FigureLayout {
   region: { x: number; y: number; width: number; height: number };
   /** top layer's key first */
   keys: FigureKey[];
-  scalebar: Box & { um: number };
+  /** absent when the spec asks for none */
+  scalebar?: Box & { um: number };
 }
 
 function dataBounds(layers: FigureLayer[]): { x0: number; y0: number; x1: number; y1: number } {
@@ -189,27 +194,39 @@ export function fitFont(text: string, width: number, max: number): number {
   return Math.max(6, Math.min(max, Math.floor(width / Math.max(1, text.length * EM_PER_CHAR))));
 }
 
+/** The text size of a figure of W × H px (titles, ticks, legends scale from it). */
+export function baseFontSize(W: number, H: number): number {
+  return Math.max(10, Math.round(Math.min(W, H) * 0.025));
+}
+
+/** The largest title font of a figure (or panel) `W` px wide at base size `fontSize`. */
+export function titleFontFor(title: string, W: number, fontSize: number): number {
+  return fitFont(title, W - 2 * Math.round(fontSize * 1.2), Math.round(fontSize * 1.3));
+}
+
+/** What a figure shows without a chosen region: the layers' data plus a 3 % margin. */
+export function defaultRegion(layers: FigureLayer[]): FigureLayout['region'] {
+  const b = dataBounds(layers);
+  const margin = 0.03 * Math.max(b.x1 - b.x0, b.y1 - b.y0);
+  return {
+    x: b.x0 - margin,
+    y: b.y0 - margin,
+    width: b.x1 - b.x0 + 2 * margin,
+    height: b.y1 - b.y0 + 2 * margin,
+  };
+}
+
 export function figureLayout(spec: FigureSpec): FigureLayout {
   const W = Math.round(spec.width);
   const H = Math.round(spec.height);
   if (!(W >= 100 && H >= 100 && W <= 20000 && H <= 20000))
     throw new Error(`figure size ${W}×${H} is out of range`);
-  const fontSize = Math.max(10, Math.round(Math.min(W, H) * 0.025));
+  const fontSize = baseFontSize(W, H);
   const pad = Math.round(fontSize * 1.2);
-  const titleFont = spec.title ? fitFont(spec.title, W - 2 * pad, Math.round(fontSize * 1.3)) : 0;
+  const titleFont = spec.title ? (spec.titleFontSize ?? titleFontFor(spec.title, W, fontSize)) : 0;
   const titleH = spec.title ? Math.round(Math.max(titleFont, fontSize) * 2.2) : 0;
   const panelW = Math.max(Math.round(W * 0.2), fontSize * 8);
-  let region = spec.region;
-  if (!region) {
-    const b = dataBounds(spec.layers);
-    const margin = 0.03 * Math.max(b.x1 - b.x0, b.y1 - b.y0);
-    region = {
-      x: b.x0 - margin,
-      y: b.y0 - margin,
-      width: b.x1 - b.x0 + 2 * margin,
-      height: b.y1 - b.y0 + 2 * margin,
-    };
-  }
+  const region = spec.region ?? defaultRegion(spec.layers);
   const avail = { x: pad, y: titleH + pad, w: W - panelW - 2 * pad, h: H - titleH - 2 * pad };
   if (avail.w < 20 || avail.h < 20) throw new Error('figure too small for its title and legend');
   const scale = Math.min(avail.w / region.width, avail.h / region.height);
@@ -242,8 +259,9 @@ export function figureLayout(spec: FigureSpec): FigureLayout {
     scale,
     region,
     keys,
-    scalebar: { x: plot.x + pad * 0.5, y: plot.y + plot.h - pad * 0.5 - barH, w: barW, h: barH, um },
   };
+  if (spec.scalebar !== false)
+    layout.scalebar = { x: plot.x + pad * 0.5, y: plot.y + plot.h - pad * 0.5 - barH, w: barW, h: barH, um };
   if (spec.title) layout.title = { x: 0, y: 0, w: W, h: titleH, fontSize: titleFont };
   return layout;
 }
@@ -416,11 +434,11 @@ async function rasterPng(L: FigureLayout, l: FigureLayer, key: FigureKey | undef
 
 const FONT = `font-family="DejaVu Sans, Arial, Helvetica, sans-serif"`;
 
-function spotsSvg(L: FigureLayout, l: FigureLayer, key: FigureKey | undefined): string {
+function spotsSvg(L: FigureLayout, l: FigureLayer, key: FigureKey | undefined, ids: string): string {
   const layer = l.layer as SpotsLayer;
   const colour = colourFn(l, key);
   const r = Math.max(0.5, (layer.diameterPx / 2) * L.scale);
-  const parts = [`<g fill-opacity="${l.opacity ?? 0.9}" stroke="none" clip-path="url(#plot)">`];
+  const parts = [`<g fill-opacity="${l.opacity ?? 0.9}" stroke="none" clip-path="url(#${ids}plot)">`];
   for (let i = 0; i < layer.x.length; i++) {
     const rgb = colour(layer.values[i]!);
     if (!rgb) continue;
@@ -445,7 +463,7 @@ function keySvg(
   spec: FigureSpec,
   L: FigureLayout,
   key: FigureKey,
-  n: number,
+  id: string,
 ): { defs: string; body: string } {
   const fs = L.fontSize;
   const parts: string[] = [];
@@ -460,7 +478,7 @@ function keySvg(
           `<stop offset="${(1 - i / (stops.length - 1)).toFixed(4)}" stop-color="${hex([s[0], s[1], s[2]])}"/>`,
       )
       .reverse();
-    defs += `<linearGradient id="cbar${n}" x1="0" y1="0" x2="0" y2="1">${grad.join('')}</linearGradient>`;
+    defs += `<linearGradient id="${id}" x1="0" y1="0" x2="0" y2="1">${grad.join('')}</linearGradient>`;
     const avail = L.width - b.x - fs * 0.5;
     const lf = Math.min(...key.lines.map((t) => fitFont(t, avail, fs)));
     key.lines.forEach((t, j) =>
@@ -469,7 +487,7 @@ function keySvg(
       ),
     );
     parts.push(
-      `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="url(#cbar${n})" stroke="#444" stroke-width="1"/>`,
+      `<rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" fill="url(#${id})" stroke="#444" stroke-width="1"/>`,
     );
     for (const t of [0, 0.5, 1]) {
       const y = b.y + b.h * (1 - t);
@@ -503,13 +521,21 @@ function keySvg(
   return { defs, body: parts.join('\n') };
 }
 
-/** Everything drawn as vectors: spot layers, the region outline, title, keys, scale bar. */
-function overlaySvgParts(spec: FigureSpec, L: FigureLayout, withRasters: Map<number, Buffer> | null) {
+/**
+ * Everything drawn as vectors: spot layers, the region outline, title, keys, scale bar. `ids`
+ * prefixes the SVG ids, so several figures (side-by-side panels) can share one document.
+ */
+function overlaySvgParts(
+  spec: FigureSpec,
+  L: FigureLayout,
+  withRasters: Map<number, Buffer> | null,
+  ids = '',
+) {
   const parts: string[] = [];
-  let defs = `<clipPath id="plot"><rect x="${L.plot.x}" y="${L.plot.y}" width="${L.plot.w}" height="${L.plot.h}"/></clipPath>`;
+  let defs = `<clipPath id="${ids}plot"><rect x="${L.plot.x}" y="${L.plot.y}" width="${L.plot.w}" height="${L.plot.h}"/></clipPath>`;
   const fs = L.fontSize;
   spec.layers.forEach((l, i) => {
-    if (l.layer.kind === 'spots') parts.push(spotsSvg(L, l, keyOf(L, i)));
+    if (l.layer.kind === 'spots') parts.push(spotsSvg(L, l, keyOf(L, i), ids));
     else if (withRasters?.has(i)) parts.push(imageTag(withRasters.get(i)!, L.plot, true));
   });
   if (spec.outline) {
@@ -525,33 +551,41 @@ function overlaySvgParts(spec: FigureSpec, L: FigureLayout, withRasters: Map<num
       )
       .join('');
     parts.push(
-      `<path d="${d}" fill="none" stroke="${xml(spec.outline.color)}" stroke-width="${Math.max(1.5, fs * 0.2).toFixed(1)}" fill-rule="evenodd" clip-path="url(#plot)"/>`,
+      `<path d="${d}" fill="none" stroke="${xml(spec.outline.color)}" stroke-width="${Math.max(1.5, fs * 0.2).toFixed(1)}" fill-rule="evenodd" clip-path="url(#${ids}plot)"/>`,
     );
   }
   parts.push(
     `<rect x="${L.plot.x}" y="${L.plot.y}" width="${L.plot.w}" height="${L.plot.h}" fill="none" stroke="#888" stroke-width="1"/>`,
   );
-  if (L.title && spec.title)
-    parts.push(
-      `<text x="${L.width / 2}" y="${Math.round(L.title.h * 0.68)}" text-anchor="middle" font-size="${L.title.fontSize}" font-weight="bold" ${FONT} fill="#000">${xml(spec.title)}</text>`,
-    );
+  if (L.title && spec.title) parts.push(titleSvg(spec.title, L.title));
   L.keys.forEach((k, n) => {
-    const p = keySvg(spec, L, k, n);
+    const p = keySvg(spec, L, k, `${ids}cbar${n}`);
     defs += p.defs;
     parts.push(p.body);
   });
   const s = L.scalebar;
-  const label = s.um >= 1000 ? `${s.um / 1000} mm` : `${s.um} µm`;
-  parts.push(`<rect x="${s.x - 1}" y="${s.y - 1}" width="${s.w + 2}" height="${s.h + 2}" fill="#fff"/>`);
-  parts.push(`<rect x="${s.x}" y="${s.y}" width="${s.w}" height="${s.h}" fill="#000"/>`);
-  parts.push(
-    `<text x="${s.x}" y="${s.y - fs * 0.4}" font-size="${fs}" ${FONT} fill="#000" stroke="#fff" stroke-width="${(fs / 6).toFixed(1)}" paint-order="stroke">${label}</text>`,
-  );
+  if (s) {
+    parts.push(`<rect x="${s.x - 1}" y="${s.y - 1}" width="${s.w + 2}" height="${s.h + 2}" fill="#fff"/>`);
+    parts.push(`<rect x="${s.x}" y="${s.y}" width="${s.w}" height="${s.h}" fill="#000"/>`);
+    parts.push(
+      `<text x="${s.x}" y="${s.y - fs * 0.4}" font-size="${fs}" ${FONT} fill="#000" stroke="#fff" stroke-width="${(fs / 6).toFixed(1)}" paint-order="stroke">${scaleLabel(s.um)}</text>`,
+    );
+  }
   return { defs, body: parts.join('\n') };
 }
 
-function svgDoc(
-  L: FigureLayout,
+/** A title centred in its box (bold). */
+export function titleSvg(text: string, box: Box & { fontSize: number }): string {
+  return `<text x="${box.x + box.w / 2}" y="${box.y + Math.round(box.h * 0.68)}" text-anchor="middle" font-size="${box.fontSize}" font-weight="bold" ${FONT} fill="#000">${xml(text)}</text>`;
+}
+
+/** The scale bar's text: µm, or mm from 1000 µm. */
+export function scaleLabel(um: number): string {
+  return um >= 1000 ? `${um / 1000} mm` : `${um} µm`;
+}
+
+export function svgDoc(
+  L: { width: number; height: number },
   dpi: number | null,
   defs: string,
   images: string,
@@ -574,7 +608,7 @@ function svgDoc(
   ].join('\n');
 }
 
-function imageTag(png: Buffer, b: Box, pixelated: boolean): string {
+export function imageTag(png: Buffer, b: Box, pixelated: boolean): string {
   return `<image x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" preserveAspectRatio="none"${pixelated ? ' style="image-rendering:pixelated"' : ''} href="data:image/png;base64,${png.toString('base64')}"/>`;
 }
 
@@ -585,20 +619,31 @@ async function rasters(spec: FigureSpec, L: FigureLayout): Promise<Map<number, B
   return out;
 }
 
+/**
+ * One figure's drawn parts in its own coordinates: the slide resized to the plot box (PNG, none
+ * without an image) and the vector overlay with the rasters embedded between the spot layers.
+ */
+export async function figureParts(
+  spec: FigureSpec,
+  L: FigureLayout,
+  ids = '',
+): Promise<{ slide: Buffer | undefined; defs: string; body: string }> {
+  const { defs, body } = overlaySvgParts(spec, L, await rasters(spec, L), ids);
+  return { slide: await slidePng(spec, L), defs, body };
+}
+
 export async function renderFigureSvg(spec: FigureSpec): Promise<string> {
   const L = figureLayout(spec);
-  const { defs, body } = overlaySvgParts(spec, L, await rasters(spec, L));
-  const slide = await slidePng(spec, L);
+  const { slide, defs, body } = await figureParts(spec, L);
   return svgDoc(L, spec.dpi ?? null, defs, slide ? imageTag(slide, L.plot, false) : '', body, true);
 }
 
 export async function renderFigurePng(spec: FigureSpec): Promise<Buffer> {
   const L = figureLayout(spec);
   const layers: OverlayOptions[] = [];
-  const slide = await slidePng(spec, L);
+  const { slide, defs, body } = await figureParts(spec, L);
   if (slide) layers.push({ input: slide, left: L.plot.x, top: L.plot.y });
   // rasters and spots keep their order: the overlay SVG embeds the rasters between the spot layers
-  const { defs, body } = overlaySvgParts(spec, L, await rasters(spec, L));
   layers.push({ input: Buffer.from(svgDoc(L, null, defs, '', body, false)), left: 0, top: 0 });
   return sharp({ create: { width: L.width, height: L.height, channels: 4, background: '#ffffff' } })
     .composite(layers)

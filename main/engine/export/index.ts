@@ -44,3 +44,11 @@ export type {
   SpotsLayer,
 } from './figure';
 export { pdfOfPng, pdfOfRgb } from './pdf';
+export {
+  inFigure,
+  renderSideBySidePng,
+  renderSideBySideSvg,
+  sideBySideLayout,
+  writeSideBySide,
+} from './side-by-side';
+export type { FigurePanel, SideBySideLayout, SideBySideSpec } from './side-by-side';

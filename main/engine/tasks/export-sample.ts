@@ -5,7 +5,6 @@ import { badInput } from '../errors';
 import {
   categoricalFromLabels,
   spotsGeoJson,
-  writeFigure,
   writeGeoJson,
   writeSpotCsv,
   writeSpaceRangerOuts,
@@ -18,7 +17,7 @@ import {
 } from '../export';
 import type { FigureRequest } from '../../../preload/contract/schemas';
 import type { Sample } from '../io/sample';
-import { figureSpec } from './figure-spec';
+import { defaultFigureRequest, writeRequestedFigure, type FigureInfo } from './figure-spec';
 import { methodLabel, openSuperpixels } from '../methods/registry';
 import { superpixelCentres } from '../methods/run-store';
 import { parseRun, type SpotSetRun } from '../methods/runs';
@@ -41,8 +40,10 @@ export interface ExportSampleParams {
   clusteringIds?: number[];
   /** png/svg/pdf: the figure as the viewer shows it (layers, ranges, view or region, size, DPI) */
   figure?: FigureRequest;
-  /** export this SR run's superpixels (h5ad, csv) instead of the spots */
+  /** export this SR run's superpixels (h5ad, csv) instead of the spots; figures: its map of `gene` */
   runId?: number;
+  /** figures with `gene` and `runId`: observed spots | the run's SR map, side by side */
+  sideBySide?: boolean;
   /** for figures: colour spots by this gene instead of the domains; for CSV: add its column */
   gene?: string;
   /** for CSV: expression columns of these genes (symbols or ids), one column each */
@@ -59,18 +60,8 @@ export interface ExportSampleResult {
   nObs: number;
   nVars: number;
   format: ExportFormat;
-  /** figures: each key as drawn (top layer first), so a caller can check it against the screen */
-  figure?: { keys: FigureKeyInfo[] };
-}
-
-export interface FigureKeyInfo {
-  label: string;
-  /** colour bars: the range drawn, and where (output px) */
-  range?: [number, number];
-  colormap?: string;
-  box?: { x: number; y: number; w: number; h: number };
-  /** legends: the categories in order */
-  categories?: string[];
+  /** figures: each key as drawn (top layer first; side-by-side: the panels), to check against the screen */
+  figure?: FigureInfo;
 }
 
 function domainColumn(project: Project, c: ClusteringRow): CategoricalColumn {
@@ -260,32 +251,11 @@ export async function run(p: ExportSampleParams, ctx: TaskContext): Promise<Expo
       case 'png':
       case 'svg':
       case 'pdf': {
-        const req: FigureRequest = p.figure ?? {
-          width: p.width ?? 1600,
-          height: p.height ?? 1200,
-          ...(p.title ? { title: p.title } : {}),
-          layers: p.gene
-            ? [{ kind: 'spots', gene: p.gene }]
-            : clustering
-              ? [{ kind: 'domains', clusteringId: clustering.id }]
-              : [],
-        };
-        if (req.layers.length === 0 && !req.region)
-          throw badInput('A figure needs --gene G or a clustering (--clustering ID).');
-        const spec = figureSpec(project, p.sampleId, sample, req);
-        const { layout } = await writeFigure(spec, p.out);
+        const req: FigureRequest = p.figure ?? defaultFigureRequest(p, clustering?.id);
+        const figure = await writeRequestedFigure(project, p.sampleId, sample, req, p.out);
         ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });
-        return {
-          ...resultFor(project, p, nObs, req.layers.length),
-          figure: {
-            keys: layout.keys.map((k): FigureKeyInfo => {
-              if (k.kind === 'colorbar')
-                return { label: k.label, range: [k.vmin, k.vmax], colormap: k.colormap, box: k.box };
-              const c = spec.layers[k.layer]!.color;
-              return { label: k.label ?? '', categories: c.kind === 'categorical' ? c.categories : [] };
-            }),
-          },
-        };
+        const nLayers = req.panels ? req.panels.reduce((n, q) => n + q.layers.length, 0) : req.layers.length;
+        return { ...resultFor(project, p, nObs, nLayers), figure };
       }
     }
     ctx.progress({ fraction: 1, message: `Wrote ${p.out}` });

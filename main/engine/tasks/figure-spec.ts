@@ -2,15 +2,25 @@
  * The figure the user asked for (a contract FigureRequest: the viewer's visible layers with their
  * colour maps, ranges and opacities, a view or a drawn region, size and DPI) as a FigureSpec of
  * the project's data: observed spots, SR maps through the run's reader, spot or superpixel domains
- * in their own colours, the pathologist labels in the viewer's palette, a region's outline.
+ * in their own colours, the pathologist labels in the viewer's palette, a region's outline. A
+ * request with panels becomes a SideBySideSpec (the split view's observed | SR), and
+ * writeRequestedFigure draws either and reports its keys as drawn.
  */
 import { join } from 'node:path';
-import type { FigureRequest } from '../../../preload/contract/schemas';
+import type { FigureLayerRequest, FigureRequest } from '../../../preload/contract/schemas';
 import { categoricalColor } from '../../../preload/contract/colormaps';
 import { effectiveLabels } from '../analysis';
 import { regionBounds, type RegionGeometry } from '../analysis/regions';
 import { EngineError, badInput } from '../errors';
-import type { FigureLayer, FigureSpec, SpotsLayer } from '../export/figure';
+import {
+  writeFigure,
+  type Box,
+  type FigureKey,
+  type FigureLayer,
+  type FigureSpec,
+  type SpotsLayer,
+} from '../export/figure';
+import { inFigure, writeSideBySide, type SideBySideSpec } from '../export/side-by-side';
 import type { LabelGrid } from '../export/sr-input';
 import type { Sample } from '../io/sample';
 import { srValueLabel } from '../layers';
@@ -36,12 +46,14 @@ export function labelCategories(labels: readonly string[]): { categories: string
   return { categories, colors: categories.map((_, i) => categoricalColor(i)) };
 }
 
-export function figureSpec(
+/** One requested layer as drawn data, and the title a panel of it gets by default. */
+function figureLayers(
   project: Project,
   sampleId: number,
   sample: Sample,
-  req: FigureRequest,
-): FigureSpec {
+  requested: FigureLayerRequest[],
+): { layers: FigureLayer[]; names: string[] } {
+  const names: string[] = [];
   const spots = (values: ArrayLike<number>): SpotsLayer => ({
     kind: 'spots',
     x: sample.spots.map((s) => s.x),
@@ -49,17 +61,20 @@ export function figureSpec(
     diameterPx: sample.spotDiameterUm / sample.umPerPx,
     values,
   });
-  const layers: FigureLayer[] = req.layers.map((l): FigureLayer => {
+  const layers = requested.map((l): FigureLayer => {
     const opacity = l.opacity ?? 0.9;
     switch (l.kind) {
       case 'spots': {
-        if (!l.gene)
+        if (!l.gene) {
+          names.push('Spots');
           return {
             layer: spots(new Float64Array(sample.spots.length)),
             color: { kind: 'plain', color: '#7a2e5a' },
             opacity,
           };
+        }
         const g = findGene(sample, l.gene);
+        names.push(`${sample.genes[g]!.symbol} observed`);
         return {
           layer: spots(geneColumn(sample.counts, g, 'log1p-cp10k')),
           color: {
@@ -81,6 +96,7 @@ export function figureSpec(
         if (!reader.genes.includes(g))
           throw badInput(`Run ${run.id} did not model ${sample.genes[g]!.symbol}: pick a gene it modelled.`);
         const m = reader.geneMap(g);
+        names.push(`${sample.genes[g]!.symbol} ${run.label} SR (run #${run.id})`);
         const grid: LabelGrid = {
           ...m.grid,
           cellToIndex: Int32Array.from(m.present, (p, k) => (p ? k : -1)),
@@ -111,6 +127,7 @@ export function figureSpec(
           categories: shown.map((d) => d.name),
           colors: shown.map((d) => d.color),
         };
+        names.push(color.label);
         if (c.runId === null) return { layer: spots(codes), color, opacity };
         const row = getRun(project.db, c.runId);
         const run = row ? parseRun(row, methodLabel) : undefined;
@@ -132,6 +149,7 @@ export function figureSpec(
       case 'labels': {
         const [name, labels] = Object.entries(sample.annotations ?? {})[0] ?? [];
         if (!name || !labels) throw badInput(`Sample ${sample.name} has no pathologist labels.`);
+        names.push(name);
         const { categories, colors } = labelCategories(labels);
         const idx = new Map(categories.map((c, i) => [c, i]));
         return {
@@ -142,11 +160,20 @@ export function figureSpec(
       }
     }
   });
-  const spec: FigureSpec = {
+  return { layers, names };
+}
+
+/** What every panel of a figure shares: size, DPI, title, the slide, the view or a region's box and outline. */
+function frame(
+  project: Project,
+  sampleId: number,
+  sample: Sample,
+  req: FigureRequest,
+): Omit<FigureSpec, 'layers'> {
+  const spec: Omit<FigureSpec, 'layers'> = {
     width: req.width,
     height: req.height,
     umPerPx: sample.umPerPx,
-    layers,
     dpi: req.dpi ?? 300,
     slideOpacity: req.slideOpacity ?? 1,
     ...(req.title ? { title: req.title } : {}),
@@ -165,7 +192,121 @@ export function figureSpec(
     const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
     spec.outline = { rings: (polys as [number, number][][][]).flat(), color: a.feature.properties.color };
   }
-  if (layers.length === 0 && !spec.region)
-    throw badInput('The figure has no layer to draw: show a layer, or choose a view or a region.');
   return spec;
+}
+
+export function figureSpec(
+  project: Project,
+  sampleId: number,
+  sample: Sample,
+  req: FigureRequest,
+): FigureSpec {
+  const spec = {
+    ...frame(project, sampleId, sample, req),
+    ...figureLayers(project, sampleId, sample, req.layers),
+  };
+  if (spec.layers.length === 0 && !spec.region)
+    throw badInput('The figure has no layer to draw: show a layer, or choose a view or a region.');
+  const { names: _names, ...figure } = spec;
+  return figure;
+}
+
+/** A request with panels: each panel's layers over the one region, titled as asked or by its content. */
+export function sideBySideSpec(
+  project: Project,
+  sampleId: number,
+  sample: Sample,
+  req: FigureRequest,
+): SideBySideSpec {
+  if (!req.panels) throw badInput('A side-by-side figure needs panels.');
+  if (req.layers.length > 0)
+    throw badInput('A side-by-side figure takes its layers per panel: leave `layers` empty.');
+  return {
+    ...frame(project, sampleId, sample, req),
+    panels: req.panels.map((p, i) => {
+      const { layers, names } = figureLayers(project, sampleId, sample, p.layers);
+      return { title: p.title?.trim() || names.at(-1) || `Panel ${i + 1}`, layers };
+    }),
+  };
+}
+
+/** One key of a written figure as drawn, so a caller can check it against the screen. */
+export interface FigureKeyInfo {
+  label: string;
+  /** side-by-side: the panel (left to right) the key belongs to */
+  panel?: number;
+  /** colour bars: the range drawn, and where (output px) */
+  range?: [number, number];
+  colormap?: string;
+  box?: Box;
+  /** legends: the categories in order */
+  categories?: string[];
+}
+
+export interface FigureInfo {
+  keys: FigureKeyInfo[];
+  /** side-by-side: each panel's title, title box and plot box (output px), left to right */
+  panels?: { title: string; titleBox: Box; plot: Box }[];
+}
+
+function keyInfo(spec: FigureSpec, k: FigureKey, at: (b: Box) => Box): FigureKeyInfo {
+  if (k.kind === 'colorbar')
+    return { label: k.label, range: [k.vmin, k.vmax], colormap: k.colormap, box: at(k.box) };
+  const c = spec.layers[k.layer]!.color;
+  return { label: k.label ?? '', categories: c.kind === 'categorical' ? c.categories : [] };
+}
+
+/** Draws the request (one figure or side-by-side panels) to `out` (.png/.svg/.pdf by its ending). */
+export async function writeRequestedFigure(
+  project: Project,
+  sampleId: number,
+  sample: Sample,
+  req: FigureRequest,
+  out: string,
+): Promise<FigureInfo> {
+  if (!req.panels) {
+    const spec = figureSpec(project, sampleId, sample, req);
+    const { layout } = await writeFigure(spec, out);
+    return { keys: layout.keys.map((k) => keyInfo(spec, k, (b) => b)) };
+  }
+  const { layout } = await writeSideBySide(sideBySideSpec(project, sampleId, sample, req), out);
+  return {
+    keys: layout.panels.flatMap((p, i) =>
+      p.layout.keys.map((k) => ({ ...keyInfo(p.spec, k, (b) => inFigure(layout, i, b)), panel: i })),
+    ),
+    panels: layout.panels.map((p, i) => ({
+      title: p.spec.title!,
+      titleBox: inFigure(layout, i, p.layout.title!),
+      plot: inFigure(layout, i, p.layout.plot),
+    })),
+  };
+}
+
+/**
+ * The figure of a request made without the viewer (`stsr figure`): spots coloured by `gene`, or
+ * that gene's SR map of run `runId`, or both side by side (observed | SR), or the clustering's
+ * domains. Ranges are each layer's own (min to max), as the CLI has no screen to match.
+ */
+export function defaultFigureRequest(
+  p: { gene?: string; runId?: number; sideBySide?: boolean; width?: number; height?: number; title?: string },
+  clusteringId: number | undefined,
+): FigureRequest {
+  const frame = {
+    width: p.width ?? (p.sideBySide ? 2400 : 1600),
+    height: p.height ?? 1200,
+    ...(p.title ? { title: p.title } : {}),
+  };
+  if (p.sideBySide && !(p.gene && p.runId !== undefined))
+    throw badInput('A side-by-side figure needs --gene G and --run ID (observed | that run’s SR map).');
+  if (p.runId !== undefined && !p.gene) throw badInput('A figure of an SR run needs --gene G.');
+  if (p.gene && p.runId !== undefined) {
+    const observed: FigureLayerRequest = { kind: 'spots', gene: p.gene };
+    const sr: FigureLayerRequest = { kind: 'sr', runId: p.runId, gene: p.gene };
+    return p.sideBySide
+      ? { ...frame, layers: [], panels: [{ layers: [observed] }, { layers: [sr] }] }
+      : { ...frame, layers: [sr] };
+  }
+  if (p.gene) return { ...frame, layers: [{ kind: 'spots', gene: p.gene }] };
+  if (clusteringId !== undefined) return { ...frame, layers: [{ kind: 'domains', clusteringId }] };
+  throw badInput('A figure needs --gene G or a clustering (--clustering ID).');
 }

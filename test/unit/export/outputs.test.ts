@@ -220,7 +220,7 @@ describe('figures', () => {
     expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + 3), viridis(1 - 3 / cb.h))).toBe(true);
     expect(close(pixel(data, 900, cb.x + cb.w / 2, cb.y + cb.h - 3), viridis(3 / cb.h))).toBe(true);
     // the scale bar is black on the slide
-    const s = L.scalebar;
+    const s = L.scalebar!;
     expect(close(pixel(data, 900, s.x + s.w / 2, s.y + s.h / 2), [0, 0, 0], 30)).toBe(true);
     // the slide is drawn in the plot box: not all white there
     const p = pixel(data, 900, L.plot.x + 5, L.plot.y + 5);
@@ -266,7 +266,7 @@ describe('figures', () => {
     const svg = readFileSync(out, 'utf8');
     expect(svg).toContain('SR &lt;interp&gt; &amp; Xkr4');
     const L = figureLayout(spec);
-    expect(svg).toContain(`${L.scalebar.um} µm`);
+    expect(svg).toContain(`${L.scalebar!.um} µm`);
     expect(svg.match(/data:image\/png;base64,/g)).toHaveLength(2);
     // librsvg (through sharp) is a strict XML parser: it renders only well-formed SVG
     const { data, info } = await sharp(Buffer.from(svg))

@@ -9,6 +9,7 @@ import {
   setStyle,
 } from '../../../renderer/src/features/layers/layer-stack';
 import { TILE, colourTable, colourTile } from '../../../renderer/src/features/layers/value-tiles';
+import { kthSmallest } from '../../../renderer/src/lib/select';
 
 describe('layer stack', () => {
   it('moves layers within the order and never the slide', () => {
@@ -49,6 +50,49 @@ describe('autoRange', () => {
     expect(autoRange([-4, -1, 0, 2], 100, true)).toEqual([-4, 4]);
     expect(autoRange([-4, -1, 0, 2], 100)).toEqual([-4, 2]);
     expect(autoRange([], 99)).toEqual([0, 1]);
+  });
+  it('equals the sorted definition on large grids with ties, NaN and all-zero heads', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const n of [1, 2, 17, 1000, 250_000]) {
+      // SR-like: many exact zeros and NaN outside the tissue, a long right tail, repeated values
+      const v = Float32Array.from({ length: n }, () => {
+        const u = rand();
+        return u < 0.2 ? NaN : u < 0.5 ? 0 : Math.round(Math.exp(4 * rand()) * 8) / 8;
+      });
+      const finite = [...v].filter(Number.isFinite).sort((a, b) => a - b);
+      for (const p of [0, 37.5, 50, 99, 99.9, 100]) {
+        const pos = (finite.length - 1) * (p / 100);
+        const lo = Math.floor(pos);
+        const hi = finite.length ? finite[lo]! + (finite[Math.ceil(pos)]! - finite[lo]!) * (pos - lo) : 1;
+        const top = hi > 0 ? hi : finite.at(-1) || 1;
+        expect(autoRange(v, p)).toEqual(finite.length ? [Math.min(0, finite[0]!), top] : [0, 1]);
+      }
+    }
+  });
+});
+
+describe('kthSmallest', () => {
+  it('finds every order statistic of arrays with duplicates, sorted or reversed input', () => {
+    const cases = [
+      [3, 1, 2],
+      [5, 5, 5, 5],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [8, 7, 6, 5, 4, 3, 2, 1],
+      [2, 9, 2, 9, 2, 9, 0, -1, 9, 2],
+    ];
+    for (const c of cases) {
+      const want = [...c].sort((a, b) => a - b);
+      for (let k = 0; k < c.length; k++) {
+        const v = Float64Array.from(c);
+        expect(kthSmallest(v, v.length, k)).toBe(want[k]);
+        // partitioned around k
+        for (let i = 0; i < v.length; i++)
+          if (i < k) expect(v[i]).toBeLessThanOrEqual(want[k]!);
+          else if (i > k) expect(v[i]).toBeGreaterThanOrEqual(want[k]!);
+      }
+    }
+    expect(() => kthSmallest(new Float64Array(3), 3, 3)).toThrow(RangeError);
   });
 });
 

@@ -32,6 +32,11 @@ export interface ScreenFigure {
   /** the rectangle on screen in full-resolution slide px (null before the viewer opened) */
   view: { x: number; y: number; width: number; height: number } | null;
   title: string;
+  /**
+   * The side-by-side view's halves (observed | SR, each titled as on screen) when the viewer shows
+   * them; a string says why the view is split but cannot become a side-by-side figure.
+   */
+  panels?: NonNullable<FigureRequest['panels']> | string;
 }
 
 /**
@@ -53,14 +58,18 @@ export function ExportDialog({
   onClose: () => void;
 }) {
   const toasts = useToasts();
-  const [format, setFormat] = useState<Format>('h5ad');
+  const panels = typeof screen.panels === 'object' ? screen.panels : null;
+  // opened from the split view, the dialog offers its figure first
+  const [format, setFormat] = useState<Format>(panels ? 'png' : 'h5ad');
+  const [sideBySide, setSideBySide] = useState(panels !== null);
   const [runs, setRuns] = useState<RunInfo[]>([]);
   const [clusterings, setClusterings] = useState<ClusteringInfo[]>([]);
   const [regions, setRegions] = useState<Annotation[]>([]);
   const [runId, setRunId] = useState<number | null>(null);
   const [chosen, setChosen] = useState<number[]>([]);
   const [area, setArea] = useState<string>(screen.view ? 'view' : 'all');
-  const [width, setWidth] = useState(1800);
+  // two panels side by side want a wider page
+  const [width, setWidth] = useState(panels ? 2400 : 1800);
   const [height, setHeight] = useState(1200);
   const [dpi, setDpi] = useState(300);
   const [title, setTitle] = useState(screen.title);
@@ -89,7 +98,8 @@ export function ExportDialog({
   const start = async () => {
     try {
       const r = region();
-      if (figure && screen.layers.length === 0 && !r)
+      const split = sideBySide && panels;
+      if (figure && !split && screen.layers.length === 0 && !r)
         throw new Error('Show a layer first: the figure draws the visible layers.');
       const fig: FigureRequest = {
         width,
@@ -98,7 +108,7 @@ export function ExportDialog({
         ...(title.trim() ? { title: title.trim() } : {}),
         ...(r ? { region: r } : {}),
         slideOpacity: screen.slideOpacity,
-        layers: screen.layers,
+        ...(split ? { layers: [], panels } : { layers: screen.layers }),
       };
       const res = await api['exports.run']({
         sampleId,
@@ -246,12 +256,33 @@ export function ExportDialog({
               Title
               <input aria-label="Figure title" value={title} onChange={(e) => setTitle(e.target.value)} />
             </label>
-            <p className="muted small" data-testid="figure-layers">
-              Layers as on screen (colour maps and ranges too):{' '}
-              {screen.names.length ? screen.names.join(', ') : 'none'}
-              {screen.slideOpacity > 0 ? ', over the slide' : ''}.
-              {screen.skipped.length > 0 && ` Not in figures: ${screen.skipped.join(', ')}.`}
-            </p>
+            {screen.panels !== undefined && (
+              <label className="check">
+                <input
+                  type="checkbox"
+                  aria-label="Side-by-side figure"
+                  checked={sideBySide && panels !== null}
+                  disabled={panels === null}
+                  onChange={(e) => setSideBySide(e.target.checked)}
+                />
+                Side by side, as on screen
+                {panels === null && <span className="muted small"> ({screen.panels as string})</span>}
+              </label>
+            )}
+            {sideBySide && panels ? (
+              <p className="muted small" data-testid="figure-layers">
+                Panels as on screen, the same region and scale, each with its colour bar:{' '}
+                {panels.map((p) => p.title).join(' | ')}
+                {screen.slideOpacity > 0 ? ', over the slide' : ''}.
+              </p>
+            ) : (
+              <p className="muted small" data-testid="figure-layers">
+                Layers as on screen (colour maps and ranges too):{' '}
+                {screen.names.length ? screen.names.join(', ') : 'none'}
+                {screen.slideOpacity > 0 ? ', over the slide' : ''}.
+                {screen.skipped.length > 0 && ` Not in figures: ${screen.skipped.join(', ')}.`}
+              </p>
+            )}
           </>
         )}
         <div className="row">

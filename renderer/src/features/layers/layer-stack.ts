@@ -1,3 +1,4 @@
+import { kthSmallest } from '../../lib/select';
 import type { ColormapName } from '../../lib/colormaps';
 
 /** Every layer the viewer can show. The slide is always the base; the others stack above it. */
@@ -105,20 +106,30 @@ export function autoRange(
   percentile: number,
   diverging = false,
 ): [number, number] {
-  const v: number[] = [];
+  const v = new Float64Array(values.length);
+  let n = 0;
   let min = Infinity;
+  let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const x = values[i]!;
     if (!Number.isFinite(x)) continue;
-    v.push(diverging ? Math.abs(x) : x);
+    const a = diverging ? Math.abs(x) : x;
+    v[n++] = a;
     if (x < min) min = x;
+    if (a > max) max = a;
   }
-  if (v.length === 0) return [0, 1];
-  v.sort((a, b) => a - b);
-  const pos = (v.length - 1) * Math.min(1, Math.max(0, percentile / 100));
+  if (n === 0) return [0, 1];
+  const pos = (n - 1) * Math.min(1, Math.max(0, percentile / 100));
   const lo = Math.floor(pos);
-  const hi = v[lo]! + (v[Math.ceil(pos)]! - v[lo]!) * (pos - lo);
-  const top = hi > 0 ? hi : Math.max(...v) || 1;
+  const at = kthSmallest(v, n, lo);
+  // the next order statistic is the smallest of what quickselect left above position lo
+  let next = at;
+  if (pos > lo) {
+    next = Infinity;
+    for (let i = lo + 1; i < n; i++) if (v[i]! < next) next = v[i]!;
+  }
+  const hi = at + (next - at) * (pos - lo);
+  const top = hi > 0 ? hi : max || 1;
   if (diverging) return [-top, top];
   return [Math.min(0, min), top];
 }

@@ -15,6 +15,7 @@ import { useToasts } from '../../components/toasts';
 import { categoricalColor } from '../../lib/colormaps';
 import { formatCount } from '../../lib/format';
 import { SpotIndex } from '../../lib/spot-index';
+import { Turns } from '../../lib/turns';
 import { CategoryLegend } from '../layers/CategoryLegend';
 import type { DrawLayer, GridGeometry, SpotGeometry } from '../layers/layer-canvas';
 import { LayerPanel, type LayerAvailability } from '../layers/LayerPanel';
@@ -84,6 +85,7 @@ function SampleViewBody({
   const [split, setSplit] = useState(false);
   const [handle, setHandle] = useState<ViewerHandle | null>(null);
   const [link] = useState(() => new ViewLink());
+  const [srTurns] = useState(() => new Turns());
 
   const persist = useCallback(
     (patch: Partial<{ gene: GeneHit | null; stack: LayerStack }>) =>
@@ -162,12 +164,21 @@ function SampleViewBody({
   useEffect(() => {
     if (!srRun || !gene || srRun.output !== 'superpixels' || !srModelled) return;
     let live = true;
-    performance.mark('stsr:sr-requested');
     (async () => {
-      const layer = await api['layers.srValues']({ runId: srRun.id, gene: gene.index, symbol: gene.symbol });
+      // one map request at a time; a gene passed over while another was computed is never asked
+      const layer = await srTurns.run(
+        () => live,
+        () => {
+          performance.mark('stsr:sr-requested');
+          return api['layers.srValues']({ runId: srRun.id, gene: gene.index, symbol: gene.symbol });
+        },
+      );
+      if (!layer) return;
+      performance.mark('stsr:sr-answered'); // the engine's part (the map computed or read back)
       const res = await fetch(projectFileUrl(layer.path), { credentials: 'same-origin' });
       if (!res.ok) throw new Error(`The SR map file ${layer.path} could not be read (${res.status}).`);
       const values = new Float32Array(await res.arrayBuffer());
+      performance.mark('stsr:sr-fetched');
       if (!live || !sameGene(layer.gene, gene)) return;
       setSr({
         gene,
@@ -178,7 +189,7 @@ function SampleViewBody({
     return () => {
       live = false;
     };
-  }, [srRun, gene, srModelled, toasts]);
+  }, [srRun, gene, srModelled, toasts, srTurns]);
 
   const sdShown = useUncertaintyLayer(srRun, gene, toasts.error);
   const colouring = observed && sameGene(observed.gene, gene) ? observed : null;
@@ -201,20 +212,34 @@ function SampleViewBody({
     if (srShown) performance.mark('stsr:sr-painted');
   }, [srShown]);
 
+  // Each layer's automatic range is kept until its own values or percentile change: a new gene's
+  // observed values, or a style change of another layer, must not re-rank a whole SR map.
+  const st = stack.styles;
+  const spotValues = spotSet && side === 'sr' ? spotSet.values : colouring?.values;
+  const spotsAuto = useMemo(
+    () =>
+      spotValues ? autoRange(spotValues, st.spots.percentile, DIVERGING.has(st.spots.colormap)) : undefined,
+    [spotValues, st.spots.percentile, st.spots.colormap],
+  );
+  const srAuto = useMemo(
+    () =>
+      srShown ? autoRange(srShown.grid.values, st.sr.percentile, DIVERGING.has(st.sr.colormap)) : undefined,
+    [srShown, st.sr.percentile, st.sr.colormap],
+  );
+  const sdAuto = useMemo(
+    () =>
+      sdShown
+        ? autoRange(sdShown.grid.values, st.uncertainty.percentile, DIVERGING.has(st.uncertainty.colormap))
+        : undefined,
+    [sdShown, st.uncertainty.percentile, st.uncertainty.colormap],
+  );
   const autoRanges = useMemo(() => {
     const r: Partial<Record<LayerId, [number, number]>> = {};
-    const st = stack.styles;
-    const spotValues = spotSet && side === 'sr' ? spotSet.values : colouring?.values;
-    if (spotValues) r.spots = autoRange(spotValues, st.spots.percentile, DIVERGING.has(st.spots.colormap));
-    if (srShown) r.sr = autoRange(srShown.grid.values, st.sr.percentile, DIVERGING.has(st.sr.colormap));
-    if (sdShown)
-      r.uncertainty = autoRange(
-        sdShown.grid.values,
-        st.uncertainty.percentile,
-        DIVERGING.has(st.uncertainty.colormap),
-      );
+    if (spotsAuto) r.spots = spotsAuto;
+    if (srAuto) r.sr = srAuto;
+    if (sdAuto) r.uncertainty = sdAuto;
     return r;
-  }, [colouring, srShown, sdShown, spotSet, side, stack.styles]);
+  }, [spotsAuto, srAuto, sdAuto]);
   const rangeOf = (id: LayerId): [number, number] => stack.styles[id].range ?? autoRanges[id] ?? [0, 1];
 
   const diameterPx = detail ? detail.spotDiameterUm / detail.summary.umPerPx : 0;
@@ -386,8 +411,54 @@ function SampleViewBody({
       slideOpacity,
       view: b && w ? { x: b.x * w, y: b.y * w, width: b.width * w, height: b.height * w } : null,
       title: [detail?.summary.name, gene?.symbol].filter(Boolean).join(' · '),
+      ...(splitShown ? { panels: splitPanels() } : {}),
     };
   };
+
+  /** The split view's halves as figure panels (each half's layer, titled as on screen), or why not. */
+  const splitPanels = (): NonNullable<ScreenFigure['panels']> => {
+    if (!gene || !colouring) return 'pick a gene first';
+    if (!srShown || !srRun) return typeof available.sr === 'string' ? available.sr : 'no SR map on screen';
+    const spots = stack.styles.spots;
+    const srStyle = stack.styles.sr;
+    return [
+      {
+        title: halfTitle('observed'),
+        layers: [
+          {
+            kind: 'spots',
+            gene: gene.symbol,
+            colormap: spots.colormap,
+            range: rangeOf('spots'),
+            opacity: spots.opacity,
+          },
+        ],
+      },
+      {
+        title: halfTitle('sr'),
+        layers: [
+          {
+            kind: 'sr',
+            runId: srRun.id,
+            gene: gene.symbol,
+            colormap: srStyle.colormap,
+            range: rangeOf('sr'),
+            opacity: srStyle.opacity,
+          },
+        ],
+      },
+    ];
+  };
+
+  /** What each half of the split view is called on screen, and in a side-by-side figure. */
+  const halfTitle = (half: 'observed' | 'sr'): string =>
+    half === 'observed'
+      ? gene && colouring
+        ? `${gene.symbol} observed spots`
+        : 'Observed spots'
+      : srShown
+        ? srShown.layer.label
+        : `SR run #${srRun?.id ?? ''}`;
 
   const inspect = (x: number, y: number): Inspection | null => {
     if (!detail || !index || !measured) return null;
@@ -423,6 +494,7 @@ function SampleViewBody({
   };
 
   const slideOpacity = stack.styles.slide.visible ? stack.styles.slide.opacity : 0;
+  const splitShown = split && side === 'sr' && srRun !== null;
   if (!detail) return <div className="empty-state muted">Loading sample…</div>;
   const s = detail.summary;
   const onViewport = (b: { x: number; y: number; width: number; height: number }) => {
@@ -477,7 +549,7 @@ function SampleViewBody({
       </div>
       <div className={side ? 'viewer-area with-side' : 'viewer-area'}>
         <ViewerHandleContext.Provider value={handle}>
-          {split && side === 'sr' && srRun ? (
+          {splitShown ? (
             <div className="viewer-split" data-testid="split-view">
               {(['observed', 'sr'] as const).map((half) => (
                 <div className="viewer-half" key={half}>
@@ -488,15 +560,11 @@ function SampleViewBody({
                     inspect={inspect}
                     link={link}
                     linkId={half}
+                    // the left half is the main viewer while split (a figure takes its view)
+                    {...(half === 'observed' ? { onReady: setHandle, onViewport } : {})}
                   />
-                  <span className="half-label">
-                    {half === 'observed'
-                      ? 'Observed spots'
-                      : srShown
-                        ? srShown.layer.label
-                        : `SR run #${srRun.id}`}
-                  </span>
-                  {half === 'sr' && available.sr !== true && (
+                  <span className="half-label">{halfTitle(half)}</span>
+                  {half === 'sr' && srRun && available.sr !== true && (
                     <div className="half-reason" role="status">
                       {available.sr}
                       {srRun.genes.length > 0 &&
