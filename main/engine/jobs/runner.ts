@@ -5,6 +5,7 @@ import { EngineError } from '../errors';
 import type { Project } from '../store/project';
 import * as jobs from '../store/repos/jobs';
 import { EtaEstimator } from './eta';
+import { jobNiceFrom } from './thread-priority';
 import type { ProgressUpdate } from './progress';
 import type { TaskDefinition } from './task';
 
@@ -34,6 +35,8 @@ interface Running {
 export interface JobRunnerOptions {
   /** at most this many heavy jobs at once (each is a worker thread) */
   maxHeavy?: number;
+  /** nice value of job threads on Linux (thread-priority.ts); default from STSR_JOB_NICE, else 10 */
+  nice?: number;
 }
 
 /**
@@ -44,6 +47,7 @@ export interface JobRunnerOptions {
 export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
   private readonly running = new Map<number, Running>();
   private readonly maxHeavy: number;
+  private readonly nice: number;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -54,6 +58,7 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
   ) {
     super();
     this.maxHeavy = Math.max(1, options.maxHeavy ?? 1);
+    this.nice = options.nice ?? jobNiceFrom(process.env);
   }
 
   submit(kind: string, params: unknown): jobs.JobRow {
@@ -182,7 +187,13 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
     jobs.markRunning(this.project.db, id);
     const modulePath = task.module.startsWith('file:') ? fileURLToPath(task.module) : task.module;
     const worker = new Worker(WORKER_ENTRY, {
-      workerData: { modulePath, params: row.params, projectDir: this.project.dir, jobId: id },
+      workerData: {
+        modulePath,
+        params: row.params,
+        projectDir: this.project.dir,
+        jobId: id,
+        nice: this.nice,
+      },
     });
     const r: Running = {
       worker,
