@@ -7,7 +7,7 @@
 //   run's gene map) runs here with the module's caches kept between calls.
 import { readlinkSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /** Error fields that cross the thread boundary (EngineError's code, message and hint). */
@@ -33,7 +33,8 @@ async function lowerPriority(nice, dir) {
   try {
     await stat(dir);
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+    // never raises it: an app started with `nice` keeps at least its own
+    if (Number.isInteger(tid) && tid > 0 && getPriority(tid) < nice) setPriority(tid, nice);
   } catch {
     // no /proc (a container without it) or not permitted: the job runs at the app's priority
   }
