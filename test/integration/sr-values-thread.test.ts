@@ -59,6 +59,7 @@ describe('SR values made in the service thread', () => {
       for (const { gene, cut } of direct) {
         const r = await service.dispatch('layers.srValues', { runId: 1, gene });
         expect(r.ok, JSON.stringify(r)).toBe(true);
+        if (!r.ok) continue;
         const v = r.value as {
           path: string;
           rows: number;
@@ -79,7 +80,7 @@ describe('SR values made in the service thread', () => {
           true,
         );
         // asked again: the stored layer, the same answer
-        expect((await service.dispatch('layers.srValues', { runId: 1, gene })).value).toEqual(v);
+        expect(await service.dispatch('layers.srValues', { runId: 1, gene })).toEqual({ ok: true, value: v });
       }
       const missing = await service.dispatch('layers.srValues', { runId: 1, gene: unmodelled });
       expect(missing.ok).toBe(false);

@@ -20,6 +20,17 @@ function errorFields(err) {
   };
 }
 
+/** This thread's OS thread id (Linux), or null. */
+function threadId() {
+  if (process.platform !== 'linux') return null;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    return Number.isInteger(tid) && tid > 0 ? tid : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Lowers this thread's scheduling priority to `nice` (jobs/thread-priority.ts explains why and
  * reads the setting). Linux only: there `setpriority` with a thread id applies to that thread
@@ -54,6 +65,9 @@ async function runJob() {
   parentPort.on('message', (msg) => {
     if (msg && msg.type === 'cancel') controller.abort();
   });
+  // the runner's read watchdog looks at this thread from outside (jobs/read-watchdog.ts)
+  const tid = threadId();
+  if (tid !== null) parentPort.postMessage({ type: 'thread', tid });
   try {
     await lowerPriority(nice, projectDir);
     const mod = await load(modulePath);
