@@ -411,13 +411,36 @@ async function load(
   h.enable();
   const t0 = performance.now();
   // when the longest stalls happened (seconds into the run), to match them with a CPU profile
-  const stalls: { atS: number; ms: number }[] = [];
+  // and, on Linux, how much of each stall this thread spent running (its own work: handlers, GC)
+  // and how much waiting for a core (runnable, not scheduled), from /proc/thread-self/schedstat
+  const stalls: { atS: number; ms: number; cpuMs?: number; waitingForCoreMs?: number }[] = [];
+  const schedstat = (): [number, number] | null => {
+    try {
+      const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+      return [Number(cpu) / 1e6, Number(wait) / 1e6];
+    } catch {
+      return null;
+    }
+  };
+  const sched0 = schedstat();
   let tick = performance.now();
+  let lastSched = sched0;
   const stallTimer = setInterval(() => {
     const now = performance.now();
-    if (now - tick > 100)
-      stalls.push({ atS: Number(((tick - t0) / 1000).toFixed(2)), ms: Math.round(now - tick - 10) });
+    const sched = schedstat();
+    if (now - tick > 100) {
+      const stall: (typeof stalls)[number] = {
+        atS: Number(((tick - t0) / 1000).toFixed(2)),
+        ms: Math.round(now - tick - 10),
+      };
+      if (sched && lastSched) {
+        stall.cpuMs = Math.round(sched[0] - lastSched[0]);
+        stall.waitingForCoreMs = Math.round(sched[1] - lastSched[1]);
+      }
+      stalls.push(stall);
+    }
     tick = now;
+    lastSched = sched;
   }, 10);
   // the clients run in a process of their own (bench/_load-clients.ts): this thread is the server's
   const config: LoadClientsConfig = {
@@ -446,6 +469,7 @@ async function load(
   });
   h.disable();
   clearInterval(stallTimer);
+  const sched1 = schedstat();
   const peak = rss.stop();
   const loadAfter = loadavg()[0]!;
   await server.close();
@@ -480,6 +504,14 @@ async function load(
     },
     peakRssMiB: Math.round(peak / 2 ** 20),
     stallsOver100Ms: stalls.length,
+    ...(sched0 && sched1
+      ? {
+          serverThread: {
+            cpuSeconds: Number(((sched1[0] - sched0[0]) / 1000).toFixed(1)),
+            waitingForCoreSeconds: Number(((sched1[1] - sched0[1]) / 1000).toFixed(1)),
+          },
+        }
+      : {}),
     longestStalls: [...stalls].sort((a, b) => b.ms - a.ms).slice(0, 10),
     jobStarts: clients.jobStarts,
     loadAverage1m: { before: Number(loadBefore.toFixed(1)), after: Number(loadAfter.toFixed(1)) },
