@@ -6,13 +6,7 @@ import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
 import { isWeightsFreeExtractor, listExtractors } from '../features/extractors';
-import {
-  featuresPcaPng,
-  gridPlacement,
-  gridPng,
-  srValueLabel,
-  type GridPlacement,
-} from '../layers';
+import { featuresPcaPng, gridPlacement, gridPng, srValueLabel, type GridPlacement } from '../layers';
 import type { MethodEntry, SuperpixelReader } from '../methods/entry';
 import {
   checkOptions,
