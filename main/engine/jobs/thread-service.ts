@@ -16,8 +16,8 @@ type Reply =
  * whose work would block the server's thread for too long (a stored run's first gene map: tens of
  * milliseconds idle, several hundred under load). The thread starts on the first call and keeps
  * the module loaded, so the module's caches (an opened project, a run's arrays) serve the next
- * calls; calls run one after another on that thread. Errors come back as EngineError with their code, message and
- * hint. While no call is pending the thread does not keep the process alive.
+ * calls; calls run one after another on that thread. Errors come back as EngineError with their
+ * code, message and hint. While no call is pending the thread does not keep the process alive.
  */
 export class ThreadService {
   private worker: Worker | null = null;
