@@ -14,8 +14,10 @@
  * why. So the runner looks at each job thread from outside (Linux: /proc/self/task/<tid>/syscall
  * gives the system call a thread is in and its arguments; the file is /proc/self/fd/<fd>, or the
  * path argument of an open/stat read from our own memory) and fails the job when the same call,
- * asleep in the kernel (not running, not waiting for a core) and with no CPU time used, has lasted
- * longer than the limit. The thread itself is asked to stop and
+ * asleep in the kernel (not running, not waiting for a core), with no CPU time used and no bytes
+ * read from storage meanwhile, has lasted longer than the limit. One read() call of a very large
+ * file over a slow network share that does not account its reads per thread can look the same:
+ * the limit (120 s by default) is set high for that, and can be raised or turned off. The thread itself is asked to stop and
  * terminated; it ends when the call returns (if ever), and writes nothing more (its JS is stopped
  * as soon as the call returns).
  *
@@ -91,6 +93,18 @@ export interface StalledRead {
   seconds: number;
 }
 
+/**
+ * Bytes the thread has had read from storage so far (/proc/…/io `read_bytes`, counted as the
+ * reads are issued, inside a long read() too), or '' where the kernel does not account them.
+ */
+function storageReadBytes(tid: number): string {
+  try {
+    return /read_bytes: (\d+)/.exec(readFileSync(`/proc/self/task/${tid}/io`, 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /** A NUL-terminated string at an address of this process (the path argument of open/stat). */
 function pathAt(address: bigint): string | null {
   let fd: number | undefined;
@@ -136,7 +150,7 @@ export class ReadWatchdog {
         this.seen.delete(tid);
         return null;
       }
-      cpu = `${f[11]} ${f[12]}`;
+      cpu = `${f[11]} ${f[12]} ${storageReadBytes(tid)}`;
     } catch {
       this.seen.delete(tid);
       return null;
