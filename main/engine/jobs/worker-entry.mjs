@@ -43,9 +43,9 @@ async function lowerPriority(nice, dir) {
   if (!(nice > 0) || process.platform !== 'linux') return;
   try {
     await stat(dir);
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    const tid = threadId();
     // never raises it: an app started with `nice` keeps at least its own
-    if (Number.isInteger(tid) && tid > 0 && getPriority(tid) < nice) setPriority(tid, nice);
+    if (tid !== null && getPriority(tid) < nice) setPriority(tid, nice);
   } catch {
     // no /proc (a container without it) or not permitted: the job runs at the app's priority
   }
