@@ -39,6 +39,7 @@ import { CASES } from '../test/corpus/cases';
 import { runCaseInline, runCaseInWorker, type CaseOutcome } from '../test/corpus/run-case';
 import { repoRoot, sharedData } from '../test/helpers/paths';
 import { differingFiles, outputDigest, withoutTimes, type OutputDigest } from './_outputs';
+import type { LoadClientsConfig, LoadClientsResult } from './_load-clients';
 import { trackPeakRss } from './_peak-memory';
 
 const STSR = join(repoRoot, 'bin', 'stsr.mjs');
@@ -345,9 +346,9 @@ function percentile(sorted: number[], q: number): number {
  * run made first (not measured); then for `seconds` two heavy jobs at all times (a features
  * extraction and a HISTEX training, each started again when it ends) while 4 clients send tile
  * and API requests back to back, the kinds the viewer sends: tiles, a gene's spot values, an SR
- * gene's raw values and its rendered PNG, the run and job lists. The event-loop delay is the
- * server's own thread (the server runs in this process; jobs run in worker threads of it); RSS is
- * the whole process, workers included.
+ * gene's raw values, the run and job lists. The clients run in a process of their own
+ * (bench/_load-clients.ts), so the event-loop delay is the server's own thread (the server runs in
+ * this process; jobs run in worker threads of it); RSS is this process, job workers included.
  */
 async function load(
   root: string,
@@ -405,89 +406,90 @@ async function load(
 
   note(`[reliability] load: ${seconds} s of two heavy jobs and requests (${tiles.length} tiles)`);
   const loadBefore = loadavg()[0]!;
-  // the viewer asks for SR maps as raw values (layers.srValues) and colours them itself
-  const kinds = ['tile', 'expression', 'tile', 'srValues', 'tile', 'srValues', 'runs', 'jobs'] as const;
-  const latency = new Map<string, number[]>(kinds.map((k) => [k, []]));
-  let failures = 0;
-  let heavyStarted = 0;
-  let heavyDone = 0;
-  const heavySeen: number[] = [];
-  const counted = new Set<number>();
   const h = monitorEventLoopDelay({ resolution: 1 });
   const rss = trackPeakRss(100);
   h.enable();
-  const end = Date.now() + seconds * 1000;
-  // two heavy jobs at all times: one features extraction, one HISTEX training
-  const controller = async () => {
-    while (Date.now() < end) {
-      const jobs = (await api('jobs.list', {})).value as { id: number; kind: string; state: string }[];
-      const live = jobs.filter((j) => j.state === 'running' || j.state === 'queued');
-      for (const j of jobs)
-        if (j.state === 'done' && !counted.has(j.id) && heavyStarted > 0 && j.kind !== 'sample.import') {
-          counted.add(j.id);
-          heavyDone++;
-        }
-      heavySeen.push(jobs.filter((j) => j.state === 'running').length);
-      if (!live.some((j) => j.kind === 'features.extract')) {
-        await api('features.run', { sampleId });
-        heavyStarted++;
-      }
-      if (!live.some((j) => j.kind === 'sr' || j.kind.startsWith('sr'))) {
-        await api('runs.start', { sampleId, method: 'histex', epochs: 20, genes: 50, seed: 2 });
-        heavyStarted++;
-      }
-      await new Promise((r) => setTimeout(r, 250));
+  const t0 = performance.now();
+  // when the longest stalls happened (seconds into the run), to match them with a CPU profile
+  // and, on Linux, how much of each stall this thread spent running (its own work: handlers, GC)
+  // and how much waiting for a core (runnable, not scheduled), from /proc/thread-self/schedstat
+  const stalls: { atS: number; ms: number; cpuMs?: number; waitingForCoreMs?: number }[] = [];
+  const schedstat = (): [number, number] | null => {
+    try {
+      const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+      return [Number(cpu) / 1e6, Number(wait) / 1e6];
+    } catch {
+      return null;
     }
   };
-  // jobs done before the measurement are not counted
-  for (const j of (await api('jobs.list', {})).value as { id: number }[]) counted.add(j.id);
-  const client = async (k: number) => {
-    let i = k;
-    while (Date.now() < end) {
-      const kind = kinds[i % kinds.length]!;
-      const gene = srGenes[i % srGenes.length]!;
-      const t0 = performance.now();
-      try {
-        let ok: boolean;
-        if (kind === 'tile') {
-          const r = await fetch(`${base}/files/${tiles[(i * 7) % tiles.length]!}`, { headers });
-          await r.arrayBuffer();
-          ok = r.status === 200;
-        } else if (kind === 'expression')
-          ok = (await api('samples.expression', { sampleId, gene: i % 1000 })).ok;
-        else if (kind === 'srValues') ok = (await api('layers.srValues', { runId: run.id, gene })).ok;
-        else if (kind === 'runs') ok = (await api('runs.list', { sampleId })).ok;
-        else ok = (await api('jobs.list', {})).ok;
-        if (!ok) failures++;
-      } catch {
-        failures++;
+  const sched0 = schedstat();
+  let tick = performance.now();
+  let lastSched = sched0;
+  const stallTimer = setInterval(() => {
+    const now = performance.now();
+    const sched = schedstat();
+    if (now - tick > 100) {
+      const stall: (typeof stalls)[number] = {
+        atS: Number(((tick - t0) / 1000).toFixed(2)),
+        ms: Math.round(now - tick - 10),
+      };
+      if (sched && lastSched) {
+        stall.cpuMs = Math.round(sched[0] - lastSched[0]);
+        stall.waitingForCoreMs = Math.round(sched[1] - lastSched[1]);
       }
-      latency.get(kind)!.push(performance.now() - t0);
-      i += 1;
+      stalls.push(stall);
     }
+    tick = now;
+    lastSched = sched;
+  }, 10);
+  // the clients run in a process of their own (bench/_load-clients.ts): this thread is the server's
+  const config: LoadClientsConfig = {
+    base,
+    token: server.token,
+    seconds,
+    sampleId,
+    runId: run.id,
+    srGenes,
+    tiles,
   };
-  await Promise.all([controller(), ...[0, 1, 2, 3].map((k) => client(k * 2))]);
+  const clients = await new Promise<LoadClientsResult>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'bench', '_load-clients.ts'), JSON.stringify(config)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadClientsResult)
+        : reject(new Error(`the load clients exited with ${String(code)}`)),
+    );
+  });
   h.disable();
+  clearInterval(stallTimer);
+  const sched1 = schedstat();
   const peak = rss.stop();
   const loadAfter = loadavg()[0]!;
   await server.close();
   await service.closeProject();
-  const all = [...latency.values()].flat().sort((a, b) => a - b);
+  const latency = Object.entries(clients.latency);
+  const all = latency.flatMap(([, v]) => v).sort((a, b) => a - b);
   const requests = all.length;
   return {
     seconds,
     sample: 'mob/MOB1 (1905² px, 379 spots)',
     heavyJobs: 'features extraction + HISTEX training (20 epochs, 50 genes), each restarted when it ends',
-    heavyJobsRunningMean: Number(
-      (heavySeen.reduce((a, b) => a + b, 0) / Math.max(1, heavySeen.length)).toFixed(2),
-    ),
-    heavyJobsStarted: heavyStarted,
-    heavyJobsFinished: heavyDone,
+    clients: 'a separate process (bench/_load-clients.ts)',
+    heavyJobsRunningMean: Number(clients.heavyRunningMean.toFixed(2)),
+    heavyJobsStarted: clients.heavyStarted,
+    heavyJobsFinished: clients.heavyDone,
     requests,
     requestsPerSecond: Number((requests / seconds).toFixed(1)),
-    failedRequests: failures,
+    failedRequests: clients.failures,
     requestMs: Object.fromEntries(
-      [...latency].map(([k, v]) => {
+      latency.map(([k, v]) => {
         const s = [...v].sort((a, b) => a - b);
         return [
           k,
@@ -501,6 +503,17 @@ async function load(
       max: Number((h.max / 1e6).toFixed(1)),
     },
     peakRssMiB: Math.round(peak / 2 ** 20),
+    stallsOver100Ms: stalls.length,
+    ...(sched0 && sched1
+      ? {
+          serverThread: {
+            cpuSeconds: Number(((sched1[0] - sched0[0]) / 1000).toFixed(1)),
+            waitingForCoreSeconds: Number(((sched1[1] - sched0[1]) / 1000).toFixed(1)),
+          },
+        }
+      : {}),
+    longestStalls: [...stalls].sort((a, b) => b.ms - a.ms).slice(0, 10),
+    jobStarts: clients.jobStarts,
     loadAverage1m: { before: Number(loadBefore.toFixed(1)), after: Number(loadAfter.toFixed(1)) },
   };
 }

@@ -5,6 +5,8 @@ import { EngineError } from '../errors';
 import type { Project } from '../store/project';
 import * as jobs from '../store/repos/jobs';
 import { EtaEstimator } from './eta';
+import { canWatchReads, ReadWatchdog, readTimeoutFrom, stalledReadError } from './read-watchdog';
+import { jobNiceFrom } from './thread-priority';
 import type { ProgressUpdate } from './progress';
 import type { TaskDefinition } from './task';
 
@@ -25,6 +27,10 @@ const PROGRESS_WRITE_MS = 200;
 
 interface Running {
   worker: Worker;
+  /** the worker's OS thread id (Linux), for the read watchdog */
+  tid?: number;
+  /** ends the job as failed with this error (the read watchdog) */
+  fail: (error: EngineError) => void;
   eta: EtaEstimator;
   lastWrite: number;
   cancelRequested: boolean;
@@ -34,6 +40,10 @@ interface Running {
 export interface JobRunnerOptions {
   /** at most this many heavy jobs at once (each is a worker thread) */
   maxHeavy?: number;
+  /** nice value of job threads on Linux (thread-priority.ts); default from STSR_JOB_NICE, else 10 */
+  nice?: number;
+  /** read time limit in seconds, 0 = none (read-watchdog.ts); default from STSR_READ_TIMEOUT_S, else 120 */
+  readTimeoutS?: number;
 }
 
 /**
@@ -44,6 +54,10 @@ export interface JobRunnerOptions {
 export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
   private readonly running = new Map<number, Running>();
   private readonly maxHeavy: number;
+  private readonly nice: number;
+  private readonly readTimeoutS: number;
+  private readonly watchdog: ReadWatchdog | null;
+  private watchTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly idleWaiters: (() => void)[] = [];
 
@@ -54,6 +68,9 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
   ) {
     super();
     this.maxHeavy = Math.max(1, options.maxHeavy ?? 1);
+    this.nice = options.nice ?? jobNiceFrom(process.env);
+    this.readTimeoutS = options.readTimeoutS ?? readTimeoutFrom(process.env);
+    this.watchdog = this.readTimeoutS > 0 && canWatchReads() ? new ReadWatchdog(this.readTimeoutS) : null;
   }
 
   submit(kind: string, params: unknown): jobs.JobRow {
@@ -140,6 +157,28 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
     jobs.interruptOrphanedJobs(this.project.db, { includeOwnProcess: true });
   }
 
+  /**
+   * While jobs run, looks at their threads every few seconds (read-watchdog.ts): a job whose
+   * thread has waited in one read longer than the limit fails, naming the file and the limit.
+   */
+  private watchReads(): void {
+    const watchdog = this.watchdog;
+    if (!watchdog || this.watchTimer) return;
+    const every = Math.min(5_000, Math.max(250, (this.readTimeoutS * 1000) / 4));
+    this.watchTimer = setInterval(() => {
+      if (this.running.size === 0 || this.closed) {
+        clearInterval(this.watchTimer!);
+        this.watchTimer = null;
+        return;
+      }
+      for (const r of [...this.running.values()]) {
+        const stalled = r.tid !== undefined ? watchdog.check(r.tid) : null;
+        if (stalled) r.fail(stalledReadError(stalled, this.readTimeoutS));
+      }
+    }, every);
+    this.watchTimer.unref();
+  }
+
   private isIdle(): boolean {
     if (this.running.size > 0) return false;
     return !this.project.db.prepare("SELECT 1 FROM jobs WHERE state = 'queued' LIMIT 1").get();
@@ -182,10 +221,23 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
     jobs.markRunning(this.project.db, id);
     const modulePath = task.module.startsWith('file:') ? fileURLToPath(task.module) : task.module;
     const worker = new Worker(WORKER_ENTRY, {
-      workerData: { modulePath, params: row.params, projectDir: this.project.dir, jobId: id },
+      workerData: {
+        modulePath,
+        params: row.params,
+        projectDir: this.project.dir,
+        jobId: id,
+        nice: this.nice,
+      },
     });
     const r: Running = {
       worker,
+      fail: (error) => {
+        const { code, message, hint } = error;
+        settle('failed', { error: hint ? { code, message, hint } : { code, message } });
+        // stop the thread: its JS ends as soon as the stalled call returns, so it writes nothing more
+        worker.postMessage({ type: 'cancel' });
+        void worker.terminate();
+      },
       eta: new EtaEstimator(),
       lastWrite: 0,
       cancelRequested: false,
@@ -193,6 +245,7 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
     };
     this.running.set(id, r);
     this.emitRow(id);
+    this.watchReads();
     let settled = false;
     const settle = (
       state: 'done' | 'failed' | 'cancelled',
@@ -202,12 +255,17 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
       settled = true;
       this.flushProgress(id, r);
       this.running.delete(id);
+      if (r.tid !== undefined) this.watchdog?.forget(r.tid);
       if (this.closed) return;
       jobs.finishJob(this.project.db, id, state, outcome);
       this.emitRow(id);
       this.schedule();
     };
     worker.on('message', (msg: WorkerMessage) => {
+      if (msg.type === 'thread') {
+        r.tid = msg.tid;
+        return;
+      }
       if (msg.type === 'progress') {
         this.onProgress(id, r, msg.update);
         return;
@@ -262,6 +320,7 @@ export class JobRunner extends EventEmitter<{ job: [jobs.JobRow] }> {
 }
 
 type WorkerMessage =
+  | { type: 'thread'; tid: number }
   | { type: 'progress'; update: ProgressUpdate }
   | { type: 'done'; result: unknown }
   | { type: 'error'; error: { code: string; message: string; hint?: string } };

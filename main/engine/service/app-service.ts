@@ -6,14 +6,7 @@ import { closeSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { parseHex } from '../export';
 import { getFeatureSet, listFeatureSets, openSampleFeatures } from '../features';
 import { isWeightsFreeExtractor, listExtractors } from '../features/extractors';
-import {
-  cropValues,
-  featuresPcaPng,
-  gridPlacement,
-  gridPng,
-  srValueLabel,
-  type GridPlacement,
-} from '../layers';
+import { featuresPcaPng, gridPlacement, gridPng, srValueLabel, type GridPlacement } from '../layers';
 import type { MethodEntry, SuperpixelReader } from '../methods/entry';
 import {
   checkOptions,
@@ -62,7 +55,9 @@ import { geneColumn, rowSums, searchGenes } from './sample-queries';
 import { readRecentProjects, rememberProject } from '../settings/recent-projects';
 import { readRecentCohorts, rememberCohort } from '../settings/recent-cohorts';
 import { cohortFigure, readCohortIndex } from '../cohort/cohort-index';
-import { TASKS } from '../tasks';
+import { TASKS, taskModule } from '../tasks';
+import type { SrValuesMeta, SrValuesRequest } from '../tasks/sr-values-layer';
+import { ThreadService } from '../jobs/thread-service';
 import type { SrJobParams } from '../tasks/sr';
 import { toApiError, validationError } from './errors';
 import { regionHandlers } from './region-handlers';
@@ -166,6 +161,8 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   /** the last few samples read, with library sizes: switching genes must not re-read arrays */
   private readonly sampleCache = new Map<number, { sample: Sample; lib: Float64Array }>();
   private readonly runCache = new Map<number, SuperpixelReader>();
+  /** work too slow for this thread (a stored run's first gene map), with its own caches */
+  private service: ThreadService | null = null;
 
   constructor(private readonly options: { transport: 'electron' | 'http'; maxHeavyJobs?: number }) {
     super();
@@ -220,6 +217,8 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
   async closeProject(): Promise<void> {
     this.sampleCache.clear();
     this.runCache.clear();
+    await this.service?.close();
+    this.service = null;
     await this.runner?.close();
     this.project?.close();
     this.runner = null;
@@ -241,6 +240,10 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
       const sample = loadSample(project, id);
       return { sample, lib: rowSums(sample.counts) };
     });
+  }
+
+  private serviceThread(): ThreadService {
+    return (this.service ??= new ThreadService(taskModule('sr-values-layer')));
   }
 
   /** An SR run's arrays stay loaded while the user switches genes. */
@@ -566,53 +569,39 @@ export class AppService extends EventEmitter<{ event: [ApiEvent] }> {
         };
       });
     },
-    'layers.srValues': (i) => {
+    'layers.srValues': async (i) => {
       const { project } = this.requireProject();
       const run = this.superpixelRun(i.runId);
       const { sample } = this.cachedSample(run.sampleId);
       const g = sample.genes[i.gene];
       if (!g || (i.symbol !== undefined && g.symbol !== i.symbol))
         throw new EngineError('BAD_INPUT', `Gene ${i.gene} of this sample is not ${i.symbol ?? 'a gene'}.`);
-      const values = this.superpixelReader(run);
       const sd = i.layer === 'uncertainty';
-      const reader = sd ? values.uncertainty?.() : values;
-      if (!reader)
-        throw new EngineError('NOT_FOUND', `Run ${run.id} (${run.label}) has no uncertainty layer.`);
-      if (!reader.genes.includes(i.gene))
-        throw new EngineError('NOT_FOUND', `${g.symbol} was not modelled in run ${run.id}.`, {
-          hint: `Run ${run.id} modelled ${reader.genes.length} genes; choose one of them.`,
-        });
       // A stored run never changes, so each gene's map is computed once and kept (values + a
       // small JSON of its placement and range); the id and creation time name the run.
       const stamp = createHash('sha1').update(`${run.id}:${run.createdAt}`).digest('hex').slice(0, 8);
       const rel = `${LAYERS_DIR}/srv-${run.id}-${stamp}-${i.gene}${sd ? '-sd' : ''}.f32`;
       const file = join(project.dir, rel);
       const metaFile = file.replace(/\.f32$/, '.json');
-      type Meta = {
-        rows: number;
-        cols: number;
-        x: number;
-        y: number;
-        cellPx: number;
-        range: [number, number];
-      };
-      let meta: Meta | null = null;
+      let meta: SrValuesMeta | null = null;
       if (existsSync(file) && existsSync(metaFile)) {
         try {
-          meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta;
+          meta = JSON.parse(readFileSync(metaFile, 'utf8')) as SrValuesMeta;
         } catch {
           meta = null;
         }
       }
-      if (!meta) {
-        const map = reader.geneMap(i.gene);
-        const cut = cropValues(map.values, map.present, map.grid);
-        mkdirSync(join(project.dir, LAYERS_DIR), { recursive: true });
-        writeFileAtomic(file, Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength));
-        const { rows, cols, x, y, range } = cut;
-        meta = { rows, cols, x, y, cellPx: map.grid.sizePx, range };
-        writeFileAtomic(metaFile, Buffer.from(JSON.stringify(meta)));
-      }
+      // made in the service thread (tasks/sr-values-layer.ts): a gene map blocks for too long here
+      const plugin = pluginFileOf(run.method);
+      meta ??= await this.serviceThread().call<SrValuesMeta>('srValuesLayer', {
+        projectDir: project.dir,
+        run,
+        gene: i.gene,
+        layer: sd ? 'uncertainty' : 'values',
+        file,
+        metaFile,
+        ...(plugin !== undefined ? { plugin } : {}),
+      } satisfies SrValuesRequest);
       const cut = meta;
       return {
         path: rel,

@@ -16,8 +16,8 @@ const changed =
   (type: 'runs-changed' | 'layers-changed' | 'clusterings-changed') =>
   (p: unknown): ApiEvent[] => [{ type, sampleId: sampleOf(p) }];
 
-/** Task modules are .ts in development and tests, bundled .js in the packaged app. */
-function taskModule(base: string): string {
+/** Task modules (and the service thread's, sr-values-layer) are .ts in development and tests, bundled .js in the packaged app. */
+export function taskModule(base: string): string {
   const ts = fileURLToPath(new URL(`./${base}.ts`, import.meta.url));
   return existsSync(ts) ? ts : fileURLToPath(new URL(`./${base}.js`, import.meta.url));
 }

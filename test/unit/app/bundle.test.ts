@@ -70,6 +70,8 @@ describe('Electron bundles (scripts/build-electron.mjs)', () => {
 
   it('lays out the job worker and every task the engine knows beside main.cjs, without tsx', () => {
     expect(existsSync(join(out, 'worker-entry.mjs'))).toBe(true);
+    // the service thread's module (layers.srValues) is found the same way as the tasks
+    expect(existsSync(join(out, 'sr-values-layer.js'))).toBe(true);
     for (const def of TASKS.values()) {
       const js = join(out, basename(def.module).replace(/\.ts$/, '.js'));
       expect(existsSync(js), js).toBe(true);
