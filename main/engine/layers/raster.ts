@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { colorAt, type ColormapName } from '../../../preload/contract/colormaps';
+import { kthSmallest } from '../../../preload/contract/select';
 import type { SuperpixelGrid } from '../methods/types';
 
 /**
@@ -63,14 +64,12 @@ export function scalarColour(
 
 /** The q-quantile of the values where mask is set (for robust colour ranges). */
 export function maskedQuantile(values: ArrayLike<number>, mask: ArrayLike<number>, q: number): number {
-  // a typed array's own numeric sort: several times faster than a comparator over a number[] (this
-  // runs on the server's thread for every SR gene layer), same order for finite values
+  // quickselect (linear time), the viewer's own percentile code: this runs for every SR gene layer
   let n = 0;
   for (let i = 0; i < values.length; i++) if (mask[i] && Number.isFinite(values[i]!)) n++;
   if (n === 0) return 0;
   const v = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < values.length; i++) if (mask[i] && Number.isFinite(values[i]!)) v[k++] = values[i]!;
-  v.sort();
-  return v[Math.min(n - 1, Math.max(0, Math.round(q * (n - 1))))]!;
+  return kthSmallest(v, n, Math.min(n - 1, Math.max(0, Math.round(q * (n - 1)))));
 }

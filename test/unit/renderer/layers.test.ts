@@ -9,7 +9,7 @@ import {
   setStyle,
 } from '../../../renderer/src/features/layers/layer-stack';
 import { TILE, colourTable, colourTile } from '../../../renderer/src/features/layers/value-tiles';
-import { kthSmallest } from '../../../renderer/src/lib/select';
+import { kthSmallest } from '../../../preload/contract/select';
 
 describe('layer stack', () => {
   it('moves layers within the order and never the slide', () => {

@@ -1,4 +1,4 @@
-import { kthSmallest } from '../../lib/select';
+import { kthSmallest } from '../../../../preload/contract/select';
 import type { ColormapName } from '../../lib/colormaps';
 
 /** Every layer the viewer can show. The slide is always the base; the others stack above it. */
