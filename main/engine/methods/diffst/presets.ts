@@ -34,6 +34,11 @@ export interface DiffstPreset {
    * to noise (docs/diffst.md: with one section of training data this is what makes it usable).
    */
   target: 'map' | 'residual';
+  /**
+   * what the tissue and cell branches read (image-input.ts): 'rgb' = the H&E pixels (as released),
+   * or a feature reading such as 'builtin:16' (the built-in feature map's principal components)
+   */
+  image: string;
   /** stride of the training windows over the LR map (LR pixels) */
   trainStride: number;
   /**
@@ -49,6 +54,7 @@ const base = {
   weightDecay: 1e-5,
   graphAlpha: 0.02,
   disentangleWeight: 0.01,
+  image: 'rgb',
 };
 
 export const DIFFST_PRESETS = {
