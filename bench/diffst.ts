@@ -124,7 +124,9 @@ async function coarsen(args: string[]) {
   const geneSelection = (arg(args, 'gene-selection') ?? 'seurat_v3') as GeneSelection;
   const methods = (arg(args, 'methods') ?? 'coarse,interp,diffst').split(',');
   const options: Record<string, unknown> = { preset };
-  for (const k of ['steps', 'samples', 'updates']) if (arg(args, k)) options[k] = Number(arg(args, k));
+  if (arg(args, 'image')) options['image'] = arg(args, 'image');
+  for (const k of ['steps', 'samples', 'meanSamples', 'updates'])
+    if (arg(args, k)) options[k] = Number(arg(args, k));
   if (args.includes('--no-calibrate')) options['calibrate'] = false;
   let captured: { input: SrInput; out: DiffstOutput } | null = null;
   registerMethod(
@@ -180,6 +182,7 @@ async function coarsen(args: string[]) {
         ...uncertaintyVsError(truth, pred, sd),
         fit: out.fit,
         samples: out.samples,
+        meanSamples: out.meanSamples,
         steps: out.steps,
       };
       captured = null;

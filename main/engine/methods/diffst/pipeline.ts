@@ -365,6 +365,8 @@ export interface SampledMap {
   samples: number;
   steps: number;
   seconds: number;
+  /** chains averaged into `mean` (≥ samples) */
+  meanSamples: number;
   /** the measurement maps of `SampleOptions.extras`, same layout as `mean` */
   extras?: Map<string, Float32Array>;
 }
@@ -376,11 +378,17 @@ export interface SampleOptions {
   /** shift each sample so its children average to the parent (default true) */
   calibrate?: boolean;
   /**
-   * extra maps for measurement: `chains` ancestral chains per patch (≥ samples; the SD always uses
-   * the first K) and, per respaced step index in `x0At`, the mean over the chains of the model's
-   * x̂_0 at that step (un-normalised, stitched and calibrated like the samples)
+   * chains whose mean is the prediction (≥ samples; default the preset's `meanSamples`): the SD is
+   * over the first `samples` chains, the mean over all of them, so the map does not carry the
+   * sampling noise of K = 8 (docs/diffst.md, "Why the mean needs more chains")
    */
-  extras?: { chains?: number; x0At?: number[] };
+  meanSamples?: number;
+  /**
+   * measurement maps: per respaced step index in `x0At`, the mean over the chains of the model's
+   * x̂_0 at that step (un-normalised, stitched and calibrated like the samples), and `mean<K>`,
+   * the mean of the first K chains alone
+   */
+  extras?: { x0At?: number[] };
 }
 
 /** K ancestral samples (respaced steps) of the 2× map of R, batched through one ORT session. */
@@ -437,7 +445,7 @@ export async function sampleDiffst(
         patchImages(p, imgs, c0.x, c0.y, hrPitch, wsi, cells);
         patches.push({ I0, J0, min: mm.min, max: mm.max, lr, wsi, cells });
       }
-    const chains = Math.max(K, o.extras?.chains ?? K);
+    const chains = Math.max(K, o.meanSamples ?? p.meanSamples ?? K);
     const keepAt = [...new Set(o.extras?.x0At ?? [])].filter((i) => i >= 0 && i < steps);
     const rows = patches.flatMap((_, pi) => Array.from({ length: chains }, (_, k) => ({ pi, k })));
     const C = fit.basis.k;
@@ -542,14 +550,14 @@ export async function sampleDiffst(
     };
     const meanOf = (sum: Float64Array, count: number) => Float32Array.from(sum, (v) => v / count);
     const { sum, sumSq } = moments(results, K);
-    const mean = meanOf(sum, K);
     const sd = new Float32Array(sum.length);
     for (let q = 0; q < sum.length; q++) {
       const m = sum[q]! / K;
       sd[q] = K > 1 ? Math.sqrt(Math.max(0, (sumSq[q]! - K * m * m) / (K - 1))) : 0;
     }
+    const mean = chains > K ? meanOf(moments(results, chains).sum, chains) : meanOf(sum, K);
     const extras = new Map<string, Float32Array>();
-    if (chains > K) extras.set(`mean${chains}`, meanOf(moments(results, chains).sum, chains));
+    if (o.extras) extras.set(`mean${K}`, meanOf(sum, K));
     for (const [i, lat] of x0Kept) extras.set(`x0at${i}`, meanOf(moments(lat, chains).sum, chains));
     return {
       width: W2,
@@ -561,6 +569,7 @@ export async function sampleDiffst(
       sd,
       present,
       samples: K,
+      meanSamples: chains,
       steps,
       seconds: (performance.now() - t0) / 1000,
       ...(extras.size ? { extras } : {}),

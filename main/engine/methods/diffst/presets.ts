@@ -22,8 +22,10 @@ export interface DiffstPreset {
   emaDecay: number;
   /** respaced sampling steps (20 as released) */
   sampleSteps: number;
-  /** samples per patch for the mean and the SD */
+  /** samples per patch for the SD (K) */
   samples: number;
+  /** chains per patch whose mean is the prediction (≥ samples; the first `samples` give the SD) */
+  meanSamples: number;
   graphAlpha: number;
   disentangleWeight: number;
   /** sampling batch (rows per ORT run) */
@@ -73,6 +75,7 @@ export const DIFFST_PRESETS = {
     emaDecay: 0.9,
     sampleSteps: 5,
     samples: 4,
+    meanSamples: 4,
     sampleBatch: 16,
     target: 'residual',
     latent: 4,
@@ -92,6 +95,7 @@ export const DIFFST_PRESETS = {
     emaDecay: 0.99,
     sampleSteps: 20,
     samples: 8,
+    meanSamples: 64,
     sampleBatch: 32,
     target: 'residual',
     latent: 8,
@@ -111,6 +115,7 @@ export const DIFFST_PRESETS = {
     emaDecay: 0.9999,
     sampleSteps: 20,
     samples: 8,
+    meanSamples: 64,
     sampleBatch: 8,
     target: 'map',
     trainStride: 2,

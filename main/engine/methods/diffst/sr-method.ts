@@ -30,6 +30,8 @@ export interface DiffstOutput extends SuperpixelOutput {
   uncertainty: Float32Array;
   uncertaintyLabel: string;
   samples: number;
+  /** chains averaged into the map (≥ samples) */
+  meanSamples: number;
   steps: number;
   fit: { updates: number; trainingRows: number; seconds: number; finalLoss: number };
 }
@@ -54,6 +56,8 @@ export function presetFrom(o: SrRunOptions): DiffstPreset {
   if (steps !== undefined) p.sampleSteps = Math.round(steps);
   const samples = num('samples');
   if (samples !== undefined) p.samples = Math.round(samples);
+  const meanSamples = num('meanSamples');
+  if (meanSamples !== undefined) p.meanSamples = Math.round(meanSamples);
   const updates = num('updates');
   if (updates !== undefined) p.updates = Math.round(updates);
   const image = o['image'];
@@ -156,6 +160,7 @@ export function toOutput(
     uncertainty: sd,
     uncertaintyLabel: UNCERTAINTY_LABEL,
     samples: m.samples,
+    meanSamples: m.meanSamples,
     steps: m.steps,
     fit: {
       updates: fit.train.steps,

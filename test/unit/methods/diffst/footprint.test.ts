@@ -89,6 +89,7 @@ function labelledMap(input: SrInput) {
     sd: new Float32Array(mean.length),
     present,
     samples: 1,
+    meanSamples: 1,
     steps: 1,
     seconds: 0,
   };
