@@ -224,6 +224,10 @@ describe('Diff-ST denoiser gradients', () => {
     const errs = await directionalCheck(
       { x_t: [1, 2, 4, 4], temb: [1, 4], lowres: [1, 2, 2, 2], wsi: [1, 5, 8, 8], cells: [1, 4, 5, 2, 2] },
       (g: Graph, x) => diffstDenoiser(g, cfg, x).out,
+      // Unscaled (unit-SD) image channels drive the network harder than RGB/255, so the loss is more
+      // curved along a direction: ε = 1e-2 leaves a truncation error (lrenc emb: 0.529 numeric vs
+      // 0.481 analytic; at ε = 3e-3, 0.4810 vs 0.4809).
+      3e-3,
     );
     for (const k of ['wsi', 'cells', 'p:wsi/in/w', 'p:cells/in/w', 'p:cell_attn/q/w'])
       expect(errs[k], k).toBeDefined();
