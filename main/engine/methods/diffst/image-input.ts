@@ -14,6 +14,7 @@
 import { cachedBuiltinFeatureMap } from '../../features';
 import { derivedFeatureMap, parseReading } from '../../features/derived';
 import { badInput } from '../../errors';
+import type { ProgressFn } from '../../jobs/progress';
 import { openSlide } from '../../slide/open';
 import type { SrInput } from '../types';
 
@@ -147,15 +148,18 @@ export async function slideReader(
   input: SrInput,
   reading: string,
   signal?: AbortSignal,
+  progress?: ProgressFn,
 ): Promise<(pxSize: number) => Promise<SlideRaster>> {
   if (!input.image) throw badInput(`${input.sample} has no image: Diff-ST needs the H&E.`);
   const image = input.image;
   if (reading === 'rgb') return (pxSize) => readSlideRaster(image.path, input.umPerPx, pxSize);
   const { channels } = imageInputShape(reading);
+  // Extracted once per image into the shared cache (as HISTEX outside a project), then only opened.
   const map = await cachedBuiltinFeatureMap({
     imagePath: image.path,
     umPerPx: input.umPerPx,
     ...(signal ? { signal } : {}),
+    ...(progress ? { progress } : {}),
   });
   let plane: SuperpixelPlane;
   try {

@@ -99,6 +99,7 @@ export const DIFFST_PRESETS = {
     sampleBatch: 32,
     target: 'residual',
     latent: 8,
+    image: 'builtin:16',
   },
   paper: {
     ...base,

@@ -33,7 +33,7 @@ export interface DiffstOutput extends SuperpixelOutput {
   /** chains averaged into the map (≥ samples) */
   meanSamples: number;
   steps: number;
-  fit: { updates: number; trainingRows: number; seconds: number; finalLoss: number };
+  fit: { updates: number; trainingRows: number; seconds: number; finalLoss: number; image: string };
 }
 
 /** The preset named in the options, with numeric overrides. */
@@ -167,6 +167,7 @@ export function toOutput(
       trainingRows: fit.trainingRows,
       seconds: fit.seconds,
       finalLoss: fit.train.history.at(-1)?.trainLoss ?? NaN,
+      image: fit.preset.image,
     },
   };
 }
@@ -203,8 +204,8 @@ export const diffstMethod: SrMethod = {
     if (!input.image) throw badInput(`${input.sample} has no image: Diff-ST needs the H&E.`);
     const p = presetFrom(options);
     const R = inputRaster(input);
-    progress({ fraction: 0, message: 'diffst: reading the slide' });
-    const slide = await slideReader(input, p.image, signal);
+    progress({ fraction: 0, message: `diffst: reading the slide (${p.image})` });
+    const slide = await slideReader(input, p.image, signal, subProgress(progress, 0, 0.02));
     const read = async (hrPitch: number) => {
       const s = imagePixelSizes(p, hrPitch);
       const [tissue, cells] = await Promise.all([slide(s.tissue), slide(s.cells)]);
