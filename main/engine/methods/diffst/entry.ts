@@ -34,7 +34,7 @@ const options = z.object({
     title: 'Samples for the mean',
     description: 'samples per patch whose mean is the map (at least K; more lowers its sampling noise)',
   }),
-  image: z.string().default(d.image).meta({
+  image: z.enum(['builtin:16', 'rgb']).default('builtin:16').meta({
     title: 'Histology input',
     description:
       "what the image branches read: 'builtin:16' (the built-in feature map's 16 principal components) or 'rgb' (the H&E pixels, as released)",
@@ -79,9 +79,9 @@ export const diffstEntry: MethodEntry<typeof options> = defineMethod({
       steps: DIFFST_PRESETS.tiny.sampleSteps,
       samples: DIFFST_PRESETS.tiny.samples,
       meanSamples: DIFFST_PRESETS.tiny.meanSamples,
-      image: DIFFST_PRESETS.tiny.image,
+      image: 'rgb',
     },
-    paper: { model: 'paper', image: DIFFST_PRESETS.paper.image },
+    paper: { model: 'paper', image: 'rgb' },
   },
   predict: diffstMethod.predict,
   run: runDiffst,

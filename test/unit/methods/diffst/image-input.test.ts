@@ -6,6 +6,8 @@ import {
   imageInputShape,
   type SuperpixelPlane,
 } from '../../../../main/engine/methods/diffst/image-input';
+import { diffstEntry } from '../../../../main/engine/methods/diffst/entry';
+import { DIFFST_PRESETS } from '../../../../main/engine/methods/diffst/presets';
 
 // 4×4 superpixels of 10 full-res px, 2 channels: (row, col); the last column is background (−1, −1).
 function plane(): SuperpixelPlane {
@@ -56,5 +58,19 @@ describe('Diff-ST image input', () => {
     expect(imageInputShape('builtin:16')).toEqual({ channels: 16, divisor: 1 });
     expect(imageInputShape('builtin:8,nuclei:4')).toEqual({ channels: 12, divisor: 1 });
     expect(() => imageInputShape('pixels')).toThrow(/neither 'rgb' nor a feature reading/);
+  });
+});
+
+describe('Diff-ST registry entry', () => {
+  it('each preset reads the image the way its DIFFST_PRESETS entry says', () => {
+    const opts = (p: keyof typeof DIFFST_PRESETS) =>
+      diffstEntry.options.parse({ ...(diffstEntry.presets?.[p] ?? {}) }) as {
+        image: string;
+        meanSamples: number;
+      };
+    for (const p of ['default', 'tiny', 'paper'] as const) {
+      expect(opts(p).image, p).toBe(DIFFST_PRESETS[p].image);
+      expect(opts(p).meanSamples, p).toBe(DIFFST_PRESETS[p].meanSamples);
+    }
   });
 });
