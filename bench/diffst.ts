@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- diffst [--preset default] [--genes 100] [--rounds 7]`: one training step against
  * the forward pass of the same denoiser (interleaved rounds, medians), the time to sample one patch
- * with 20 respaced steps and K = 8, and peak RSS.
+ * with 20 respaced steps and K = 8 (and with the preset's meanSamples chains), and peak RSS.
  *
  * `npm run bench -- diffst --coarsen [--sections B4,C2,C3] [--preset default] [--methods coarse,interp,diffst]`:
  * the coarsen protocol on HER2ST through the harness (controls included) plus Spearman's ρ of the
@@ -34,12 +34,17 @@ const median = (v: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-function randomFeeds(dataInputs: { name: string; dims: number[] }[]): Record<string, OrtTensor> {
+function randomFeeds(
+  dataInputs: { name: string; dims: number[] }[],
+  imageDivisor: number,
+): Record<string, OrtTensor> {
   const feeds: Record<string, OrtTensor> = {};
   for (const d of dataInputs) {
     const a = new Float32Array(d.dims.reduce((x, y) => x * y, 1));
     for (let i = 0; i < a.length; i++) a[i] = Math.random();
-    if (d.name === 'wsi' || d.name === 'cells') a.forEach((_, i) => (a[i] = 255 * Math.random()));
+    // RGB 0–255, or feature components of unit SD
+    if (d.name === 'wsi' || d.name === 'cells')
+      a.forEach((_, i) => (a[i] = imageDivisor === 1 ? 2 * Math.random() - 1 : 255 * Math.random()));
     if (d.name === 'isFirst') a.fill(0);
     if (d.name === 'postLogVar') a.fill(-7);
     if (d.name === 'logBeta') a.fill(-5);
@@ -69,8 +74,8 @@ async function speed(args: string[]) {
   );
   const fwdBuilt = buildInference(def, trainer.paramValues(), p.batchSize);
   const fwd = (await createSession(fwdBuilt.bytes, {})).session;
-  const stepFeeds = randomFeeds(step.dataInputs);
-  const fwdFeeds = randomFeeds(fwdBuilt.dataInputs);
+  const stepFeeds = randomFeeds(step.dataInputs, cfg.imageDivisor ?? 255);
+  const fwdFeeds = randomFeeds(fwdBuilt.dataInputs, cfg.imageDivisor ?? 255);
   await trainer.step(stepFeeds, p.lr);
   await fwd.run(fwdFeeds);
   const stepMs: number[] = [];
@@ -88,23 +93,30 @@ async function speed(args: string[]) {
     ratios.push(s / f);
   }
   await fwd.release();
-  // One patch, K = 8 samples, 20 respaced steps: 20 runs of a batch of 8.
-  const K = 8;
+  // One patch, 20 respaced steps: K = 8 chains (the issue's figure: 20 runs of a batch of 8), and
+  // the preset's meanSamples chains whose mean is the map (20 runs of a batch of that many).
   const steps = 20;
-  const sampler = buildInference(def, trainer.paramValues(), K);
-  const sess = (await createSession(sampler.bytes, {})).session;
-  const feeds = randomFeeds(sampler.dataInputs);
-  await sess.run(feeds);
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await sess.run(feeds);
-  const samplePatchSeconds = (performance.now() - t0) / 1000;
-  await sess.release();
+  const samplePatch = async (chains: number) => {
+    const sampler = buildInference(def, trainer.paramValues(), chains);
+    const sess = (await createSession(sampler.bytes, {})).session;
+    const feeds = randomFeeds(sampler.dataInputs, cfg.imageDivisor ?? 255);
+    await sess.run(feeds);
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await sess.run(feeds);
+    const seconds = (performance.now() - t0) / 1000;
+    await sess.release();
+    return seconds;
+  };
+  const K = 8;
+  const samplePatchSeconds = await samplePatch(K);
+  const samplePatchMeanSeconds = await samplePatch(p.meanSamples);
   await trainer.release();
   return {
     preset: presetName,
     genes: G,
     hr: p.hr,
     channels: p.channels,
+    image: p.image,
     batchSize: p.batchSize,
     params: trainer.params.reduce((a, q) => a + q.shape.reduce((x, y) => x * y, 1), 0),
     forwardMs: median(fwdMs),
@@ -113,6 +125,8 @@ async function speed(args: string[]) {
     samplePatchSeconds,
     sampleSteps: steps,
     samples: K,
+    meanSamples: p.meanSamples,
+    samplePatchMeanSeconds,
     peakRssMB: Math.round(peak.stop() / 2 ** 20),
   };
 }
@@ -124,7 +138,9 @@ async function coarsen(args: string[]) {
   const geneSelection = (arg(args, 'gene-selection') ?? 'seurat_v3') as GeneSelection;
   const methods = (arg(args, 'methods') ?? 'coarse,interp,diffst').split(',');
   const options: Record<string, unknown> = { preset };
-  for (const k of ['steps', 'samples', 'updates']) if (arg(args, k)) options[k] = Number(arg(args, k));
+  if (arg(args, 'image')) options['image'] = arg(args, 'image');
+  for (const k of ['steps', 'samples', 'meanSamples', 'updates'])
+    if (arg(args, k)) options[k] = Number(arg(args, k));
   if (args.includes('--no-calibrate')) options['calibrate'] = false;
   let captured: { input: SrInput; out: DiffstOutput } | null = null;
   registerMethod(
@@ -180,6 +196,7 @@ async function coarsen(args: string[]) {
         ...uncertaintyVsError(truth, pred, sd),
         fit: out.fit,
         samples: out.samples,
+        meanSamples: out.meanSamples,
         steps: out.steps,
       };
       captured = null;

@@ -33,6 +33,12 @@ export interface DiffstConfig {
   groups: number;
   /** image pixels per HR map pixel for the tissue-level branch */
   imageScale: number;
+  /**
+   * channels of the image inputs (wsi, cells) and the divisor applied to them: RGB 0–255 → 3 and 255
+   * (as released); the built-in feature map's principal components (unit SD) → their count and 1
+   */
+  imageChannels?: number;
+  imageDivisor?: number;
   /** cell-level patches per sample and their side in pixels */
   cells: number;
   cellPx: number;
@@ -53,6 +59,9 @@ export interface DiffstConfig {
 
 /** Channels of x_t, ε̂ and v. */
 export const diffusedChannels = (cfg: DiffstConfig): number => cfg.latent ?? cfg.genes;
+
+/** Channels of the wsi and cells inputs. */
+export const imageChannels = (cfg: DiffstConfig): number => cfg.imageChannels ?? 3;
 
 export const DIFFST_OUTPUTS = ['out', 'comWsi', 'comLr', 'distWsi', 'distLr'] as const;
 
@@ -190,7 +199,7 @@ export interface DiffstForward {
   distLr: Tensor;
 }
 
-/** The denoiser. Inputs are batch-first: x_t [B,G,H,H], temb [B,ch], lr [B,G,H/2,H/2], wsi [B,3,sH,sH], cells [B,M,3,c,c]. */
+/** The denoiser. Inputs are batch-first: x_t [B,G,H,H], temb [B,ch], lr [B,G,H/2,H/2], wsi [B,I,sH,sH], cells [B,M,I,c,c] (I image channels). */
 export function diffstDenoiser(g: Graph, cfg: DiffstConfig, x: Record<string, Tensor>): DiffstForward {
   const P = params(g);
   const ch = cfg.channels;
@@ -207,7 +216,8 @@ export function diffstDenoiser(g: Graph, cfg: DiffstConfig, x: Record<string, Te
   const lr0 = g.silu(conv(g, P, 'lr/pre_graph', get('lowres'), cfg.genes));
   let hl = conv(g, P, 'lr/in', geneGraph(g, P, lr0, cfg), ch);
   let hx = conv(g, P, 'x/in', get('x_t'), ch);
-  const wsi = g.div(get('wsi'), 255);
+  const imageDiv = cfg.imageDivisor ?? 255;
+  const wsi = imageDiv === 1 ? get('wsi') : g.div(get('wsi'), imageDiv);
   let hw = conv(g, P, 'wsi/in', wsi, ch);
   if (cfg.imageScale > 1) hw = g.averagePool(hw, [cfg.imageScale, cfg.imageScale]);
   const up = (t: Tensor) => g.resizeNearest(t, [2, 2]);
@@ -231,7 +241,8 @@ export function diffstDenoiser(g: Graph, cfg: DiffstConfig, x: Record<string, Te
 
   // Cell-to-tissue: cell patches through one conv, averaged, brought to the bottleneck size.
   const [, M, , c] = get('cells').dims as [number, number, number, number, number];
-  const cellsFlat = g.reshape(g.div(get('cells'), 255), [-1, 3, c, c]);
+  const cellsIn = imageDiv === 1 ? get('cells') : g.div(get('cells'), imageDiv);
+  const cellsFlat = g.reshape(cellsIn, [-1, imageChannels(cfg), c, c]);
   let hc = g.reduceMean(g.reshape(conv(g, P, 'cells/in', cellsFlat, ch), [-1, M, ch, c, c]), [1]);
   if (c > S) hc = g.averagePool(hc, [c / S, c / S]);
   else if (c < S) hc = g.resizeNearest(hc, [S / c, S / c]);
@@ -388,8 +399,8 @@ export function diffstModel(cfg: DiffstConfig, name = 'diffst'): ModelDefinition
       x_t: { shape: [K, H, H] },
       temb: { shape: [cfg.channels] },
       lowres: { shape: [G, L, L] },
-      wsi: { shape: [3, H * cfg.imageScale, H * cfg.imageScale] },
-      cells: { shape: [cfg.cells, 3, cfg.cellPx, cfg.cellPx] },
+      wsi: { shape: [imageChannels(cfg), H * cfg.imageScale, H * cfg.imageScale] },
+      cells: { shape: [cfg.cells, imageChannels(cfg), cfg.cellPx, cfg.cellPx] },
     },
     targets,
     forward: (g, inputs) => ({ ...diffstDenoiser(g, cfg, inputs) }),

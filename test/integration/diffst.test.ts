@@ -64,4 +64,29 @@ describe('Diff-ST on HER2ST C2 (coarsen, tiny preset)', () => {
     });
     expect(checked).toBeGreaterThan(50);
   }, 900_000);
+
+  it("reads the slide through the built-in feature map (the default preset's input)", async () => {
+    let out: DiffstOutput | null = null;
+    registerMethod(
+      {
+        ...diffstMethod,
+        async predict(input, o, progress, signal) {
+          out = (await diffstMethod.predict(input, o, progress, signal)) as DiffstOutput;
+          return out;
+        },
+      },
+      { replace: true },
+    );
+    const sample = await readSample(sharedData('her2st', 'C2'));
+    const r = await runBench(sample, {
+      protocol: 'coarsen',
+      methods: ['diffst'],
+      genes: 12,
+      methodOptions: { diffst: { preset: 'tiny', updates: 20, image: 'builtin:16' } },
+    });
+    expect(Number.isFinite(r.methods['diffst']!.pcc)).toBe(true);
+    const o = out as unknown as DiffstOutput;
+    expect(o.fit.image).toBe('builtin:16');
+    expect(o.values.every(Number.isFinite)).toBe(true);
+  }, 1_800_000);
 });

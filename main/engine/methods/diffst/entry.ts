@@ -28,7 +28,16 @@ const options = z.object({
     .meta({ title: 'Sampling steps', description: 'respaced diffusion steps per sample' }),
   samples: z.number().int().min(2).max(64).default(d.samples).meta({
     title: 'Samples (K)',
-    description: 'samples per patch: their mean is the map, their SD the uncertainty',
+    description: 'samples per patch whose SD is the uncertainty',
+  }),
+  meanSamples: z.number().int().min(2).max(256).default(d.meanSamples).meta({
+    title: 'Samples for the mean',
+    description: 'samples per patch whose mean is the map (at least K; more lowers its sampling noise)',
+  }),
+  image: z.enum(['builtin:16', 'rgb']).default('builtin:16').meta({
+    title: 'Histology input',
+    description:
+      "what the image branches read: 'builtin:16' (the built-in feature map's 16 principal components) or 'rgb' (the H&E pixels, as released)",
   }),
   seed: seedOption(0),
 });
@@ -50,7 +59,7 @@ async function runDiffst(ctx: SampleRunContext, o: z.output<typeof options>): Pr
   return {
     ...outcome,
     finalLoss: out.fit.finalLoss,
-    summary: `${outcome.summary}; mean of ${out.samples} samples at ${out.steps} steps, their SD as the uncertainty layer`,
+    summary: `${outcome.summary}; mean of ${out.meanSamples} samples at ${out.steps} steps, the SD of ${out.samples} as the uncertainty layer`,
     details: { ...(outcome.details ?? {}), samples: out.samples, updates: out.fit.updates },
   };
 }
@@ -65,8 +74,14 @@ export const diffstEntry: MethodEntry<typeof options> = defineMethod({
   options,
   presets: {
     default: {},
-    tiny: { model: 'tiny', steps: DIFFST_PRESETS.tiny.sampleSteps, samples: DIFFST_PRESETS.tiny.samples },
-    paper: { model: 'paper' },
+    tiny: {
+      model: 'tiny',
+      steps: DIFFST_PRESETS.tiny.sampleSteps,
+      samples: DIFFST_PRESETS.tiny.samples,
+      meanSamples: DIFFST_PRESETS.tiny.meanSamples,
+      image: 'rgb',
+    },
+    paper: { model: 'paper', image: 'rgb' },
   },
   predict: diffstMethod.predict,
   run: runDiffst,

@@ -12,7 +12,6 @@ export * from './uncertainty';
 export {
   fitDiffst,
   sampleDiffst,
-  readSlideRaster,
   imagePixelSizes,
   trainingItems,
   diffusionDataset,
@@ -32,4 +31,11 @@ export {
   type DiffstOutput,
 } from './sr-method';
 export * from './gene-basis';
+export {
+  readSlideRaster,
+  featureRaster,
+  imageInputShape,
+  slideReader,
+  type SlideRaster,
+} from './image-input';
 export { diffstEntry } from './entry';

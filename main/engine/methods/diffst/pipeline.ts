@@ -16,9 +16,9 @@ import { Rng, hashString, shuffledIndices } from '../../onnx/init';
 import { createSession, toOrt, type OrtTensor } from '../../onnx/session';
 import { train, type Dataset, type TrainResult } from '../../onnx/trainer';
 import type { FloatArray } from '../../onnx/train-session';
-import { openSlide } from '../../slide/open';
 import { diffstModel, type DiffstConfig } from '../../../../models/diffst';
 import type { DiffstPreset } from './presets';
+import { crop, imageInputShape, type SlideRaster } from './image-input';
 import { decodeGenes, encodeGenes, geneBasis, type GeneBasis } from './gene-basis';
 import {
   childAffine,
@@ -33,40 +33,7 @@ import {
   windowMinMax,
   type SpotRaster,
 } from './raster';
-import { ancestralStep, diffstSchedule, respace, timestepEmbedding } from './schedule';
-
-/** An RGB raster of the whole slide at `pxSize` full-res px per pixel. */
-export interface SlideRaster {
-  width: number;
-  height: number;
-  pxSize: number;
-  data: Uint8Array;
-}
-
-export async function readSlideRaster(path: string, umPerPx: number, pxSize: number): Promise<SlideRaster> {
-  const slide = await openSlide(path, { umPerPx });
-  try {
-    const w = Math.max(1, Math.round(slide.width / pxSize));
-    const h = Math.max(1, Math.round(slide.height / pxSize));
-    const img = await slide.read({ x: 0, y: 0, w: slide.width, h: slide.height }, w, h);
-    return { width: img.width, height: img.height, pxSize: slide.width / img.width, data: img.data };
-  } finally {
-    await slide.close();
-  }
-}
-
-/** side×side RGB (channels first) of the slide from full-res (x0, y0) at the raster's pixel size; white outside. */
-function crop(r: SlideRaster, x0: number, y0: number, side: number, out: Float32Array, offset: number): void {
-  const n = side * side;
-  for (let v = 0; v < side; v++)
-    for (let u = 0; u < side; u++) {
-      const a = Math.floor((y0 + (v + 0.5) * r.pxSize) / r.pxSize);
-      const b = Math.floor((x0 + (u + 0.5) * r.pxSize) / r.pxSize);
-      const inside = a >= 0 && b >= 0 && a < r.height && b < r.width;
-      for (let c = 0; c < 3; c++)
-        out[offset + c * n + v * side + u] = inside ? r.data[(a * r.width + b) * 3 + c]! : 255;
-    }
-}
+import { ancestralStep, diffstSchedule, predictX0, respace, timestepEmbedding } from './schedule';
 
 /** What the model sees for one patch, before a symmetry is applied. */
 interface PatchItem {
@@ -109,7 +76,7 @@ function patchImages(
         y0 + a * cellSpan,
         p.cellPx,
         cells,
-        (a * m + b) * 3 * p.cellPx * p.cellPx,
+        (a * m + b) * imgs.cells.channels * p.cellPx * p.cellPx,
       );
 }
 
@@ -150,8 +117,8 @@ export function trainingItems(
             x0: new Float32Array(G * H * H),
             hrMask: new Float32Array(H * H),
             lr: new Float32Array(G * L * L),
-            wsi: new Float32Array(3 * (H * p.imageScale) ** 2),
-            cells: new Float32Array(p.cells * 3 * p.cellPx * p.cellPx),
+            wsi: new Float32Array(imgs.tissue.channels * (H * p.imageScale) ** 2),
+            cells: new Float32Array(p.cells * imgs.cells.channels * p.cellPx * p.cellPx),
           };
           for (let a = 0; a < L; a++)
             for (let b = 0; b < L; b++) {
@@ -244,6 +211,7 @@ export function diffusionDataset(
   const L = H / 2;
   const Hi = H * p.imageScale;
   const c = p.cellPx;
+  const I = imageInputShape(p.image).channels;
   return {
     size: rows ? rows.length : all,
     fill(indices, out, context) {
@@ -260,9 +228,9 @@ export function diffusionDataset(
         transformInto(it.x0, 0, x0, r * n, K, H, k);
         transformInto(it.hrMask, 0, get('hrMask'), r * H * H, 1, H, k);
         transformInto(it.lr, 0, get('lowres'), r * G * L * L, G, L, k);
-        transformInto(it.wsi, 0, get('wsi'), r * 3 * Hi * Hi, 3, Hi, k);
+        transformInto(it.wsi, 0, get('wsi'), r * I * Hi * Hi, I, Hi, k);
         for (let m = 0; m < p.cells; m++)
-          transformInto(it.cells, m * 3 * c * c, get('cells'), (r * p.cells + m) * 3 * c * c, 3, c, k);
+          transformInto(it.cells, m * I * c * c, get('cells'), (r * p.cells + m) * I * c * c, I, c, k);
         const noise = get('noise');
         const xt = get('x_t');
         const a = s.sqrtAlphasCumprod[t]!;
@@ -291,7 +259,10 @@ export function modelConfig(
   adjacency: Float32Array,
   latent = Math.min(G, p.latent),
 ): DiffstConfig {
+  const image = imageInputShape(p.image);
   return {
+    imageChannels: image.channels,
+    imageDivisor: image.divisor,
     genes: G,
     latent,
     hr: p.hr,
@@ -394,6 +365,10 @@ export interface SampledMap {
   samples: number;
   steps: number;
   seconds: number;
+  /** chains averaged into `mean` (≥ samples) */
+  meanSamples: number;
+  /** the measurement maps of `SampleOptions.extras`, same layout as `mean` */
+  extras?: Map<string, Float32Array>;
 }
 
 export interface SampleOptions {
@@ -402,6 +377,18 @@ export interface SampleOptions {
   seed: number;
   /** shift each sample so its children average to the parent (default true) */
   calibrate?: boolean;
+  /**
+   * chains whose mean is the prediction (≥ samples; default the preset's `meanSamples`): the SD is
+   * over the first `samples` chains, the mean over all of them, so the map does not carry the
+   * sampling noise of K = 8 (docs/diffst.md, "Why the mean needs more chains")
+   */
+  meanSamples?: number;
+  /**
+   * measurement maps: per respaced step index in `x0At`, the mean over the chains of the model's
+   * x̂_0 at that step (un-normalised, stitched and calibrated like the samples), and `mean<K>`,
+   * the mean of the first K chains alone
+   */
+  extras?: { x0At?: number[] };
 }
 
 /** K ancestral samples (respaced steps) of the 2× map of R, batched through one ORT session. */
@@ -451,17 +438,20 @@ export async function sampleDiffst(
             for (let g = 0; g < G; g++)
               lr[g * L * L + a * L + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
           }
-        const wsi = new Float32Array(3 * Hi * Hi);
-        const cells = new Float32Array(p.cells * 3 * p.cellPx * p.cellPx);
+        const wsi = new Float32Array(imgs.tissue.channels * Hi * Hi);
+        const cells = new Float32Array(p.cells * imgs.cells.channels * p.cellPx * p.cellPx);
         // HR pixel (0,0) of this patch is child (2·I0, 2·J0).
         const c0 = pixelCentre(childAffine(R.affine), 2 * I0, 2 * J0);
         patchImages(p, imgs, c0.x, c0.y, hrPitch, wsi, cells);
         patches.push({ I0, J0, min: mm.min, max: mm.max, lr, wsi, cells });
       }
-    const rows = patches.flatMap((_, pi) => Array.from({ length: K }, (_, k) => ({ pi, k })));
+    const chains = Math.max(K, o.meanSamples ?? p.meanSamples ?? K);
+    const keepAt = [...new Set(o.extras?.x0At ?? [])].filter((i) => i >= 0 && i < steps);
+    const rows = patches.flatMap((_, pi) => Array.from({ length: chains }, (_, k) => ({ pi, k })));
     const C = fit.basis.k;
     const n = C * H * H;
     const results = new Float32Array(rows.length * n);
+    const x0Kept = new Map(keepAt.map((i) => [i, new Float32Array(rows.length * n)]));
     const feeds: Record<string, Float32Array> = {};
     for (const d of built.dataInputs) feeds[d.name] = new Float32Array(d.dims.reduce((a, b) => a * b, 1));
     const dims = new Map(built.dataInputs.map((d) => [d.name, d.dims]));
@@ -474,7 +464,7 @@ export async function sampleDiffst(
       chunk.forEach(({ pi, k }, r) => {
         const pt = patches[pi]!;
         feeds['lowres']!.set(pt.lr, r * G * L * L);
-        feeds['wsi']!.set(pt.wsi, r * 3 * Hi * Hi);
+        feeds['wsi']!.set(pt.wsi, r * pt.wsi.length);
         feeds['cells']!.set(pt.cells, r * pt.cells.length);
         const rng = new Rng(hashString(`diffst-sample:${pi}:${k}`, o.seed));
         for (let q = 0; q < n; q++) x[r * n + q] = rng.normal();
@@ -489,12 +479,14 @@ export async function sampleDiffst(
         for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt('float32', v, dims.get(k)!);
         const out = await session.run(ortFeeds);
         const y = out['out']!.data as Float32Array;
+        const keep = x0Kept.get(i);
         for (let r = 0; r < chunk.length; r++)
           for (let g = 0; g < C; g++)
             for (let q = 0; q < H * H; q++) {
               const xi = r * n + g * H * H + q;
               const eps = y[r * 2 * n + g * H * H + q]!;
               const v = y[r * 2 * n + n + g * H * H + q]!;
+              if (keep) keep[start * n + xi] = Math.max(-1, Math.min(1, predictX0(sched, i, x[xi]!, eps)));
               x[xi] = ancestralStep(sched, i, x[xi]!, eps, v, i > 0 ? noiseRng.normal() : 0);
             }
         runs++;
@@ -508,7 +500,7 @@ export async function sampleDiffst(
       results.set(x.subarray(0, chunk.length * n), start * n);
     }
 
-    // Per sample: un-normalise each patch, stitch (mean over overlaps), calibrate, then mean and SD over K.
+    // Per chain: un-normalise each patch, stitch (mean over overlaps), calibrate; then mean and SD.
     const W2 = 2 * R.width;
     const H2 = 2 * R.height;
     const present = new Uint8Array(W2 * H2);
@@ -516,49 +508,57 @@ export async function sampleDiffst(
       for (let J = 0; J < R.width; J++)
         if (R.present[I * R.width + J])
           for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) present[(2 * I + a) * W2 + 2 * J + b] = 1;
-    const sum = new Float64Array(W2 * H2 * G);
-    const sumSq = new Float64Array(W2 * H2 * G);
     const acc = new Float32Array(W2 * H2 * G);
     const cnt = new Float32Array(W2 * H2);
-    for (let k = 0; k < K; k++) {
-      acc.fill(0);
-      cnt.fill(0);
-      patches.forEach((pt, pi) => {
-        const z = decodeGenes(fit.basis, results, (pi * K + k) * n, H * H);
-        for (let a = 0; a < H; a++)
-          for (let b = 0; b < H; b++) {
-            const i = 2 * pt.I0 + a;
-            const j = 2 * pt.J0 + b;
-            if (i >= H2 || j >= W2) continue;
-            const q = i * W2 + j;
-            cnt[q]!++;
-            for (let g = 0; g < G; g++)
-              acc[q * G + g] =
-                acc[q * G + g]! +
-                unMinMax(
-                  z[g * H * H + a * H + b]! +
-                    (p.target === 'residual' ? pt.lr[g * L * L + (a >> 1) * L + (b >> 1)]! : 0),
-                  pt.min[g]!,
-                  pt.max[g]!,
-                );
-          }
-      });
-      for (let q = 0; q < W2 * H2; q++)
-        if (cnt[q]! > 0) for (let g = 0; g < G; g++) acc[q * G + g] = acc[q * G + g]! / cnt[q]!;
-      if (o.calibrate !== false) calibrateToParents(acc, R, present, true);
-      for (let q = 0; q < acc.length; q++) {
-        const v = Math.max(0, acc[q]!);
-        sum[q] = sum[q]! + v;
-        sumSq[q] = sumSq[q]! + v * v;
+    /** Σ and Σ² over chains 0..count−1 of the calibrated maps of `latents` (rows patch-major, `chains` per patch). */
+    const moments = (latents: Float32Array, count: number) => {
+      const sum = new Float64Array(W2 * H2 * G);
+      const sumSq = new Float64Array(W2 * H2 * G);
+      for (let k = 0; k < count; k++) {
+        acc.fill(0);
+        cnt.fill(0);
+        patches.forEach((pt, pi) => {
+          const z = decodeGenes(fit.basis, latents, (pi * chains + k) * n, H * H);
+          for (let a = 0; a < H; a++)
+            for (let b = 0; b < H; b++) {
+              const i = 2 * pt.I0 + a;
+              const j = 2 * pt.J0 + b;
+              if (i >= H2 || j >= W2) continue;
+              const q = i * W2 + j;
+              cnt[q]!++;
+              for (let g = 0; g < G; g++)
+                acc[q * G + g] =
+                  acc[q * G + g]! +
+                  unMinMax(
+                    z[g * H * H + a * H + b]! +
+                      (p.target === 'residual' ? pt.lr[g * L * L + (a >> 1) * L + (b >> 1)]! : 0),
+                    pt.min[g]!,
+                    pt.max[g]!,
+                  );
+            }
+        });
+        for (let q = 0; q < W2 * H2; q++)
+          if (cnt[q]! > 0) for (let g = 0; g < G; g++) acc[q * G + g] = acc[q * G + g]! / cnt[q]!;
+        if (o.calibrate !== false) calibrateToParents(acc, R, present, true);
+        for (let q = 0; q < acc.length; q++) {
+          const v = Math.max(0, acc[q]!);
+          sum[q] = sum[q]! + v;
+          sumSq[q] = sumSq[q]! + v * v;
+        }
       }
-    }
-    const mean = new Float32Array(sum.length);
+      return { sum, sumSq };
+    };
+    const meanOf = (sum: Float64Array, count: number) => Float32Array.from(sum, (v) => v / count);
+    const { sum, sumSq } = moments(results, K);
     const sd = new Float32Array(sum.length);
     for (let q = 0; q < sum.length; q++) {
       const m = sum[q]! / K;
-      mean[q] = m;
       sd[q] = K > 1 ? Math.sqrt(Math.max(0, (sumSq[q]! - K * m * m) / (K - 1))) : 0;
     }
+    const mean = chains > K ? meanOf(moments(results, chains).sum, chains) : meanOf(sum, K);
+    const extras = new Map<string, Float32Array>();
+    if (o.extras) extras.set(`mean${K}`, meanOf(sum, K));
+    for (const [i, lat] of x0Kept) extras.set(`x0at${i}`, meanOf(moments(lat, chains).sum, chains));
     return {
       width: W2,
       height: H2,
@@ -569,8 +569,10 @@ export async function sampleDiffst(
       sd,
       present,
       samples: K,
+      meanSamples: chains,
       steps,
       seconds: (performance.now() - t0) / 1000,
+      ...(extras.size ? { extras } : {}),
     };
   } finally {
     await session.release();

@@ -22,8 +22,10 @@ export interface DiffstPreset {
   emaDecay: number;
   /** respaced sampling steps (20 as released) */
   sampleSteps: number;
-  /** samples per patch for the mean and the SD */
+  /** samples per patch for the SD (K) */
   samples: number;
+  /** chains per patch whose mean is the prediction (≥ samples; the first `samples` give the SD) */
+  meanSamples: number;
   graphAlpha: number;
   disentangleWeight: number;
   /** sampling batch (rows per ORT run) */
@@ -34,6 +36,11 @@ export interface DiffstPreset {
    * to noise (docs/diffst.md: with one section of training data this is what makes it usable).
    */
   target: 'map' | 'residual';
+  /**
+   * what the tissue and cell branches read (image-input.ts): 'rgb' = the H&E pixels (as released),
+   * or a feature reading such as 'builtin:16' (the built-in feature map's principal components)
+   */
+  image: string;
   /** stride of the training windows over the LR map (LR pixels) */
   trainStride: number;
   /**
@@ -49,6 +56,7 @@ const base = {
   weightDecay: 1e-5,
   graphAlpha: 0.02,
   disentangleWeight: 0.01,
+  image: 'rgb',
 };
 
 export const DIFFST_PRESETS = {
@@ -67,6 +75,7 @@ export const DIFFST_PRESETS = {
     emaDecay: 0.9,
     sampleSteps: 5,
     samples: 4,
+    meanSamples: 4,
     sampleBatch: 16,
     target: 'residual',
     latent: 4,
@@ -86,9 +95,11 @@ export const DIFFST_PRESETS = {
     emaDecay: 0.99,
     sampleSteps: 20,
     samples: 8,
+    meanSamples: 64,
     sampleBatch: 32,
     target: 'residual',
     latent: 8,
+    image: 'builtin:16',
   },
   paper: {
     ...base,
@@ -105,6 +116,7 @@ export const DIFFST_PRESETS = {
     emaDecay: 0.9999,
     sampleSteps: 20,
     samples: 8,
+    meanSamples: 64,
     sampleBatch: 8,
     target: 'map',
     trainStride: 2,

@@ -7,14 +7,8 @@
 import { badInput } from '../../errors';
 import { subProgress } from '../../jobs/progress';
 import type { SrInput, SrMethod, SrRunOptions, SuperpixelOutput } from '../types';
-import {
-  fitDiffst,
-  imagePixelSizes,
-  readSlideRaster,
-  sampleDiffst,
-  type DiffstFit,
-  type SampledMap,
-} from './pipeline';
+import { slideReader } from './image-input';
+import { fitDiffst, imagePixelSizes, sampleDiffst, type DiffstFit, type SampledMap } from './pipeline';
 import { spotFootprints, type Footprints } from './footprint';
 import { DIFFST_PRESETS, isPresetName, type DiffstPreset } from './presets';
 import {
@@ -36,8 +30,10 @@ export interface DiffstOutput extends SuperpixelOutput {
   uncertainty: Float32Array;
   uncertaintyLabel: string;
   samples: number;
+  /** chains averaged into the map (≥ samples) */
+  meanSamples: number;
   steps: number;
-  fit: { updates: number; trainingRows: number; seconds: number; finalLoss: number };
+  fit: { updates: number; trainingRows: number; seconds: number; finalLoss: number; image: string };
 }
 
 /** The preset named in the options, with numeric overrides. */
@@ -60,8 +56,16 @@ export function presetFrom(o: SrRunOptions): DiffstPreset {
   if (steps !== undefined) p.sampleSteps = Math.round(steps);
   const samples = num('samples');
   if (samples !== undefined) p.samples = Math.round(samples);
+  const meanSamples = num('meanSamples');
+  if (meanSamples !== undefined) p.meanSamples = Math.round(meanSamples);
   const updates = num('updates');
   if (updates !== undefined) p.updates = Math.round(updates);
+  const image = o['image'];
+  if (image !== undefined) {
+    if (typeof image !== 'string')
+      throw badInput('Diff-ST image must be "rgb" or a feature reading such as "builtin:16".');
+    p.image = image;
+  }
   return p;
 }
 
@@ -156,12 +160,14 @@ export function toOutput(
     uncertainty: sd,
     uncertaintyLabel: UNCERTAINTY_LABEL,
     samples: m.samples,
+    meanSamples: m.meanSamples,
     steps: m.steps,
     fit: {
       updates: fit.train.steps,
       trainingRows: fit.trainingRows,
       seconds: fit.seconds,
       finalLoss: fit.train.history.at(-1)?.trainLoss ?? NaN,
+      image: fit.preset.image,
     },
   };
 }
@@ -198,15 +204,13 @@ export const diffstMethod: SrMethod = {
     if (!input.image) throw badInput(`${input.sample} has no image: Diff-ST needs the H&E.`);
     const p = presetFrom(options);
     const R = inputRaster(input);
+    progress({ fraction: 0, message: `diffst: reading the slide (${p.image})` });
+    const slide = await slideReader(input, p.image, signal, subProgress(progress, 0, 0.02));
     const read = async (hrPitch: number) => {
       const s = imagePixelSizes(p, hrPitch);
-      const [tissue, cells] = await Promise.all([
-        readSlideRaster(input.image!.path, input.umPerPx, s.tissue),
-        readSlideRaster(input.image!.path, input.umPerPx, s.cells),
-      ]);
+      const [tissue, cells] = await Promise.all([slide(s.tissue), slide(s.cells)]);
       return { tissue, cells };
     };
-    progress({ fraction: 0, message: 'diffst: reading the slide' });
     const trainImgs = await read(R.pitch);
     const fit = await fitDiffst(R, p, trainImgs, options.seed, {
       onProgress: subProgress(progress, 0.02, 0.75),

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spotFootprints } from '../../../../main/engine/methods/diffst/footprint';
+import { DIFFST_PRESETS } from '../../../../main/engine/methods/diffst/presets';
 import type { DiffstFit, SampledMap } from '../../../../main/engine/methods/diffst/pipeline';
 import { childAffine } from '../../../../main/engine/methods/diffst/raster';
 import { inputFootprints, inputRaster, toOutput } from '../../../../main/engine/methods/diffst/sr-method';
@@ -89,13 +90,19 @@ function labelledMap(input: SrInput) {
     sd: new Float32Array(mean.length),
     present,
     samples: 1,
+    meanSamples: 1,
     steps: 1,
     seconds: 0,
   };
   return { R, map };
 }
 
-const fit = { train: { steps: 0, history: [] }, trainingRows: 0, seconds: 0 } as unknown as DiffstFit;
+const fit = {
+  preset: DIFFST_PRESETS.tiny,
+  train: { steps: 0, history: [] },
+  trainingRows: 0,
+  seconds: 0,
+} as unknown as DiffstFit;
 
 /**
  * Superpixels whose centre lies in an in-tissue bin's square: how many are absent, and how many
