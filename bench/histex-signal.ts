@@ -122,15 +122,16 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
 export default async function histexSignal(args: string[]) {
   const sections = (arg(args, 'sections') ?? 'B4,C2,C3').split(',');
-  const readings = (arg(args, 'readings') ?? 'builtin:16;nuclei:8;context:16;builtin:16,nuclei:8,context:16').split(
-    ';',
-  );
+  const readings = (
+    arg(args, 'readings') ?? 'builtin:16;nuclei:8;context:16;builtin:16,nuclei:8,context:16'
+  ).split(';');
   const histexReading = arg(args, 'histex');
   const modelSeed = Number(arg(args, 'model-seed') ?? 0);
   const out: Record<string, unknown> = {};
   for (const section of sections) {
     const sample = await readSample(sharedData('her2st', section));
-    if (sample.lattice !== 'square' || !sample.image) throw new Error(`${section}: expected a square ST section with its H&E`);
+    if (sample.lattice !== 'square' || !sample.image)
+      throw new Error(`${section}: expected a square ST section with its H&E`);
     const geneIdx = selectGenes(sample, 100, 'seurat_v3');
     const c = coarsenSpots(sample.spots, sample.counts, sample.lattice, { block: 2 });
     const ev = Array.from(c.evaluated);
@@ -180,7 +181,10 @@ export default async function histexSignal(args: string[]) {
     const pcc = (m: DenseMatrix) => r3(scoreCoarsen(truth, m, layout).pcc);
     const logAll = Float64Array.from(ev, (i) => Math.log(libAll[i]!));
     const dAll = centre(logAll, 1);
-    const d100 = centre(Float64Array.from(lib100, (v) => Math.log(Math.max(v, 1))), 1);
+    const d100 = centre(
+      Float64Array.from(lib100, (v) => Math.log(Math.max(v, 1))),
+      1,
+    );
     let ssWithin = 0;
     let ssTotal = 0;
     const meanLog = logAll.reduce((s, v) => s + v, 0) / n;
@@ -200,7 +204,13 @@ export default async function histexSignal(args: string[]) {
     };
     // features at the children's footprints
     const map = await cachedBuiltinFeatureMap({ imagePath: sample.image.path, umPerPx: sample.umPerPx });
-    const grid = { originX: 0, originY: 0, sizePx: map.fullResPerSuperpixel, width: map.cols, height: map.rows };
+    const grid = {
+      originX: 0,
+      originY: 0,
+      sizePx: map.fullResPerSuperpixel,
+      width: map.cols,
+      height: map.rows,
+    };
     const mask = map.mask();
     const radius = sample.spotDiameterUm / sample.umPerPx / 2;
     const fps = ev.map((i) => {
@@ -258,7 +268,13 @@ export default async function histexSignal(args: string[]) {
           const te = Array.from({ length: n }, (_, r) => r).filter((r) => parent[r]! % 5 === fold);
           const xs = new Float64Array(tr.length * dim);
           tr.forEach((r, k) => xs.set(dx.subarray(r * dim, (r + 1) * dim), k * dim));
-          const f = ridgeFit(xs, Float64Array.from(tr, (r) => dAll[r]!), tr.length, dim, lambda);
+          const f = ridgeFit(
+            xs,
+            Float64Array.from(tr, (r) => dAll[r]!),
+            tr.length,
+            dim,
+            lambda,
+          );
           for (const r of te) pred[r] = f(dx.subarray(r * dim, (r + 1) * dim));
         }
         let sse = 0;
@@ -272,7 +288,34 @@ export default async function histexSignal(args: string[]) {
       const predB = new Float64Array(n);
       for (let r = 0; r < n; r++) predB[r] = fb(x.subarray(r * dim, (r + 1) * dim));
       const dB = centre(predB, 1);
+      // per gene, additive (HISTEX's head is affine in its histology input): each gene's child
+      // deviation from the pseudo-spot mean (counts) on the feature deviations, held-out
+      const perGene = new Float64Array(n * G);
+      for (let g = 0; g < G; g++) {
+        const y = Float64Array.from(
+          { length: n },
+          (_, r) => truth.data[r * G + g]! - coarse.data[r * G + g]!,
+        );
+        for (let fold = 0; fold < 5; fold++) {
+          const tr = Array.from({ length: n }, (_, r) => r).filter((r) => parent[r]! % 5 !== fold);
+          const te = Array.from({ length: n }, (_, r) => r).filter((r) => parent[r]! % 5 === fold);
+          const xs = new Float64Array(tr.length * dim);
+          tr.forEach((r, k) => xs.set(dx.subarray(r * dim, (r + 1) * dim), k * dim));
+          const f = ridgeFit(
+            xs,
+            Float64Array.from(tr, (r) => y[r]!),
+            tr.length,
+            dim,
+            best.lambda,
+          );
+          for (const r of te) perGene[r * G + g] = f(dx.subarray(r * dim, (r + 1) * dim));
+        }
+      }
+      const dev = centre(perGene, G);
+      const additive = new Float64Array(n * G);
+      for (let q = 0; q < n * G; q++) additive[q] = Math.max(0, coarse.data[q]! + dev[q]!);
       perReading[reading] = {
+        coarsePlusPerGeneWithin: pcc({ nRows: n, nCols: G, data: additive }),
         channels: dim,
         withinHeldOutR2: r3(best.r2),
         withinHeldOutR: r3(pearson(best.pred, dAll)),
@@ -293,11 +336,31 @@ export default async function histexSignal(args: string[]) {
         if (gg !== group) continue;
         const j = g.names.indexOf(name);
         if (j < 0) continue;
-        single[name] = r3(pearson(Float64Array.from({ length: n }, (_, r) => dx[r * g.dim + j]!), dAll));
+        single[name] = r3(
+          pearson(
+            Float64Array.from({ length: n }, (_, r) => dx[r * g.dim + j]!),
+            dAll,
+          ),
+        );
       }
     }
     res.withinCorrelation = single;
-    if (histexReading) res.histex = await histexShrinkage(sample, c, geneIdx, truth, coarse, parent, P, histexReading, modelSeed, d100, withFactor, pcc, centre);
+    if (histexReading)
+      res.histex = await histexShrinkage(
+        sample,
+        c,
+        geneIdx,
+        truth,
+        coarse,
+        parent,
+        P,
+        histexReading,
+        modelSeed,
+        d100,
+        withFactor,
+        pcc,
+        centre,
+      );
     map.close();
     out[section] = res;
     process.stderr.write(`[histex-signal ${section}] ${JSON.stringify(res)}\n`);
@@ -344,7 +407,13 @@ async function histexShrinkage(
     umPerPx: sample.umPerPx,
     targets: Array.from(c.evaluated, (i) => {
       const s = sample.spots[i]!;
-      return { x: s.x, y: s.y, row: s.row!, col: s.col!, lattice: { a: (s.col! - 0.5) / 2, b: (s.row! - 0.5) / 2 } };
+      return {
+        x: s.x,
+        y: s.y,
+        row: s.row!,
+        col: s.col!,
+        lattice: { a: (s.col! - 0.5) / 2, b: (s.row! - 0.5) / 2 },
+      };
     }),
     image: { path: sample.image!.path, width: sample.image!.width, height: sample.image!.height },
   };
@@ -357,7 +426,10 @@ async function histexShrinkage(
   const n = pred.nRows;
   const libPred = new Float64Array(n);
   for (let r = 0; r < n; r++) for (let g = 0; g < G; g++) libPred[r]! += pred.data[r * G + g]!;
-  const dp = centre(Float64Array.from(libPred, (v) => Math.log(Math.max(v, 1e-9))), 1);
+  const dp = centre(
+    Float64Array.from(libPred, (v) => Math.log(Math.max(v, 1e-9))),
+    1,
+  );
   let spp = 0;
   let stp = 0;
   let stt = 0;
