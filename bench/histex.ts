@@ -50,6 +50,7 @@ export default async function histexBench(args: string[]) {
     const mean: Record<string, Record<string, number>> = {};
     for (const section of sections) {
       const peak = trackPeakRss();
+      const epochs: number[] = [];
       const t0 = performance.now();
       const sample = await readSample(sharedData('her2st', section));
       const r = await runBench(sample, {
@@ -58,7 +59,13 @@ export default async function histexBench(args: string[]) {
         genes,
         geneSelection,
         methodOptions: { histex: histexOptions },
-        progress: (u) => u.message && process.stderr.write(`[histex ${preset} ${section}] ${u.message}\n`),
+        progress: (u) => {
+          if (!u.message) return;
+          process.stderr.write(`[histex ${preset} ${section}] ${u.message}\n`);
+          // epochs each model actually trained (a time guard or early stopping can cut them)
+          const m = /^model (\d+)\/\d+, epoch (\d+) done/.exec(u.message);
+          if (m) epochs[Number(m[1]) - 1] = Number(m[2]);
+        },
       });
       const seconds = (performance.now() - t0) / 1000;
       const methods = Object.fromEntries(
@@ -67,7 +74,9 @@ export default async function histexBench(args: string[]) {
           return [m, { pcc: s.pcc, rmse: s.rmse, ssim: s.ssim, mae: s.mae, mse: s.mse, seconds: s.seconds }];
         }),
       );
-      perSection[section] = { seconds, peakRssMB: Math.round(peak.stop() / 2 ** 20), methods };
+      perSection[section] = { seconds, peakRssMB: Math.round(peak.stop() / 2 ** 20), epochs, methods };
+      // each section as it finishes, so a long run that is stopped keeps what it measured
+      process.stderr.write(`[histex ${preset} ${section}] result ${JSON.stringify(perSection[section])}\n`);
       for (const [m, s] of Object.entries(methods))
         for (const metric of ['pcc', 'rmse', 'ssim'] as const)
           (mean[m] ??= {})[metric] = ((mean[m]![metric] ?? 0) as number) + s[metric] / sections.length;
