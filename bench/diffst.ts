@@ -138,7 +138,7 @@ async function coarsen(args: string[]) {
   const geneSelection = (arg(args, 'gene-selection') ?? 'seurat_v3') as GeneSelection;
   const methods = (arg(args, 'methods') ?? 'coarse,interp,diffst').split(',');
   const options: Record<string, unknown> = { preset };
-  if (arg(args, 'image')) options['image'] = arg(args, 'image');
+  for (const k of ['image', 'target']) if (arg(args, k)) options[k] = arg(args, k);
   for (const k of ['steps', 'samples', 'meanSamples', 'updates'])
     if (arg(args, k)) options[k] = Number(arg(args, k));
   if (args.includes('--no-calibrate')) options['calibrate'] = false;
