@@ -3,7 +3,9 @@
  * the forward pass of the same denoiser (interleaved rounds, medians), the time to sample one patch
  * with 20 respaced steps and K = 8 (and with the preset's meanSamples chains), and peak RSS.
  *
- * `npm run bench -- diffst --coarsen [--sections B4,C2,C3] [--preset default] [--methods coarse,interp,diffst]`:
+ * `npm run bench -- diffst --coarsen [--sections B4,C2,C3] [--preset default] [--methods coarse,interp,diffst]
+ *   [--seed S] [--target map|residual|residual-bilinear]` (the model's seed; the controls' draws stay
+ *   seeded by the benchmark):
  * the coarsen protocol on HER2ST through the harness (controls included) plus Spearman's ρ of the
  * predicted SD against the absolute error at the evaluated spots, per section.
  */
@@ -139,7 +141,7 @@ async function coarsen(args: string[]) {
   const methods = (arg(args, 'methods') ?? 'coarse,interp,diffst').split(',');
   const options: Record<string, unknown> = { preset };
   for (const k of ['image', 'target']) if (arg(args, k)) options[k] = arg(args, k);
-  for (const k of ['steps', 'samples', 'meanSamples', 'updates'])
+  for (const k of ['steps', 'samples', 'meanSamples', 'updates', 'seed'])
     if (arg(args, k)) options[k] = Number(arg(args, k));
   if (args.includes('--no-calibrate')) options['calibrate'] = false;
   let captured: { input: SrInput; out: DiffstOutput } | null = null;

@@ -638,18 +638,45 @@ export async function renderFigureSvg(spec: FigureSpec): Promise<string> {
   return svgDoc(L, spec.dpi ?? null, defs, slide ? imageTag(slide, L.plot, false) : '', body, true);
 }
 
-export async function renderFigurePng(spec: FigureSpec): Promise<Buffer> {
-  const L = figureLayout(spec);
-  const layers: OverlayOptions[] = [];
-  const { slide, defs, body } = await figureParts(spec, L);
-  if (slide) layers.push({ input: slide, left: L.plot.x, top: L.plot.y });
-  // rasters and spots keep their order: the overlay SVG embeds the rasters between the spot layers
-  layers.push({ input: Buffer.from(svgDoc(L, null, defs, '', body, false)), left: 0, top: 0 });
-  return sharp({ create: { width: L.width, height: L.height, channels: 4, background: '#ffffff' } })
+/**
+ * A figure as one PNG: the slide crops (PNG) at their boxes on white, under the overlay SVG (keys,
+ * spots, rasters, text), at the figure's DPI. The SVG is rasterised by sharp (librsvg) so the PNG
+ * and the SVG export draw the same thing.
+ */
+export function flattenFigure(
+  size: { width: number; height: number },
+  slides: { png: Buffer; x: number; y: number }[],
+  overlaySvg: string,
+  dpi: number | undefined,
+): Promise<Buffer> {
+  const layers: OverlayOptions[] = slides.map((s) => ({ input: s.png, left: s.x, top: s.y }));
+  layers.push({ input: Buffer.from(overlaySvg), left: 0, top: 0 });
+  return sharp({ create: { width: size.width, height: size.height, channels: 4, background: '#ffffff' } })
     .composite(layers)
-    .withMetadata({ density: spec.dpi ?? 300 })
+    .withMetadata({ density: dpi ?? 300 })
     .png()
     .toBuffer();
+}
+
+/** Writes a figure as .png, .svg or .pdf (by the extension of `out`), atomically. */
+export async function writeFigureFormat(
+  out: string,
+  dpi: number | undefined,
+  render: { png: () => Promise<Buffer>; svg: () => Promise<string> },
+): Promise<void> {
+  const ext = extname(out).toLowerCase();
+  if (ext === '.png') writeFileAtomic(out, await render.png());
+  else if (ext === '.svg') writeFileAtomic(out, Buffer.from(await render.svg(), 'utf8'));
+  else if (ext === '.pdf') writeFileAtomic(out, await pdfOfPng(await render.png(), dpi ?? 300));
+  else throw new Error(`figure format "${ext}" is not supported (use .png, .svg or .pdf)`);
+}
+
+export async function renderFigurePng(spec: FigureSpec): Promise<Buffer> {
+  const L = figureLayout(spec);
+  const { slide, defs, body } = await figureParts(spec, L);
+  // rasters and spots keep their order: the overlay SVG embeds the rasters between the spot layers
+  const slides = slide ? [{ png: slide, x: L.plot.x, y: L.plot.y }] : [];
+  return flattenFigure(L, slides, svgDoc(L, null, defs, '', body, false), spec.dpi);
 }
 
 /** Writes .png, .svg or .pdf (by extension) atomically. */
@@ -657,11 +684,10 @@ export async function writeFigure(
   spec: FigureSpec,
   out: string,
 ): Promise<{ path: string; width: number; height: number; layout: FigureLayout }> {
-  const ext = extname(out).toLowerCase();
-  if (ext === '.png') writeFileAtomic(out, await renderFigurePng(spec));
-  else if (ext === '.svg') writeFileAtomic(out, Buffer.from(await renderFigureSvg(spec), 'utf8'));
-  else if (ext === '.pdf') writeFileAtomic(out, await pdfOfPng(await renderFigurePng(spec), spec.dpi ?? 300));
-  else throw new Error(`figure format "${ext}" is not supported (use .png, .svg or .pdf)`);
+  await writeFigureFormat(out, spec.dpi, {
+    png: () => renderFigurePng(spec),
+    svg: () => renderFigureSvg(spec),
+  });
   return {
     path: out,
     width: Math.round(spec.width),

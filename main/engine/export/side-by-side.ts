@@ -5,14 +5,12 @@
  * title and keys; one scale bar (in the first panel) serves all, and an optional title spans the
  * top. Composition only: each panel is laid out and drawn by figure.ts, then placed at its offset.
  */
-import sharp, { type OverlayOptions } from 'sharp';
-import { extname } from 'node:path';
-import { writeFileAtomic } from '../store/atomic-file';
 import {
   baseFontSize,
   defaultRegion,
   figureLayout,
   figureParts,
+  flattenFigure,
   imageTag,
   svgDoc,
   titleFontFor,
@@ -21,8 +19,8 @@ import {
   type FigureLayer,
   type FigureLayout,
   type FigureSpec,
+  writeFigureFormat,
 } from './figure';
-import { pdfOfPng } from './pdf';
 
 export interface FigurePanel {
   title: string;
@@ -114,13 +112,8 @@ export async function renderSideBySideSvg(spec: SideBySideSpec): Promise<string>
 export async function renderSideBySidePng(spec: SideBySideSpec): Promise<Buffer> {
   const L = sideBySideLayout(spec);
   const { slides, defs, body } = await composed(spec, L);
-  const layers: OverlayOptions[] = slides.map((s) => ({ input: s.png, left: s.box.x, top: s.box.y }));
-  layers.push({ input: Buffer.from(svgDoc(L, null, defs, '', body, false)), left: 0, top: 0 });
-  return sharp({ create: { width: L.width, height: L.height, channels: 4, background: '#ffffff' } })
-    .composite(layers)
-    .withMetadata({ density: spec.dpi ?? 300 })
-    .png()
-    .toBuffer();
+  const crops = slides.map((s) => ({ png: s.png, x: s.box.x, y: s.box.y }));
+  return flattenFigure(L, crops, svgDoc(L, null, defs, '', body, false), spec.dpi);
 }
 
 /** Writes .png, .svg or .pdf (by extension) atomically. */
@@ -128,11 +121,9 @@ export async function writeSideBySide(
   spec: SideBySideSpec,
   out: string,
 ): Promise<{ path: string; layout: SideBySideLayout }> {
-  const ext = extname(out).toLowerCase();
-  if (ext === '.png') writeFileAtomic(out, await renderSideBySidePng(spec));
-  else if (ext === '.svg') writeFileAtomic(out, Buffer.from(await renderSideBySideSvg(spec), 'utf8'));
-  else if (ext === '.pdf')
-    writeFileAtomic(out, await pdfOfPng(await renderSideBySidePng(spec), spec.dpi ?? 300));
-  else throw new Error(`figure format "${ext}" is not supported (use .png, .svg or .pdf)`);
+  await writeFigureFormat(out, spec.dpi, {
+    png: () => renderSideBySidePng(spec),
+    svg: () => renderSideBySideSvg(spec),
+  });
   return { path: out, layout: sideBySideLayout(spec) };
 }

@@ -64,8 +64,10 @@ describe('trainingItems', () => {
           const near = kids.map(([a, b]) => base(nearest, a, b));
           for (const v of near) expect(v).toBeCloseTo(near[0]!, 6);
           const bil = kids.map(([a, b]) => base(bilinear, a, b));
-          for (const v of bil)
-            (expect(v).toBeGreaterThanOrEqual(-1e-6), expect(v).toBeLessThanOrEqual(1 + 1e-6));
+          for (const v of bil) {
+            expect(v).toBeGreaterThanOrEqual(-1e-6);
+            expect(v).toBeLessThanOrEqual(1 + 1e-6);
+          }
           if (bil.some((v) => Math.abs(v - bil[0]!) > 1e-3)) blocksVaryBilinear++;
         }
     expect(blocksVaryBilinear).toBeGreaterThan(0);
