@@ -80,7 +80,7 @@ export const DIFFST_PRESETS = {
     samples: 4,
     meanSamples: 4,
     sampleBatch: 16,
-    target: 'residual',
+    target: 'residual-bilinear',
     latent: 4,
   },
   default: {
@@ -100,7 +100,7 @@ export const DIFFST_PRESETS = {
     samples: 8,
     meanSamples: 64,
     sampleBatch: 32,
-    target: 'residual',
+    target: 'residual-bilinear',
     latent: 8,
     image: 'builtin:16',
   },
