@@ -4,7 +4,8 @@
  * with 20 respaced steps and K = 8 (and with the preset's meanSamples chains), and peak RSS.
  *
  * `npm run bench -- diffst --coarsen [--sections B4,C2,C3] [--preset default] [--methods coarse,interp,diffst]
- *   [--seed S]` (the model's seed; the controls' draws stay seeded by the benchmark):
+ *   [--seed S] [--target map|residual|residual-bilinear]` (the model's seed; the controls' draws stay
+ *   seeded by the benchmark):
  * the coarsen protocol on HER2ST through the harness (controls included) plus Spearman's ρ of the
  * predicted SD against the absolute error at the evaluated spots, per section.
  */
@@ -139,7 +140,7 @@ async function coarsen(args: string[]) {
   const geneSelection = (arg(args, 'gene-selection') ?? 'seurat_v3') as GeneSelection;
   const methods = (arg(args, 'methods') ?? 'coarse,interp,diffst').split(',');
   const options: Record<string, unknown> = { preset };
-  if (arg(args, 'image')) options['image'] = arg(args, 'image');
+  for (const k of ['image', 'target']) if (arg(args, k)) options[k] = arg(args, k);
   for (const k of ['steps', 'samples', 'meanSamples', 'updates', 'seed'])
     if (arg(args, k)) options[k] = Number(arg(args, k));
   if (args.includes('--no-calibrate')) options['calibrate'] = false;

@@ -18,6 +18,7 @@ import { train, type Dataset, type TrainResult } from '../../onnx/trainer';
 import type { FloatArray } from '../../onnx/train-session';
 import { diffstModel, type DiffstConfig } from '../../../../models/diffst';
 import type { DiffstPreset } from './presets';
+import { residualBase } from './residual-base';
 import { crop, imageInputShape, type SlideRaster } from './image-input';
 import { decodeGenes, encodeGenes, geneBasis, type GeneBasis } from './gene-basis';
 import {
@@ -113,6 +114,7 @@ export function trainingItems(
         for (let J0 = -L / 2; J0 <= lrR.width - L / 2; J0 += p.trainStride) {
           if (measuredFraction(lrR, I0, J0, L) < 0.25) continue;
           const mm = windowMinMax(lrR, I0, J0, L);
+          const lrPresent = new Uint8Array(L * L);
           const it: PatchItem = {
             x0: new Float32Array(G * H * H),
             hrMask: new Float32Array(H * H),
@@ -124,11 +126,14 @@ export function trainingItems(
             for (let b = 0; b < L; b++) {
               const I = I0 + a;
               const J = J0 + b;
-              if (I >= lrR.height || J >= lrR.width || !lrR.present[I * lrR.width + J]) continue;
+              if (I < 0 || J < 0 || I >= lrR.height || J >= lrR.width || !lrR.present[I * lrR.width + J])
+                continue;
               const q = I * lrR.width + J;
+              lrPresent[a * L + b] = 1;
               for (let g = 0; g < G; g++)
                 it.lr[g * L * L + a * L + b] = minMax(lrR.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
             }
+          const base = residualBase(p.target, it.lr, lrPresent, G, L);
           const i0 = 2 * I0 - py;
           const j0 = 2 * J0 - px;
           for (let a = 0; a < H; a++)
@@ -138,8 +143,8 @@ export function trainingItems(
               const measured = i >= 0 && j >= 0 && i < R.height && j < R.width && R.present[i * R.width + j];
               const la = a >> 1;
               const lb = b >> 1;
-              // 'residual': x_0 is the HR map minus its parent's LR value (nearest upsampling).
-              const off = (g: number) => (p.target === 'residual' ? it.lr[g * L * L + la * L + lb]! : 0);
+              // residual targets: x_0 is the HR map minus the upsampled LR (residual-base.ts)
+              const off = (g: number) => (base ? base[g * H * H + a * H + b]! : 0);
               if (measured) {
                 it.hrMask[a * H + b] = 1;
                 const q = i * R.width + j;
@@ -421,6 +426,8 @@ export async function sampleDiffst(
       min: Float32Array;
       max: Float32Array;
       lr: Float32Array;
+      /** the upsampled LR the residual is added back to (null for the 'map' target) */
+      base: Float32Array | null;
       wsi: Float32Array;
       cells: Float32Array;
     }[] = [];
@@ -429,21 +436,24 @@ export async function sampleDiffst(
         const mm = windowMinMax(R, I0, J0, L);
         if (!mm.any) continue;
         const lr = new Float32Array(G * L * L);
+        const lrPresent = new Uint8Array(L * L);
         for (let a = 0; a < L; a++)
           for (let b = 0; b < L; b++) {
             const I = I0 + a;
             const J = J0 + b;
             if (I >= R.height || J >= R.width || !R.present[I * R.width + J]) continue;
             const q = I * R.width + J;
+            lrPresent[a * L + b] = 1;
             for (let g = 0; g < G; g++)
               lr[g * L * L + a * L + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
           }
+        const base = residualBase(p.target, lr, lrPresent, G, L);
         const wsi = new Float32Array(imgs.tissue.channels * Hi * Hi);
         const cells = new Float32Array(p.cells * imgs.cells.channels * p.cellPx * p.cellPx);
         // HR pixel (0,0) of this patch is child (2·I0, 2·J0).
         const c0 = pixelCentre(childAffine(R.affine), 2 * I0, 2 * J0);
         patchImages(p, imgs, c0.x, c0.y, hrPitch, wsi, cells);
-        patches.push({ I0, J0, min: mm.min, max: mm.max, lr, wsi, cells });
+        patches.push({ I0, J0, min: mm.min, max: mm.max, lr, base, wsi, cells });
       }
     const chains = Math.max(K, o.meanSamples ?? p.meanSamples ?? K);
     const keepAt = [...new Set(o.extras?.x0At ?? [])].filter((i) => i >= 0 && i < steps);
@@ -530,8 +540,7 @@ export async function sampleDiffst(
                 acc[q * G + g] =
                   acc[q * G + g]! +
                   unMinMax(
-                    z[g * H * H + a * H + b]! +
-                      (p.target === 'residual' ? pt.lr[g * L * L + (a >> 1) * L + (b >> 1)]! : 0),
+                    z[g * H * H + a * H + b]! + (pt.base ? pt.base[g * H * H + a * H + b]! : 0),
                     pt.min[g]!,
                     pt.max[g]!,
                   );

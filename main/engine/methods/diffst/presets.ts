@@ -3,6 +3,8 @@
  * `paper` has the publication's widths (supp. Table 3: d = 128, M = 256 cell patches, GroupNorm 32,
  * 24,751 iterations at batch 4, lr 1e-4, EMA 0.9999) for a GPU; `tiny` is for tests and the e2e.
  */
+import type { ResidualTarget } from './residual-base';
+
 export interface DiffstPreset {
   /** HR patch side in map pixels (LR = hr/2) */
   hr: number;
@@ -32,10 +34,11 @@ export interface DiffstPreset {
   sampleBatch: number;
   /**
    * What is diffused: 'map' = the normalised HR map (the released model); 'residual' = the HR map
-   * minus its nearest-upsampled LR map, so an uncertain model falls back to the LR map rather than
-   * to noise (docs/diffst.md: with one section of training data this is what makes it usable).
+   * minus its nearest-upsampled LR map, 'residual-bilinear' minus its bilinear upsampling
+   * (residual-base.ts), so an uncertain model falls back to the upsampled LR map rather than to
+   * noise (docs/diffst.md: with one section of training data this is what makes it usable).
    */
-  target: 'map' | 'residual';
+  target: ResidualTarget;
   /**
    * what the tissue and cell branches read (image-input.ts): 'rgb' = the H&E pixels (as released),
    * or a feature reading such as 'builtin:16' (the built-in feature map's principal components)
@@ -77,7 +80,7 @@ export const DIFFST_PRESETS = {
     samples: 4,
     meanSamples: 4,
     sampleBatch: 16,
-    target: 'residual',
+    target: 'residual-bilinear',
     latent: 4,
   },
   default: {
@@ -97,7 +100,7 @@ export const DIFFST_PRESETS = {
     samples: 8,
     meanSamples: 64,
     sampleBatch: 32,
-    target: 'residual',
+    target: 'residual-bilinear',
     latent: 8,
     image: 'builtin:16',
   },

@@ -60,6 +60,12 @@ export function presetFrom(o: SrRunOptions): DiffstPreset {
   if (meanSamples !== undefined) p.meanSamples = Math.round(meanSamples);
   const updates = num('updates');
   if (updates !== undefined) p.updates = Math.round(updates);
+  const target = o['target'];
+  if (target !== undefined) {
+    if (target !== 'map' && target !== 'residual' && target !== 'residual-bilinear')
+      throw badInput('Diff-ST target must be "map", "residual" or "residual-bilinear".');
+    p.target = target;
+  }
   const image = o['image'];
   if (image !== undefined) {
     if (typeof image !== 'string')
