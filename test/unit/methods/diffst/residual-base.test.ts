@@ -37,7 +37,7 @@ describe('residualBase', () => {
     const H = 2 * L;
     // HR (a, b) ↦ LR ((a − ½)/2, (b − ½)/2) → 2·(a − ½)/2 + (b − ½)/2
     for (let a = 1; a < H - 1; a++)
-      for (let b = 1; b < H - 1; b++) expect(up[a * H + b]).toBeCloseTo((a - 0.5) + (b - 0.5) / 2, 5);
+      for (let b = 1; b < H - 1; b++) expect(up[a * H + b]).toBeCloseTo(a - 0.5 + (b - 0.5) / 2, 5);
   });
 
   it('skips unmeasured LR pixels (normalised weights), and falls back to the parent', () => {
