@@ -30,6 +30,7 @@ import {
   coexpressionAdjacency,
   dihedral,
   minMax,
+  normalisedWindow,
   unMinMax,
   windowMinMax,
   type SpotRaster,
@@ -114,26 +115,15 @@ export function trainingItems(
         for (let J0 = -L / 2; J0 <= lrR.width - L / 2; J0 += p.trainStride) {
           if (measuredFraction(lrR, I0, J0, L) < 0.25) continue;
           const mm = windowMinMax(lrR, I0, J0, L);
-          const lrPresent = new Uint8Array(L * L);
+          const win = normalisedWindow(lrR, I0, J0, L, mm);
           const it: PatchItem = {
             x0: new Float32Array(G * H * H),
             hrMask: new Float32Array(H * H),
-            lr: new Float32Array(G * L * L),
+            lr: win.lr,
             wsi: new Float32Array(imgs.tissue.channels * (H * p.imageScale) ** 2),
             cells: new Float32Array(p.cells * imgs.cells.channels * p.cellPx * p.cellPx),
           };
-          for (let a = 0; a < L; a++)
-            for (let b = 0; b < L; b++) {
-              const I = I0 + a;
-              const J = J0 + b;
-              if (I < 0 || J < 0 || I >= lrR.height || J >= lrR.width || !lrR.present[I * lrR.width + J])
-                continue;
-              const q = I * lrR.width + J;
-              lrPresent[a * L + b] = 1;
-              for (let g = 0; g < G; g++)
-                it.lr[g * L * L + a * L + b] = minMax(lrR.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
-            }
-          const base = residualBase(p.target, it.lr, lrPresent, G, L);
+          const base = residualBase(p.target, it.lr, win.present, G, L);
           const i0 = 2 * I0 - py;
           const j0 = 2 * J0 - px;
           for (let a = 0; a < H; a++)
@@ -435,18 +425,7 @@ export async function sampleDiffst(
       for (const J0 of windowOrigins(R.width, L)) {
         const mm = windowMinMax(R, I0, J0, L);
         if (!mm.any) continue;
-        const lr = new Float32Array(G * L * L);
-        const lrPresent = new Uint8Array(L * L);
-        for (let a = 0; a < L; a++)
-          for (let b = 0; b < L; b++) {
-            const I = I0 + a;
-            const J = J0 + b;
-            if (I >= R.height || J >= R.width || !R.present[I * R.width + J]) continue;
-            const q = I * R.width + J;
-            lrPresent[a * L + b] = 1;
-            for (let g = 0; g < G; g++)
-              lr[g * L * L + a * L + b] = minMax(R.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
-          }
+        const { lr, present: lrPresent } = normalisedWindow(R, I0, J0, L, mm);
         const base = residualBase(p.target, lr, lrPresent, G, L);
         const wsi = new Float32Array(imgs.tissue.channels * Hi * Hi);
         const cells = new Float32Array(p.cells * imgs.cells.channels * p.cellPx * p.cellPx);

@@ -258,6 +258,35 @@ export function windowMinMax(
 }
 
 /**
+ * The L×L window at (i0, j0) of r, min-max normalised per gene with the window's `mm`
+ * (gene-major G×L×L; 0 where unmeasured), and its mask of measured pixels. Training windows hang
+ * over the raster's edges: a pixel outside is absent, never the neighbouring row's pixel that its
+ * flat index would reach.
+ */
+export function normalisedWindow(
+  r: SpotRaster,
+  i0: number,
+  j0: number,
+  L: number,
+  mm: { min: Float32Array; max: Float32Array },
+): { lr: Float32Array; present: Uint8Array } {
+  const G = r.genes;
+  const lr = new Float32Array(G * L * L);
+  const present = new Uint8Array(L * L);
+  for (let a = 0; a < L; a++)
+    for (let b = 0; b < L; b++) {
+      const i = i0 + a;
+      const j = j0 + b;
+      if (i < 0 || j < 0 || i >= r.height || j >= r.width || !r.present[i * r.width + j]) continue;
+      const q = i * r.width + j;
+      present[a * L + b] = 1;
+      for (let g = 0; g < G; g++)
+        lr[g * L * L + a * L + b] = minMax(r.values[q * G + g]!, mm.min[g]!, mm.max[g]!);
+    }
+  return { lr, present };
+}
+
+/**
  * Min-max of v with the patch's (min, max); a gene constant over the patch (e.g. all zero) maps
  * to 0 instead of being divided by 0 (the released code skips all-zero maps).
  */

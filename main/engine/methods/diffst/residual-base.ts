@@ -11,7 +11,8 @@
  * Pure: LR is G×L×L (normalised, row-major per gene), `present` L×L (1 where the LR pixel is
  * measured); the result is G×H×H with H = 2L.
  */
-export type ResidualTarget = 'map' | 'residual' | 'residual-bilinear';
+export const RESIDUAL_TARGETS = ['map', 'residual', 'residual-bilinear'] as const;
+export type ResidualTarget = (typeof RESIDUAL_TARGETS)[number];
 
 export function residualBase(
   target: ResidualTarget,

@@ -10,6 +10,7 @@ import type { SrInput, SrMethod, SrRunOptions, SuperpixelOutput } from '../types
 import { slideReader } from './image-input';
 import { fitDiffst, imagePixelSizes, sampleDiffst, type DiffstFit, type SampledMap } from './pipeline';
 import { spotFootprints, type Footprints } from './footprint';
+import { RESIDUAL_TARGETS } from './residual-base';
 import { DIFFST_PRESETS, isPresetName, type DiffstPreset } from './presets';
 import {
   medianNearestDistance,
@@ -62,9 +63,9 @@ export function presetFrom(o: SrRunOptions): DiffstPreset {
   if (updates !== undefined) p.updates = Math.round(updates);
   const target = o['target'];
   if (target !== undefined) {
-    if (target !== 'map' && target !== 'residual' && target !== 'residual-bilinear')
-      throw badInput('Diff-ST target must be "map", "residual" or "residual-bilinear".');
-    p.target = target;
+    const known = RESIDUAL_TARGETS.find((t) => t === target);
+    if (!known) throw badInput(`Diff-ST target must be one of ${RESIDUAL_TARGETS.join(', ')}.`);
+    p.target = known;
   }
   const image = o['image'];
   if (image !== undefined) {
